@@ -1,0 +1,1 @@
+//! PQE signal processing: kernels and the test-signal generator.

@@ -1,0 +1,1 @@
+//! comtrade (being written)
