@@ -1,0 +1,4 @@
+//! # pqe-standards
+//!
+//! The methods of each power-quality standard, one module per standard, and the composed
+//! streaming `Analyzer` that turns [`pqe_core::Block`]s into records.
