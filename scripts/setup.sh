@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Install what PQE needs on a fresh Debian machine, then stop quickly when it is all there:
+#   - Debian packages: libhdf5-dev and pkg-config (HDF5 recordings), python3-venv
+#   - a Python virtual environment in .venv with the test tools (tests/requirements.txt)
+# The Rust toolchain (cargo, rustfmt, clippy) is expected from rustup.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+dpkg -s libhdf5-dev >/dev/null 2>&1 || need_apt+=(libhdf5-dev)
+dpkg -s pkg-config >/dev/null 2>&1 || command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+python3 -m venv --help >/dev/null 2>&1 || need_apt+=(python3-venv)
+if ((${#need_apt[@]})); then
+  echo "setup: installing Debian packages: ${need_apt[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "setup: need root (or sudo) to install ${need_apt[*]}" >&2; exit 1; }
+    sudo=sudo
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+command -v cargo >/dev/null || { echo "setup: cargo not found: install Rust with rustup (https://rustup.rs)" >&2; exit 1; }
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  python3 -m venv .venv
+fi
+stamp=.venv/.requirements-installed
+if [ ! -f "$stamp" ] || [ tests/requirements.txt -nt "$stamp" ]; then
+  echo "setup: installing Python test tools into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -r tests/requirements.txt
+  touch "$stamp"
+fi
