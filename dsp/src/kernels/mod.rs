@@ -1,0 +1,209 @@
+//! Hot numeric kernels of the measurement chain — sum, sum of squares, dot product and
+//! min/max over a slice — with runtime SIMD dispatch.
+//!
+//! Every public kernel picks the fastest implementation the running CPU supports, once per
+//! process: on x86_64 an AVX2 + FMA version (`std::arch`, chosen with
+//! `is_x86_feature_detected!`), elsewhere (or without those features) a portable scalar
+//! version with several independent accumulators so the compiler can pipeline and
+//! auto-vectorise it. Each kernel has a plain, obviously correct twin in [`reference`] that
+//! the tests compare it against.
+//!
+//! The result of a kernel depends only on the values of the slice and on the CPU's feature
+//! set, never on the slice's alignment in memory: the SIMD paths use unaligned loads from
+//! the first element, so the summation order is fixed by the element index. That is what
+//! keeps the streaming analysis chunk-invariant.
+
+pub mod reference;
+mod scalar;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+use std::sync::OnceLock;
+
+/// Which implementation the kernels run on this CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KernelBackend {
+    /// x86_64 AVX2 with fused multiply-add.
+    Avx2Fma,
+    /// Portable scalar code with several accumulators.
+    Scalar,
+}
+
+/// The backend chosen for this process (detected once, then cached).
+pub fn backend() -> KernelBackend {
+    static BACKEND: OnceLock<KernelBackend> = OnceLock::new();
+    *BACKEND.get_or_init(detect)
+}
+
+fn detect() -> KernelBackend {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::env::var_os("PQE_FORCE_SCALAR").is_none()
+            && is_x86_feature_detected!("avx2")
+            && is_x86_feature_detected!("fma")
+        {
+            return KernelBackend::Avx2Fma;
+        }
+    }
+    KernelBackend::Scalar
+}
+
+/// Σ x[i].
+pub fn sum(x: &[f64]) -> f64 {
+    match backend() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the backend is Avx2Fma only when the CPU reports AVX2 and FMA.
+        KernelBackend::Avx2Fma => unsafe { x86::sum(x) },
+        _ => scalar::sum(x),
+    }
+}
+
+/// Σ x[i]².
+pub fn sum_of_squares(x: &[f64]) -> f64 {
+    match backend() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the backend is Avx2Fma only when the CPU reports AVX2 and FMA.
+        KernelBackend::Avx2Fma => unsafe { x86::sum_of_squares(x) },
+        _ => scalar::sum_of_squares(x),
+    }
+}
+
+/// Σ x[i]·y[i] over the common length of `x` and `y`.
+pub fn dot(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len().min(y.len());
+    let (x, y) = (&x[..n], &y[..n]);
+    match backend() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the backend is Avx2Fma only when the CPU reports AVX2 and FMA.
+        KernelBackend::Avx2Fma => unsafe { x86::dot(x, y) },
+        _ => scalar::dot(x, y),
+    }
+}
+
+/// Smallest and largest value; `(+∞, −∞)` for an empty slice. NaN values are skipped
+/// (the chain flags missing samples separately).
+pub fn min_max(x: &[f64]) -> (f64, f64) {
+    match backend() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the backend is Avx2Fma only when the CPU reports AVX2 and FMA.
+        KernelBackend::Avx2Fma => unsafe { x86::min_max(x) },
+        _ => scalar::min_max(x),
+    }
+}
+
+/// Largest magnitude max |x[i]| (0 for an empty slice, NaN skipped).
+pub fn peak(x: &[f64]) -> f64 {
+    let (lo, hi) = min_max(x);
+    if lo > hi {
+        0.0
+    } else {
+        lo.abs().max(hi.abs())
+    }
+}
+
+/// True when every value is finite (no NaN, no ±∞).
+pub fn all_finite(x: &[f64]) -> bool {
+    // Σ 0·x is NaN as soon as one x is NaN or infinite; cheap and vectorisable.
+    let mut acc = [0.0f64; 4];
+    let mut chunks = x.chunks_exact(4);
+    for c in &mut chunks {
+        for k in 0..4 {
+            acc[k] += c[k] * 0.0;
+        }
+    }
+    let tail: f64 = chunks.remainder().iter().map(|v| v * 0.0).sum();
+    (acc[0] + acc[1] + acc[2] + acc[3] + tail) == 0.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signal(n: usize, seed: u64) -> Vec<f64> {
+        // A deterministic mix of scales, so cancellation and rounding are exercised.
+        let mut s = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (0..n)
+            .map(|i| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let u = (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+                325.0 * (i as f64 * 0.0314).sin() + 3.0 * u
+            })
+            .collect()
+    }
+
+    fn close(a: f64, b: f64, scale: f64) -> bool {
+        (a - b).abs() <= 1e-12 * scale.max(1e-300)
+    }
+
+    #[test]
+    fn kernels_match_their_reference_twins_for_every_length_and_offset() {
+        let x = signal(1037, 1);
+        let y = signal(1037, 2);
+        for len in [0, 1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 31, 33, 64, 100, 1000] {
+            for off in 0..4 {
+                let (a, b) = (&x[off..off + len], &y[off..off + len]);
+                let abs_scale: f64 = a.iter().map(|v| v.abs()).sum::<f64>() + 1.0;
+                let sq_scale = reference::sum_of_squares(a) + 1.0;
+                let dot_scale: f64 = a.iter().zip(b).map(|(p, q)| (p * q).abs()).sum::<f64>() + 1.0;
+                assert!(
+                    close(sum(a), reference::sum(a), abs_scale),
+                    "sum {len} {off}"
+                );
+                assert!(
+                    close(sum_of_squares(a), reference::sum_of_squares(a), sq_scale),
+                    "sum_of_squares {len} {off}"
+                );
+                assert!(
+                    close(dot(a, b), reference::dot(a, b), dot_scale),
+                    "dot {len} {off}"
+                );
+                assert_eq!(min_max(a), reference::min_max(a), "min_max {len} {off}");
+                assert_eq!(
+                    scalar::min_max(a),
+                    reference::min_max(a),
+                    "scalar min_max {len} {off}"
+                );
+                assert!(close(
+                    scalar::sum_of_squares(a),
+                    reference::sum_of_squares(a),
+                    sq_scale
+                ));
+                assert!(close(scalar::dot(a, b), reference::dot(a, b), dot_scale));
+                assert!(close(scalar::sum(a), reference::sum(a), abs_scale));
+            }
+        }
+    }
+
+    #[test]
+    fn min_max_skips_nan_and_finite_check_sees_it() {
+        let mut x = signal(50, 3);
+        let (lo, hi) = reference::min_max(&x);
+        x[17] = f64::NAN;
+        assert!(!all_finite(&x));
+        let (lo2, hi2) = min_max(&x);
+        assert!(lo2 >= lo && hi2 <= hi && lo2.is_finite() && hi2.is_finite());
+        x[17] = f64::INFINITY;
+        assert!(!all_finite(&x));
+        x[17] = 1.0;
+        assert!(all_finite(&x));
+        assert_eq!(min_max(&[]), (f64::INFINITY, f64::NEG_INFINITY));
+        assert_eq!(peak(&[]), 0.0);
+        assert_eq!(peak(&[1.0, -3.0, 2.0]), 3.0);
+    }
+
+    #[test]
+    fn result_does_not_depend_on_memory_alignment() {
+        let x = signal(999, 4);
+        let mut shifted = vec![0.0; 1000];
+        shifted[1..].copy_from_slice(&x);
+        assert_eq!(
+            sum_of_squares(&x).to_bits(),
+            sum_of_squares(&shifted[1..]).to_bits()
+        );
+        assert_eq!(sum(&x).to_bits(), sum(&shifted[1..]).to_bits());
+    }
+}

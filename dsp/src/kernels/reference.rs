@@ -1,0 +1,44 @@
+//! Plain, obviously correct twins of the kernels: one accumulator, one element at a time.
+//! Tests compare the dispatched kernels against these.
+
+/// Σ x[i].
+pub fn sum(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for v in x {
+        s += v;
+    }
+    s
+}
+
+/// Σ x[i]².
+pub fn sum_of_squares(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for v in x {
+        s += v * v;
+    }
+    s
+}
+
+/// Σ x[i]·y[i] over the common length.
+pub fn dot(x: &[f64], y: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (a, b) in x.iter().zip(y) {
+        s += a * b;
+    }
+    s
+}
+
+/// Smallest and largest non-NaN value; `(+∞, −∞)` when there is none.
+pub fn min_max(x: &[f64]) -> (f64, f64) {
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    for &v in x {
+        if v < lo {
+            lo = v;
+        }
+        if v > hi {
+            hi = v;
+        }
+    }
+    (lo, hi)
+}

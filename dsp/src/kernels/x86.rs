@@ -1,0 +1,155 @@
+//! AVX2 + FMA kernels: four 256-bit accumulators (16 lanes of f64) per loop iteration,
+//! unaligned loads from the slice's first element.
+
+use std::arch::x86_64::*;
+
+const STEP: usize = 16;
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn horizontal_sum(a: __m256d, b: __m256d, c: __m256d, d: __m256d) -> f64 {
+    let s = _mm256_add_pd(_mm256_add_pd(a, b), _mm256_add_pd(c, d));
+    let lo = _mm256_castpd256_pd128(s);
+    let hi = _mm256_extractf128_pd(s, 1);
+    let pair = _mm_add_pd(lo, hi);
+    let high = _mm_unpackhi_pd(pair, pair);
+    _mm_cvtsd_f64(_mm_add_sd(pair, high))
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn sum(x: &[f64]) -> f64 {
+    let n = x.len() - x.len() % STEP;
+    let p = x.as_ptr();
+    let (mut a, mut b, mut c, mut d) = (
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+    );
+    let mut i = 0;
+    while i < n {
+        a = _mm256_add_pd(a, _mm256_loadu_pd(p.add(i)));
+        b = _mm256_add_pd(b, _mm256_loadu_pd(p.add(i + 4)));
+        c = _mm256_add_pd(c, _mm256_loadu_pd(p.add(i + 8)));
+        d = _mm256_add_pd(d, _mm256_loadu_pd(p.add(i + 12)));
+        i += STEP;
+    }
+    let mut s = horizontal_sum(a, b, c, d);
+    for v in &x[n..] {
+        s += v;
+    }
+    s
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn sum_of_squares(x: &[f64]) -> f64 {
+    let n = x.len() - x.len() % STEP;
+    let p = x.as_ptr();
+    let (mut a, mut b, mut c, mut d) = (
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+    );
+    let mut i = 0;
+    while i < n {
+        let va = _mm256_loadu_pd(p.add(i));
+        let vb = _mm256_loadu_pd(p.add(i + 4));
+        let vc = _mm256_loadu_pd(p.add(i + 8));
+        let vd = _mm256_loadu_pd(p.add(i + 12));
+        a = _mm256_fmadd_pd(va, va, a);
+        b = _mm256_fmadd_pd(vb, vb, b);
+        c = _mm256_fmadd_pd(vc, vc, c);
+        d = _mm256_fmadd_pd(vd, vd, d);
+        i += STEP;
+    }
+    let mut s = horizontal_sum(a, b, c, d);
+    for v in &x[n..] {
+        s += v * v;
+    }
+    s
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA; `x` and `y` must have the same length.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn dot(x: &[f64], y: &[f64]) -> f64 {
+    let len = x.len().min(y.len());
+    let n = len - len % STEP;
+    let (p, q) = (x.as_ptr(), y.as_ptr());
+    let (mut a, mut b, mut c, mut d) = (
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+    );
+    let mut i = 0;
+    while i < n {
+        a = _mm256_fmadd_pd(_mm256_loadu_pd(p.add(i)), _mm256_loadu_pd(q.add(i)), a);
+        b = _mm256_fmadd_pd(
+            _mm256_loadu_pd(p.add(i + 4)),
+            _mm256_loadu_pd(q.add(i + 4)),
+            b,
+        );
+        c = _mm256_fmadd_pd(
+            _mm256_loadu_pd(p.add(i + 8)),
+            _mm256_loadu_pd(q.add(i + 8)),
+            c,
+        );
+        d = _mm256_fmadd_pd(
+            _mm256_loadu_pd(p.add(i + 12)),
+            _mm256_loadu_pd(q.add(i + 12)),
+            d,
+        );
+        i += STEP;
+    }
+    let mut s = horizontal_sum(a, b, c, d);
+    for (u, v) in x[n..len].iter().zip(&y[n..len]) {
+        s += u * v;
+    }
+    s
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn min_max(x: &[f64]) -> (f64, f64) {
+    let n = x.len() - x.len() % 8;
+    let p = x.as_ptr();
+    let (mut lo_a, mut lo_b) = (_mm256_set1_pd(f64::INFINITY), _mm256_set1_pd(f64::INFINITY));
+    let (mut hi_a, mut hi_b) = (
+        _mm256_set1_pd(f64::NEG_INFINITY),
+        _mm256_set1_pd(f64::NEG_INFINITY),
+    );
+    let mut i = 0;
+    while i < n {
+        let va = _mm256_loadu_pd(p.add(i));
+        let vb = _mm256_loadu_pd(p.add(i + 4));
+        // min/max return the second operand when either is NaN: keep the accumulator there.
+        lo_a = _mm256_min_pd(va, lo_a);
+        lo_b = _mm256_min_pd(vb, lo_b);
+        hi_a = _mm256_max_pd(va, hi_a);
+        hi_b = _mm256_max_pd(vb, hi_b);
+        i += 8;
+    }
+    let mut lo = [0.0f64; 4];
+    let mut hi = [0.0f64; 4];
+    _mm256_storeu_pd(lo.as_mut_ptr(), _mm256_min_pd(lo_a, lo_b));
+    _mm256_storeu_pd(hi.as_mut_ptr(), _mm256_max_pd(hi_a, hi_b));
+    let mut l = f64::INFINITY;
+    let mut h = f64::NEG_INFINITY;
+    for &v in lo.iter().chain(&x[n..]) {
+        if v < l {
+            l = v;
+        }
+    }
+    for &v in hi.iter().chain(&x[n..]) {
+        if v > h {
+            h = v;
+        }
+    }
+    (l, h)
+}
