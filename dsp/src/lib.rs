@@ -5,3 +5,4 @@ pub mod zero_crossing;
 pub mod fft;
 pub mod resample;
 pub mod symmetrical;
+pub mod synth;
