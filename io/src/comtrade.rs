@@ -1,1 +1,0 @@
-//! comtrade (being written)
