@@ -1,1 +1,0 @@
-//! csv (being written)
