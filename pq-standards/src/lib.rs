@@ -2,3 +2,6 @@
 //!
 //! The methods of each power-quality standard, one module per standard, and the composed
 //! streaming `Analyzer` that turns [`pqe_core::Block`]s into records.
+pub mod iec61000_4_7;
+pub mod ieee1459;
+pub mod unbalance;
