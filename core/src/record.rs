@@ -92,6 +92,217 @@ impl ChannelStatisticsAccumulator {
     }
 }
 
+/// One record of the streaming analysis, in the order the analyzer produced it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Record {
+    /// A 10/12-cycle basic interval (IEC 61000-4-30 4.4, 5.2).
+    Interval(IntervalRecord),
+    /// A 10-s frequency value (IEC 61000-4-30 5.1).
+    Frequency(FrequencyRecord),
+    /// One Urms(1/2) value per channel (IEC 61000-4-30 5.4.2; every second one, starting at
+    /// a rising crossing, is also the Urms(1) value).
+    HalfCycle(HalfCycleRecord),
+}
+
+/// Why an interval is flagged. Any reason set makes [`IntervalRecord::flagged`] true.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntervalFlags {
+    /// A sample inside the interval was missing (NaN) or not finite.
+    pub missing_samples: bool,
+    /// Some cycle boundaries were not found on the fundamental (no signal, or too weak to
+    /// track) and were placed at the nominal period instead.
+    pub unlocked: bool,
+    /// The interval starts right after a gap in the recording (tracking was restarted).
+    pub after_gap: bool,
+    /// A dip, swell or interruption touched the interval (IEC 61000-4-30 4.7).
+    pub event: bool,
+}
+
+impl IntervalFlags {
+    /// True when any reason is set.
+    pub fn any(&self) -> bool {
+        self.missing_samples || self.unlocked || self.after_gap || self.event
+    }
+}
+
+/// Harmonic content of one channel over one interval (IEC 61000-4-7), in the channel's unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HarmonicValues {
+    /// Harmonic subgroups, orders 0 to 63 (index = order).
+    pub subgroups: Vec<f64>,
+    /// Interharmonic centred subgroups, IH0 to IH63 (IHn lies between orders n and n+1).
+    pub interharmonic_subgroups: Vec<f64>,
+    /// Harmonic groups, orders 0 to 63.
+    pub groups: Vec<f64>,
+    /// Interharmonic groups, 0 to 63.
+    pub interharmonic_groups: Vec<f64>,
+    /// Phase angle of each harmonic in degrees, relative to the U_A fundamental.
+    pub phases: Vec<f64>,
+    /// Total harmonic distortion from single lines, %.
+    pub thd: f64,
+    /// THD from subgroups, %.
+    pub thds: f64,
+    /// THD from groups, %.
+    pub thdg: f64,
+    /// Total demand distortion (currents, when I_L is known), %.
+    pub tdd: Option<f64>,
+    /// K-factor (currents).
+    pub k_factor: Option<f64>,
+}
+
+/// One channel's values over one 10/12-cycle interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelInterval {
+    /// Column name of the channel's role (`U_A`, `I_N`, …), or its own name when it has
+    /// no role.
+    pub column: String,
+    /// The channel's name in the recording.
+    pub channel: String,
+    /// RMS over the synchronised interval (IEC 61000-4-30 5.2).
+    pub rms: f64,
+    /// Largest magnitude of a sample inside the interval.
+    pub peak: f64,
+    /// Peak / RMS.
+    pub crest_factor: f64,
+    /// Mean over the interval (the DC component).
+    pub dc: f64,
+    /// Under-deviation (Udin − min(Urms, Udin)) / Udin · 100 %, voltages only
+    /// (IEC 61000-4-30 5.12).
+    pub under_deviation: Option<f64>,
+    /// Over-deviation (max(Urms, Udin) − Udin) / Udin · 100 %, voltages only.
+    pub over_deviation: Option<f64>,
+    /// Mains signalling voltage at the configured frequency (IEC 61000-4-30 5.10).
+    pub signalling: Option<f64>,
+    /// Harmonics, when the analysis computed them.
+    pub harmonics: Option<HarmonicValues>,
+}
+
+/// One 10/12-cycle basic interval (IEC 61000-4-30 4.4): exactly 10 (50 Hz) or 12 (60 Hz)
+/// cycles of the measured fundamental, gapless and non-overlapping.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntervalRecord {
+    /// Running number of the interval in the recording.
+    pub index: u64,
+    /// Start, in seconds from the recording's start.
+    pub t: f64,
+    /// Absolute start time.
+    pub start: crate::Timestamp,
+    /// Length in seconds.
+    pub duration: f64,
+    /// Start as a fractional sample index of the recording.
+    pub start_sample: f64,
+    /// Length in samples (fractional).
+    pub length_samples: f64,
+    /// Cycles of the fundamental in the interval.
+    pub cycles: usize,
+    /// Mean fundamental frequency over the interval (cycles / duration), Hz.
+    pub frequency: f64,
+    /// True when any of `flags` is set (IEC 61000-4-30 4.7).
+    pub flagged: bool,
+    /// Why the interval is flagged.
+    pub flags: IntervalFlags,
+    /// Per-channel values, in the analyzer's channel order.
+    pub channels: Vec<ChannelInterval>,
+    /// System-wide quantities in column order (`u2`, `u0`, `P`, `Q`, `S`, `PF`, …).
+    pub quantities: Vec<(String, f64)>,
+}
+
+impl IntervalRecord {
+    /// The record as ordered (column, value) pairs for a table such as `intervals.csv`:
+    /// `t`, `flagged` (1 or 0), `f`, then per channel its RMS under the channel's column
+    /// name with `PK_`, `CF_`, `DC_` values, for voltages `UNDER_`/`OVER_` deviation and
+    /// `MSV_` signalling voltage where computed, and `THD_`, `THDS_`, `THDG_` (plus `TDD_`
+    /// and `K_` for currents) where harmonics were computed; then the system quantities.
+    /// Harmonic spectra go to their own per-channel tables (see [`HarmonicValues`]).
+    pub fn columns(&self) -> Vec<(String, f64)> {
+        let mut out = vec![
+            ("t".to_string(), self.t),
+            ("flagged".to_string(), if self.flagged { 1.0 } else { 0.0 }),
+            ("f".to_string(), self.frequency),
+        ];
+        for c in &self.channels {
+            let col = &c.column;
+            out.push((col.clone(), c.rms));
+            out.push((format!("PK_{col}"), c.peak));
+            out.push((format!("CF_{col}"), c.crest_factor));
+            out.push((format!("DC_{col}"), c.dc));
+            if let Some(v) = c.under_deviation {
+                out.push((format!("UNDER_{col}"), v));
+            }
+            if let Some(v) = c.over_deviation {
+                out.push((format!("OVER_{col}"), v));
+            }
+            if let Some(v) = c.signalling {
+                out.push((format!("MSV_{col}"), v));
+            }
+            if let Some(h) = &c.harmonics {
+                out.push((format!("THD_{col}"), h.thd));
+                out.push((format!("THDS_{col}"), h.thds));
+                out.push((format!("THDG_{col}"), h.thdg));
+                if let Some(v) = h.tdd {
+                    out.push((format!("TDD_{col}"), v));
+                }
+                if let Some(v) = h.k_factor {
+                    out.push((format!("K_{col}"), v));
+                }
+            }
+        }
+        out.extend(self.quantities.iter().cloned());
+        out
+    }
+
+    /// The values of one channel (by column name, e.g. `U_A`).
+    pub fn channel(&self, column: &str) -> Option<&ChannelInterval> {
+        self.channels.iter().find(|c| c.column == column)
+    }
+
+    /// A system quantity by column name (e.g. `u2`).
+    pub fn quantity(&self, column: &str) -> Option<f64> {
+        self.quantities
+            .iter()
+            .find(|(name, _)| name == column)
+            .map(|(_, v)| *v)
+    }
+}
+
+/// A 10-s frequency value (IEC 61000-4-30 5.1): the whole cycles of the fundamental inside
+/// a 10-s period of the clock, divided by their summed duration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrequencyRecord {
+    /// Start of the 10-s period, in seconds from the recording's start.
+    pub t: f64,
+    /// Absolute start of the period (a multiple of 10 s).
+    pub start: crate::Timestamp,
+    /// Frequency in hertz (NaN when no whole cycle was found).
+    pub frequency: f64,
+    /// Whole cycles counted.
+    pub cycles: u64,
+    /// True when the period was not fully recorded, or cycles in it were not tracked on
+    /// the fundamental.
+    pub flagged: bool,
+}
+
+/// One Urms(1/2) value per channel (IEC 61000-4-30 5.4.2): the RMS over one cycle starting
+/// at a zero crossing of the reference channel's fundamental, refreshed every half cycle.
+/// The values starting at a rising crossing (`rising`) form the Urms(1) series: one cycle,
+/// refreshed every cycle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HalfCycleRecord {
+    /// Running number of the value.
+    pub index: u64,
+    /// Start of the cycle, in seconds from the recording's start.
+    pub t: f64,
+    /// Length of the cycle, in seconds.
+    pub duration: f64,
+    /// True when the cycle starts at a rising zero crossing (an Urms(1) value).
+    pub rising: bool,
+    /// True when the cycle holds missing samples or was not tracked on the fundamental.
+    pub flagged: bool,
+    /// RMS per channel, in the analyzer's channel order.
+    pub rms: Vec<f64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

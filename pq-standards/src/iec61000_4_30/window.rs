@@ -1,0 +1,295 @@
+//! Time-domain quantities over a synchronised window: RMS (IEC 61000-4-30 Ed.3 5.2),
+//! peak, crest factor and DC, and the Urms(1/2) cycles of 5.4.2.
+//!
+//! A window of exactly 10/12 cycles of the measured fundamental does not hold a whole
+//! number of samples. Summing whole samples mis-weights the ends by up to a sample, an
+//! error of up to 1/N of the mean square (5·10⁻⁴ at 2048 samples), five times the
+//! engine's budget of ±0.01 % of Udin. [`window_moments`] instead integrates over the
+//! fractional window: the trapezoid rule on the samples inside, with the Euler–Maclaurin
+//! end correction (fourth-order differences), plus the two partial sample intervals at the
+//! ends by Simpson's rule on a cubic (Lagrange) interpolation of the samples. The error is
+//! of fourth order in the sampling step, independent of where the window starts.
+
+use super::tracker::CycleBoundary;
+use pqe_dsp::kernels;
+
+/// Samples needed on each side of a window beyond its fractional ends.
+pub const MARGIN: usize = 3;
+
+/// Moments of one channel over one fractional window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WindowMoments {
+    /// Mean of x² over the window.
+    pub mean_square: f64,
+    /// Mean of x over the window (the DC component).
+    pub mean: f64,
+    /// Largest |x| of a sample inside the window.
+    pub peak: f64,
+    /// False when a sample the window reads is NaN or infinite; the other fields are NaN.
+    pub finite: bool,
+}
+
+impl WindowMoments {
+    /// Root mean square.
+    pub fn rms(&self) -> f64 {
+        self.mean_square.max(0.0).sqrt()
+    }
+
+    /// Peak / RMS (NaN for a zero signal).
+    pub fn crest_factor(&self) -> f64 {
+        let rms = self.rms();
+        if rms > 0.0 {
+            self.peak / rms
+        } else {
+            f64::NAN
+        }
+    }
+
+    fn missing() -> Self {
+        WindowMoments {
+            mean_square: f64::NAN,
+            mean: f64::NAN,
+            peak: f64::NAN,
+            finite: false,
+        }
+    }
+}
+
+/// Moments of `x` over the window `[start, end)` given as fractional sample indices in the
+/// numbering where `x[0]` is sample `base`. Returns `None` when `x` does not hold the
+/// window plus [`MARGIN`] samples on each side, or the window is shorter than 4 samples.
+pub fn window_moments(x: &[f64], base: u64, start: f64, end: f64) -> Option<WindowMoments> {
+    let a = start - base as f64;
+    let b = end - base as f64;
+    if !(a.is_finite() && b.is_finite()) || b - a < 4.0 {
+        return None;
+    }
+    let (i0, i1) = (a.ceil(), b.floor());
+    if i0 < MARGIN as f64 || i1 + MARGIN as f64 >= x.len() as f64 {
+        return None;
+    }
+    let (i0, i1) = (i0 as usize, i1 as usize);
+    if !kernels::all_finite(&x[i0 - 2..=i1 + 2]) {
+        return Some(WindowMoments::missing());
+    }
+    let interior = &x[i0..=i1];
+    let (lo, hi) = kernels::min_max(interior);
+    let square = |v: f64| v * v;
+    let identity = |v: f64| v;
+    let integral_sq = trapezoid(kernels::sum_of_squares(interior), x, i0, i1, square)
+        + partial_left(x, a, i0, square)
+        + partial_right(x, i1, b, square);
+    let integral = trapezoid(kernels::sum(interior), x, i0, i1, identity)
+        + partial_left(x, a, i0, identity)
+        + partial_right(x, i1, b, identity);
+    let length = b - a;
+    Some(WindowMoments {
+        mean_square: integral_sq / length,
+        mean: integral / length,
+        peak: lo.abs().max(hi.abs()),
+        finite: true,
+    })
+}
+
+/// The Urms(1/2) cycles (IEC 61000-4-30 Ed.3 5.4.2): one cycle starting at each zero
+/// crossing of the fundamental, rising and falling, so a new value comes every half cycle.
+///
+/// The falling crossings of the fundamental lie halfway between its rising ones (the
+/// fundamental is a sine), so they are taken as midpoints of the tracked rising
+/// boundaries: a DC offset or even harmonics, which move the falling crossings of the raw
+/// signal, do not move them.
+#[derive(Debug, Clone, Default)]
+pub struct HalfCycleSeries {
+    before: Option<CycleBoundary>,
+    last: Option<CycleBoundary>,
+    next_index: u64,
+}
+
+/// One cycle of the Urms(1/2) series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HalfCycleWindow {
+    /// Running number.
+    pub index: u64,
+    /// Start (fractional sample index).
+    pub start: f64,
+    /// End (fractional sample index).
+    pub end: f64,
+    /// True when the cycle starts at a rising crossing (also an Urms(1) value).
+    pub rising: bool,
+    /// True when the boundaries it rests on were tracked on the signal.
+    pub tracked: bool,
+    /// Index of the sample whose arrival produced the last boundary.
+    pub ready_at: u64,
+}
+
+impl HalfCycleSeries {
+    /// An empty series.
+    pub fn new() -> Self {
+        HalfCycleSeries::default()
+    }
+
+    /// Take the next rising boundary; the cycles it completes go to `out`, in order of
+    /// their start.
+    pub fn push(&mut self, boundary: CycleBoundary, out: &mut Vec<HalfCycleWindow>) {
+        if let Some(last) = self.last {
+            if let Some(before) = self.before {
+                out.push(HalfCycleWindow {
+                    index: self.next_index,
+                    start: 0.5 * (before.position + last.position),
+                    end: 0.5 * (last.position + boundary.position),
+                    rising: false,
+                    tracked: before.tracked && last.tracked && boundary.tracked,
+                    ready_at: boundary.ready_at,
+                });
+                self.next_index += 1;
+            }
+            out.push(HalfCycleWindow {
+                index: self.next_index,
+                start: last.position,
+                end: boundary.position,
+                rising: true,
+                tracked: last.tracked && boundary.tracked,
+                ready_at: boundary.ready_at,
+            });
+            self.next_index += 1;
+        }
+        self.before = self.last;
+        self.last = Some(boundary);
+    }
+
+    /// Forget the boundaries (after a gap).
+    pub fn restart(&mut self) {
+        self.before = None;
+        self.last = None;
+    }
+
+    /// Start of the oldest cycle not yet produced, whose samples must be kept.
+    pub fn oldest_needed(&self) -> Option<f64> {
+        match (self.before, self.last) {
+            (Some(b), Some(l)) => Some(0.5 * (b.position + l.position)),
+            (None, Some(l)) => Some(l.position),
+            _ => None,
+        }
+    }
+}
+
+/// Trapezoid over the integer grid `i0..=i1` from the plain sum of g(x), with the
+/// Euler–Maclaurin end correction −(g′(i1) − g′(i0))/12.
+fn trapezoid(plain_sum: f64, x: &[f64], i0: usize, i1: usize, g: impl Fn(f64) -> f64) -> f64 {
+    let slope = |i: usize| {
+        // Fourth-order central difference.
+        (g(x[i - 2]) - 8.0 * g(x[i - 1]) + 8.0 * g(x[i + 1]) - g(x[i + 2])) / 12.0
+    };
+    plain_sum - 0.5 * (g(x[i0]) + g(x[i1])) - (slope(i1) - slope(i0)) / 12.0
+}
+
+/// Cubic (Lagrange) interpolation of x at local position `p` from the four samples around
+/// it (`p` must have a sample before and two after its integer part).
+fn interpolate(x: &[f64], p: f64) -> f64 {
+    let k = p.floor();
+    let t = p - k;
+    let k = k as usize;
+    let (xm, x0, x1, x2) = (x[k - 1], x[k], x[k + 1], x[k + 2]);
+    let l_m = -t * (t - 1.0) * (t - 2.0) / 6.0;
+    let l_0 = (t + 1.0) * (t - 1.0) * (t - 2.0) / 2.0;
+    let l_1 = -(t + 1.0) * t * (t - 2.0) / 2.0;
+    let l_2 = (t + 1.0) * t * (t - 1.0) / 6.0;
+    l_m * xm + l_0 * x0 + l_1 * x1 + l_2 * x2
+}
+
+/// ∫ g(x) from local position `a` up to the sample `i0` (`i0 − 1 < a ≤ i0`), by Simpson's
+/// rule on the cubic interpolation.
+fn partial_left(x: &[f64], a: f64, i0: usize, g: impl Fn(f64) -> f64) -> f64 {
+    let width = i0 as f64 - a;
+    if width <= 0.0 {
+        return 0.0;
+    }
+    let mid = 0.5 * (a + i0 as f64);
+    width / 6.0 * (g(interpolate(x, a)) + 4.0 * g(interpolate(x, mid)) + g(x[i0]))
+}
+
+/// ∫ g(x) from the sample `i1` up to local position `b` (`i1 ≤ b < i1 + 1`).
+fn partial_right(x: &[f64], i1: usize, b: f64, g: impl Fn(f64) -> f64) -> f64 {
+    let width = b - i1 as f64;
+    if width <= 0.0 {
+        return 0.0;
+    }
+    let mid = 0.5 * (b + i1 as f64);
+    width / 6.0 * (g(x[i1]) + 4.0 * g(interpolate(x, mid)) + g(interpolate(x, b)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::f64::consts::PI;
+
+    #[test]
+    fn fractional_window_rms_is_exact_to_a_millionth_at_low_sample_rates() {
+        // 20 to 200 samples per cycle, any start phase, 10 cycles at an off-nominal frequency.
+        for samples_per_cycle in [20.0, 37.3, 64.0, 204.8] {
+            for phase in [0.0, 0.4, 1.3, 2.9] {
+                let f = 1.0 / samples_per_cycle;
+                let x: Vec<f64> = (0..(14.0 * samples_per_cycle) as usize)
+                    .map(|i| {
+                        let w = 2.0 * PI * f * i as f64 + phase;
+                        3.0 + 100.0 * w.sin() + 5.0 * (5.0 * w).cos()
+                    })
+                    .collect();
+                let start = 5.0 + 0.37;
+                let end = start + 10.0 * samples_per_cycle;
+                let m = window_moments(&x, 0, start, end).unwrap();
+                // Cubic interpolation of the 5th harmonic at 4 samples per cycle is the worst
+                // case; it shrinks with the fourth power of the sampling step.
+                let tolerance = match samples_per_cycle {
+                    s if s < 30.0 => 2e-5,
+                    s if s < 50.0 => 5e-6,
+                    _ => 1e-6,
+                };
+                let exact_ms = 9.0 + 0.5 * (100.0f64.powi(2) + 25.0);
+                assert!(
+                    (m.mean_square / exact_ms - 1.0).abs() < tolerance,
+                    "{samples_per_cycle} {phase}: {}",
+                    m.mean_square / exact_ms - 1.0
+                );
+                assert!((m.mean - 3.0).abs() < 1e-3);
+                assert!(m.peak <= 108.0 && m.peak > 100.0);
+            }
+        }
+    }
+
+    #[test]
+    fn missing_samples_and_short_buffers_are_reported() {
+        let mut x = vec![1.0; 100];
+        assert!(window_moments(&x, 0, 1.0, 50.0).is_none());
+        assert!(window_moments(&x, 0, 10.0, 98.0).is_none());
+        let m = window_moments(&x, 0, 10.5, 90.25).unwrap();
+        assert!((m.rms() - 1.0).abs() < 1e-12 && (m.mean - 1.0).abs() < 1e-12);
+        x[50] = f64::NAN;
+        assert!(!window_moments(&x, 0, 10.5, 90.25).unwrap().finite);
+    }
+
+    #[test]
+    fn half_cycles_start_at_rising_and_mid_crossings() {
+        let mut s = HalfCycleSeries::new();
+        let mut out = Vec::new();
+        for k in 0..4 {
+            let b = CycleBoundary {
+                position: 10.0 + 20.0 * k as f64,
+                tracked: true,
+                ready_at: 0,
+            };
+            s.push(b, &mut out);
+        }
+        let spans: Vec<(f64, f64, bool)> = out.iter().map(|w| (w.start, w.end, w.rising)).collect();
+        assert_eq!(
+            spans,
+            vec![
+                (10.0, 30.0, true),
+                (20.0, 40.0, false),
+                (30.0, 50.0, true),
+                (40.0, 60.0, false),
+                (50.0, 70.0, true)
+            ]
+        );
+    }
+}
