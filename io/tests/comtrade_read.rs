@@ -159,7 +159,8 @@ fn header_fields_and_known_values() {
     assert_eq!(r.info().start.to_string(), "2021-02-17T17:37:12.422969065");
     assert!(r.info().channels[0].scaling.is_none());
     let (a, d, _) = flatten(&read_all(&mut r, 64), r.info().start);
-    assert_eq!(a[0][0], f64::from(2.809_693_1_f32));
+    // First record's value: bytes 03 d2 33 40.
+    assert_eq!(a[0][0], f64::from(f32::from_bits(0x4033_d203)));
     assert_eq!(d[0].len(), 301);
 }
 

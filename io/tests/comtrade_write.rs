@@ -289,7 +289,7 @@ fn synthetic_block(first: u64, n: usize, rate: f64, channels: usize) -> Block {
         })
         .collect();
     let states: Vec<u8> = (0..18)
-        .flat_map(|d| (0..n).map(move |i| ((first as usize + i + d) % 3 == 0) as u8))
+        .flat_map(|d| (0..n).map(move |i| u8::from(matches!((first as usize + i + d) % 3, 0))))
         .collect();
     Block::from_channels(Timestamp(0), rate, first, data)
         .unwrap()

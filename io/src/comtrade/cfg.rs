@@ -619,7 +619,7 @@ impl<'a> LineCursor<'a> {
         // Trailing empty fields (trailing commas) are harmless; other extra fields mean a
         // comma inside a name, which shifts every field after it.
         let used = f.iter().rposition(|s| !s.is_empty()).map_or(0, |i| i + 1);
-        if used < 6 || used > 13 {
+        if !(6..=13).contains(&used) {
             return Err(self.err(
                 &label,
                 format!(

@@ -186,7 +186,7 @@ impl ComtradeWriter {
             ));
         }
         let rate = if timed { 0.0 } else { block.sample_rate() };
-        if !timed && !(rate > 0.0 && rate.is_finite()) {
+        if !timed && (rate <= 0.0 || !rate.is_finite()) {
             return Err(Error::Config(format!(
                 "a block at {rate} samples/s without sample times cannot be written to COMTRADE"
             )));
@@ -311,7 +311,7 @@ impl ComtradeWriter {
         }
         let e = self.enc[c];
         let x = ((v - e.b) / e.a).round();
-        if !(x.abs() <= limit) {
+        if x.is_nan() || x.abs() > limit {
             return Err(Error::channel(
                 self.info.channels[c].name.clone(),
                 format!(
