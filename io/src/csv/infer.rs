@@ -46,7 +46,8 @@ pub(crate) fn estimate_rate(times: &[(f64, u32)]) -> Option<f64> {
     }
     intervals.sort_by(f64::total_cmp);
     let median = intervals[intervals.len() / 2];
-    let resolution = resolution(times.iter().map(|t| t.1).max().unwrap_or(0));
+    // The column's printing precision, but never so coarse that it hides a missing sample.
+    let resolution = resolution(times.iter().map(|t| t.1).max().unwrap_or(0)).min(0.05 * median);
     let t0 = times[0].0;
     let run = times
         .windows(2)

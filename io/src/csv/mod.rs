@@ -42,6 +42,7 @@ mod sidecar;
 mod writer;
 
 pub use reader::{CsvReader, LOOKAHEAD_ROWS};
+pub(crate) use sidecar::parse_iso as parse_iso_time;
 pub use sidecar::{sidecar_path, SIDECAR_FORMAT};
 pub use writer::CsvWriter;
 

@@ -361,7 +361,7 @@ impl CsvReader {
             },
             rate,
             t0: t0.unwrap_or(0.0),
-            t0_resolution: times.first().map_or(0.0, |t| infer::resolution(t.1)),
+            decimals: times.iter().map(|t| t.1).max().unwrap_or(0),
             previous: None,
         };
     }
@@ -388,9 +388,10 @@ struct Clock {
     timing: Timing,
     rate: f64,
     t0: f64,
-    t0_resolution: f64,
-    /// The previous row's `t` and its resolution.
-    previous: Option<(f64, f64)>,
+    /// The most decimal places a `t` value was written with so far: the column's precision.
+    decimals: u32,
+    /// The previous row's `t`.
+    previous: Option<f64>,
 }
 
 /// Where a row lies in time.
@@ -404,8 +405,8 @@ impl Clock {
     /// Check `row` (sample number `k`) against the rows before it and place it in time.
     fn place(&mut self, row: &Row, k: u64, path: &Path) -> Result<Placed> {
         let at = Location::file(path).at_line(row.line).field("column t");
-        let resolution = infer::resolution(row.t_decimals);
-        if let Some((previous, previous_resolution)) = self.previous {
+        self.decimals = self.decimals.max(row.t_decimals);
+        if let Some(previous) = self.previous {
             if row.t <= previous {
                 return Err(Error::format_after(
                     at,
@@ -415,11 +416,13 @@ impl Clock {
             }
             if self.timing == Timing::Uniform {
                 let period = 1.0 / self.rate;
-                let slack = resolution + previous_resolution.max(self.t0_resolution);
+                // The column's printing precision, but never so coarse that it hides a
+                // missing sample.
+                let slack = infer::resolution(self.decimals).min(0.05 * period);
                 let interval = row.t - previous;
                 let expected = self.t0 + k as f64 * period;
                 let grid_slack = GRID_TOLERANCE * period + slack + 1e-12 * row.t.abs();
-                if (interval - period).abs() > INTERVAL_TOLERANCE * period + slack
+                if (interval - period).abs() > INTERVAL_TOLERANCE * period + 2.0 * slack
                     || (row.t - expected).abs() > grid_slack
                 {
                     return Err(Error::format_after(
@@ -434,7 +437,7 @@ impl Clock {
                 }
             }
         }
-        self.previous = Some((row.t, resolution));
+        self.previous = Some(row.t);
         Ok(Placed {
             time_ns: ((row.t - self.t0) * 1e9).round() as i64,
         })
@@ -541,6 +544,12 @@ fn header_columns(record: &::csv::ByteRecord, at: &Location) -> Result<Vec<Strin
             return Err(Error::format(
                 at.field(format!("column {}", i + 2)),
                 "column without a name",
+            ));
+        }
+        if name.contains(['\n', '\r']) {
+            return Err(Error::format(
+                at.field(format!("column {}", i + 2)),
+                "the column name spans lines (an unbalanced quote?)",
             ));
         }
         if names[..i].contains(name) || name.eq_ignore_ascii_case("t") {
