@@ -1,1 +1,0 @@
-//! hdf5 (being written)
