@@ -65,7 +65,7 @@ fn value(c: usize, k: usize) -> f64 {
 }
 
 fn state(d: usize, k: usize) -> u8 {
-    u8::from((k / (d + 2)) % 3 == 0)
+    u8::from(matches!((k / (d + 2)) % 3, 0))
 }
 
 fn blocks(info: &RecordingInfo, sizes: &[usize]) -> Vec<Block> {
