@@ -7,8 +7,8 @@
 //! evaluated at the sample's time. Noise comes from one seeded stream per channel, drawn in
 //! sample order. Hence any sequence of block sizes yields bit-identical samples.
 
-use super::model::{Model, PhaseTerms, Source};
-use super::numeric::{cycles_of_product, sin_cycles, Xoshiro256pp, C64};
+use super::model::{Carrier, Model, PhaseTerms, Source};
+use super::numeric::{cycles_of_product, Xoshiro256pp, C64};
 use pqe_core::{Block, Error, Result};
 use rand_distr::{Distribution, StandardNormal};
 use std::sync::Arc;
@@ -19,10 +19,11 @@ pub struct Generator {
     model: Arc<Model>,
     next: u64,
     rngs: Vec<Option<Xoshiro256pp>>,
-    /// Per non-integer order: the whole-cycle count it was last evaluated for and
-    /// `frac(h · whole)`.
+    /// Per carrier of a non-integer order: the whole-cycle count it was last evaluated for
+    /// and `frac(h · whole)`.
     frac_cache: Vec<(f64, f64)>,
-    powers: Vec<C64>,
+    /// The carriers' values at the current sample.
+    carriers: Vec<C64>,
 }
 
 impl Generator {
@@ -33,14 +34,14 @@ impl Generator {
             .enumerate()
             .map(|(c, ch)| (ch.sigma > 0.0).then(|| Xoshiro256pp::new(model.seed, c as u64)))
             .collect();
-        let frac_cache = vec![(f64::NAN, 0.0); model.frac_orders.len()];
-        let powers = vec![C64::default(); model.max_order + 1];
+        let frac_cache = vec![(f64::NAN, 0.0); model.carriers.len()];
+        let carriers = vec![C64::default(); model.carriers.len()];
         Generator {
             model,
             next: 0,
             rngs,
             frac_cache,
-            powers,
+            carriers,
         }
     }
 
@@ -132,14 +133,23 @@ impl Generator {
             let seg = &m.segments[seg_idx];
             let theta = m.law.cycles_at_sample(i);
             let z = C64::polar_cycles(1.0, theta.frac);
-            self.powers[1] = z;
-            for h in 2..self.powers.len() {
-                self.powers[h] = self.powers[h - 1].mul(z);
+            self.carriers[1] = z;
+            for h in 2..=m.max_order {
+                self.carriers[h] = self.carriers[h - 1].mul(z);
             }
-            for (cache, &h) in self.frac_cache.iter_mut().zip(&m.frac_orders) {
-                if cache.0 != theta.whole {
-                    *cache = (theta.whole, cycles_of_product(h, theta.whole).frac);
-                }
+            for (k, carrier) in m.carriers.iter().enumerate().skip(m.max_order + 1) {
+                let x = match *carrier {
+                    Carrier::Locked(h) => {
+                        let cache = &mut self.frac_cache[k];
+                        if cache.0 != theta.whole {
+                            *cache = (theta.whole, cycles_of_product(h, theta.whole).frac);
+                        }
+                        cache.1 + h * theta.frac
+                    }
+                    Carrier::Fixed(step) => cycles_of_product(step, i as f64).frac,
+                    Carrier::Power(_) => continue,
+                };
+                self.carriers[k] = C64::polar_cycles(1.0, x);
             }
             let mut v = [0.0; 3];
             let mut cur = [0.0; 3];
@@ -155,10 +165,10 @@ impl Generator {
                         g *= f.factor(t);
                     }
                 }
-                v[p] = g * self.eval(&seg.v[p], i, theta.frac, &m.frac_orders);
+                v[p] = g * self.eval(&seg.v[p]);
                 if need_current {
                     let gi = if m.follow_voltage { g } else { 1.0 };
-                    cur[p] = gi * self.eval(&seg.i[p], i, theta.frac, &m.frac_orders);
+                    cur[p] = gi * self.eval(&seg.i[p]);
                 }
             }
             let u_n = if need_neutral {
@@ -187,19 +197,13 @@ impl Generator {
         }
     }
 
-    /// The value of one phase's terms at sample `i`.
+    /// The value of one phase's terms at the current sample.
     #[inline]
-    fn eval(&self, terms: &PhaseTerms, i: u64, frac: f64, orders: &[f64]) -> f64 {
+    fn eval(&self, terms: &PhaseTerms) -> f64 {
         let mut s = 0.0;
-        for &(h, k) in &terms.harm {
-            let zh = self.powers[h];
-            s += k.re * zh.im + k.im * zh.re;
-        }
-        for &(idx, amp, off) in &terms.locked {
-            s += amp * sin_cycles(self.frac_cache[idx].1 + orders[idx] * frac + off);
-        }
-        for &(step, amp, off) in &terms.fixed {
-            s += amp * sin_cycles(cycles_of_product(step, i as f64).frac + off);
+        for &(idx, k) in terms {
+            let w = self.carriers[idx];
+            s += k.re * w.im + k.im * w.re;
         }
         s
     }

@@ -2,7 +2,7 @@
 //! per-phase fundamentals and components, phase-jump segments with precomputed phasor
 //! coefficients, event and flicker envelopes, and the analytic truth derived from them.
 
-use super::numeric::{cycles_of_product, sin_cycles, Cycles, C64};
+use super::numeric::{cycles_of_product, floor, sin_cycles, Cycles, C64};
 use pqe_core::{ChannelSpec, NominalFrequency, Result, Timestamp, Wiring};
 
 /// What kind of disturbance an event is (IEC 61000-4-30 5.4: dips, swells, interruptions).
@@ -43,6 +43,22 @@ pub(crate) struct Wander {
     pub period: f64,
     /// In cycles.
     pub phase: f64,
+    /// `amplitude · period / 2π`: the amplitude of its integral, cycles.
+    k: f64,
+    /// `cos 2π·phase`.
+    cos0: f64,
+}
+
+impl Wander {
+    pub fn new(amplitude: f64, period: f64, phase: f64) -> Self {
+        Wander {
+            amplitude,
+            period,
+            phase,
+            k: amplitude * period / std::f64::consts::TAU,
+            cos0: (std::f64::consts::TAU * phase).cos(),
+        }
+    }
 }
 
 /// The instantaneous frequency of the fundamental and its closed-form integral.
@@ -111,9 +127,8 @@ impl FrequencyLaw {
         }
         for w in &self.wanders {
             // ∫ A sin(2π τ/P + φ) dτ = A P / 2π · (cos φ − cos(2π t/P + φ))
-            let k = w.amplitude * w.period / std::f64::consts::TAU;
-            let cos_at = |x: f64| (std::f64::consts::TAU * (x - x.floor())).cos();
-            c += k * (cos_at(w.phase) - cos_at(t / w.period + w.phase));
+            let x = t / w.period + w.phase;
+            c += w.k * (w.cos0 - (std::f64::consts::TAU * (x - floor(x))).cos());
         }
         c
     }
@@ -214,7 +229,7 @@ impl FlickerModel {
         }
         let x = self.rate * (t - self.t0);
         let m = if self.square {
-            if x - x.floor() < 0.5 {
+            if x - floor(x) < 0.5 {
                 1.0
             } else {
                 -1.0
@@ -250,17 +265,23 @@ pub(crate) struct ChannelModel {
     pub sigma: f64,
 }
 
-/// The terms one phase evaluates within one segment.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct PhaseTerms {
-    /// Integer orders: `(h, K)`, the value is `Im(K · z^h)`, `z = e^{j2πθ}`.
-    pub harm: Vec<(usize, C64)>,
-    /// Locked non-integer orders: `(index into frac_orders, amplitude, offset in cycles)`;
-    /// the value is `amp · sin 2π(frac(h·whole) + h·frac + offset)`.
-    pub locked: Vec<(usize, f64, f64)>,
-    /// Fixed frequencies: `(cycles per sample, amplitude, offset in cycles)`.
-    pub fixed: Vec<(f64, f64, f64)>,
+/// A unit phasor the generator evaluates once per sample and shares between phases:
+/// `e^{j2π·h·θ}` for the integer orders (by repeated multiplication), `e^{j2π·h·θ}` for a
+/// non-integer order (from the exact fraction of `h·θ`), or `e^{j2π·f·t}` for a fixed
+/// frequency.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Carrier {
+    /// Integer order `h`: slot `h` of the carrier table (slot 0 is unused).
+    Power(usize),
+    /// A non-integer order locked to the fundamental.
+    Locked(f64),
+    /// A fixed frequency, as cycles per sample.
+    Fixed(f64),
 }
+
+/// The terms of one phase in one segment: `(carrier index, K)`, the value being
+/// `Σ Im(K · carrier)`; `K` holds the peak amplitude and the phase.
+pub(crate) type PhaseTerms = Vec<(usize, C64)>;
 
 /// A stretch of time between phase jumps, with the coefficients that hold in it.
 #[derive(Debug, Clone)]
@@ -305,8 +326,9 @@ pub(crate) struct Model {
     pub neutral: (f64, f64),
     pub channels: Vec<ChannelModel>,
     pub segments: Vec<Segment>,
-    /// Distinct non-integer locked orders.
-    pub frac_orders: Vec<f64>,
+    /// The carriers: slots `0..=max_order` are the integer powers, then the distinct
+    /// non-integer orders, then the distinct fixed frequencies.
+    pub carriers: Vec<Carrier>,
     /// Highest integer order any term uses (≥ 1).
     pub max_order: usize,
 }
@@ -320,14 +342,19 @@ impl Model {
             m.i_mag[p] = 0.0;
         }
         for c in m.v_comps.iter().chain(&m.i_comps) {
-            match c.order {
-                Order::Harmonic(h) => m.max_order = m.max_order.max(h),
-                Order::Locked(h) => {
-                    if !m.frac_orders.contains(&h) {
-                        m.frac_orders.push(h);
-                    }
-                }
-                Order::Fixed(_) => {}
+            if let Order::Harmonic(h) = c.order {
+                m.max_order = m.max_order.max(h);
+            }
+        }
+        m.carriers = (0..=m.max_order).map(Carrier::Power).collect();
+        for c in m.v_comps.iter().chain(&m.i_comps) {
+            let carrier = match c.order {
+                Order::Harmonic(_) => continue,
+                Order::Locked(h) => Carrier::Locked(h),
+                Order::Fixed(f) => Carrier::Fixed(f / m.fs),
+            };
+            if !m.carriers.contains(&carrier) {
+                m.carriers.push(carrier);
             }
         }
         let mut t_from = f64::NEG_INFINITY;
@@ -380,33 +407,33 @@ impl Model {
     /// The terms of one phase: fundamental of peak `peak` at angle `angle` (cycles), and the
     /// components scaled to it.
     fn terms(&self, comps: &[Component], p: usize, peak: f64, angle: f64) -> PhaseTerms {
-        let mut t = PhaseTerms::default();
+        let mut t: PhaseTerms = Vec::new();
         if peak == 0.0 {
             return t;
         }
-        t.harm.push((1, C64::polar_cycles(peak, angle)));
+        let mut put = |idx: usize, k: C64| match t.iter_mut().find(|(i, _)| *i == idx) {
+            Some((_, acc)) => *acc = acc.add(k),
+            None => t.push((idx, k)),
+        };
+        put(1, C64::polar_cycles(peak, angle));
         for c in comps {
             let amp = peak * c.rel[p];
             if amp == 0.0 {
                 continue;
             }
-            match c.order {
-                Order::Harmonic(h) => {
-                    let k = C64::polar_cycles(amp, h as f64 * angle + c.phase[p]);
-                    match t.harm.iter_mut().find(|(g, _)| *g == h) {
-                        Some((_, acc)) => *acc = acc.add(k),
-                        None => t.harm.push((h, k)),
-                    }
-                }
-                Order::Locked(h) => {
-                    let idx = self.frac_orders.iter().position(|&x| x == h).unwrap_or(0);
-                    let off = h * angle + c.phase[p];
-                    t.locked.push((idx, amp, off - off.floor()));
-                }
-                Order::Fixed(f) => t.fixed.push((f / self.fs, amp, c.phase[p])),
-            }
+            let (carrier, phase) = match c.order {
+                Order::Harmonic(h) => (Carrier::Power(h), h as f64 * angle + c.phase[p]),
+                Order::Locked(h) => (Carrier::Locked(h), h * angle + c.phase[p]),
+                Order::Fixed(f) => (Carrier::Fixed(f / self.fs), c.phase[p]),
+            };
+            let idx = self
+                .carriers
+                .iter()
+                .position(|&x| x == carrier)
+                .unwrap_or(1);
+            put(idx, C64::polar_cycles(amp, phase));
         }
-        t.harm.sort_by_key(|(h, _)| *h);
+        t.sort_by_key(|(i, _)| *i);
         t
     }
 
@@ -468,8 +495,8 @@ impl Model {
     }
 
     /// Peak phasors of phase `p`'s voltage (`current = false`) or current at `t`, keyed by
-    /// frequency, with the envelope applied, summed into `out` with weight `w`.
-    fn phasors(&self, p: usize, current: bool, t: f64, w: f64, out: &mut Vec<(Key, C64)>) {
+    /// carrier (that is, by frequency), with the envelope applied, summed into `out` with weight `w`.
+    fn phasors(&self, p: usize, current: bool, t: f64, w: f64, out: &mut Vec<(usize, C64)>) {
         let seg = &self.segments[self.segment_at(t)];
         let terms = if current { &seg.i[p] } else { &seg.v[p] };
         let g = if !current || self.follow_voltage {
@@ -478,26 +505,16 @@ impl Model {
             1.0
         };
         let k = w * g;
-        let mut put = |key: Key, ph: C64| match out.iter_mut().find(|(q, _)| *q == key) {
-            Some((_, acc)) => *acc = acc.add(ph.scale(k)),
-            None => out.push((key, ph.scale(k))),
-        };
-        for &(h, c) in &terms.harm {
-            put(Key::Harmonic(h), c);
-        }
-        for &(idx, amp, off) in &terms.locked {
-            put(
-                Key::Locked(self.frac_orders[idx].to_bits()),
-                C64::polar_cycles(amp, off),
-            );
-        }
-        for &(step, amp, off) in &terms.fixed {
-            put(Key::Fixed(step.to_bits()), C64::polar_cycles(amp, off));
+        for &(idx, ph) in terms {
+            match out.iter_mut().find(|(q, _)| *q == idx) {
+                Some((_, acc)) => *acc = acc.add(ph.scale(k)),
+                None => out.push((idx, ph.scale(k))),
+            }
         }
     }
 
     /// Peak phasors of channel `c` at `t` (noise excluded).
-    fn channel_phasors(&self, c: usize, t: f64) -> Vec<(Key, C64)> {
+    fn channel_phasors(&self, c: usize, t: f64) -> Vec<(usize, C64)> {
         let mut out = Vec::new();
         match self.channels[c].source {
             Source::Voltage(p) => self.phasors(p, false, t, 1.0, &mut out),
@@ -506,7 +523,7 @@ impl Model {
                 self.phasors(q, false, t, -1.0, &mut out);
             }
             Source::NeutralVoltage => out.push((
-                Key::Harmonic(1),
+                1,
                 C64::polar_cycles(std::f64::consts::SQRT_2 * self.neutral.0, self.neutral.1),
             )),
             Source::Current(p) => self.phasors(p, true, t, 1.0, &mut out),
@@ -543,30 +560,22 @@ impl Model {
             if let Some((_, pi)) = i.iter().find(|(ki, _)| ki == kv) {
                 let x = 0.5 * pv.mul(pi.conj()).re;
                 pw += x;
-                if *kv == Key::Harmonic(1) {
+                if *kv == 1 {
                     p1 = x;
                 }
             }
         }
-        let rms = |l: &Vec<(Key, C64)>| {
+        let rms = |l: &Vec<(usize, C64)>| {
             l.iter()
                 .map(|(_, x)| 0.5 * x.norm_sqr())
                 .sum::<f64>()
                 .sqrt()
         };
-        let fund = |l: &Vec<(Key, C64)>| {
+        let fund = |l: &Vec<(usize, C64)>| {
             l.iter()
-                .find(|(k, _)| *k == Key::Harmonic(1))
+                .find(|(k, _)| *k == 1)
                 .map_or(0.0, |(_, x)| x.abs() / std::f64::consts::SQRT_2)
         };
         (pw, rms(&v) * rms(&i), p1, fund(&v) * fund(&i))
     }
-}
-
-/// Identifies the frequency of a term for the truth computations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Key {
-    Harmonic(usize),
-    Locked(u64),
-    Fixed(u64),
 }

@@ -452,11 +452,7 @@ impl Checker<'_> {
             )?;
             let ph = w.phase.unwrap_or(0.0);
             let ph = self.check(&format!("{p}.phase"), ph, true, "an angle in degrees")?;
-            wanders.push(Wander {
-                amplitude: amp,
-                period,
-                phase: ph / 360.0,
-            });
+            wanders.push(Wander::new(amp, period, ph / 360.0));
         }
         let law = FrequencyLaw::new(f_nom + offset, fs, ramps, wanders);
         let (f_lo, f_hi) = law.bounds();
@@ -904,7 +900,7 @@ impl Checker<'_> {
             neutral: (n_v, n_a / 360.0),
             channels,
             segments: Vec::new(),
-            frac_orders: Vec::new(),
+            carriers: Vec::new(),
             max_order: 1,
         })
     }
@@ -923,7 +919,7 @@ impl Checker<'_> {
                     &format!("{p}.order"),
                     h,
                     h > 0.0 && h <= 1000.0 && h != 1.0,
-                    "an order in (0, 1000], not 1 (the fundamental)",
+                    "an order in (0, 1000] other than 1 (the fundamental)",
                 )?;
                 if h * f_hi >= nyquist {
                     return Err(self.err(
