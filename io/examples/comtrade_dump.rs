@@ -3,6 +3,9 @@
 //! first sample, values as shortest round-trip decimals and an empty cell for a missing value.
 //!
 //! `cargo run --release -p pqe-io --example comtrade_dump -- IN.cfg|IN.cff [CHUNK]`
+//!
+//! With `--count` instead of a chunk size it only reads the recording (blocks of 65 536) and
+//! prints `rows <n> seconds <s>`, for benches/compare_comtrade_read.py.
 
 use pqe_io::comtrade::ComtradeReader;
 use pqe_io::RecordingReader;
@@ -20,7 +23,18 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let path = args
         .next()
         .ok_or("usage: comtrade_dump IN.cfg|IN.cff [CHUNK]")?;
-    let chunk: usize = match args.next() {
+    let arg = args.next();
+    if arg.as_deref() == Some("--count") {
+        let clock = std::time::Instant::now();
+        let mut reader = ComtradeReader::open(&path)?;
+        let mut rows = 0u64;
+        while let Some(block) = reader.read_block(65_536)? {
+            rows += block.len() as u64;
+        }
+        println!("rows {rows} seconds {}", clock.elapsed().as_secs_f64());
+        return Ok(());
+    }
+    let chunk: usize = match arg {
         Some(c) => c.parse()?,
         None => 65_536,
     };
