@@ -24,11 +24,11 @@ pub struct Args {
 }
 
 pub(crate) fn parse_format(s: &str) -> Result<DataFormat, String> {
-    s.parse().map_err(|e| e.to_string())
+    s.parse::<DataFormat>().map_err(|e| e.to_string())
 }
 
 pub(crate) fn parse_revision(s: &str) -> Result<Revision, String> {
-    s.parse().map_err(|e| e.to_string())
+    s.parse::<Revision>().map_err(|e| e.to_string())
 }
 
 /// Run `pqe convert`.
