@@ -6,3 +6,5 @@ pub mod iec61000_4_30;
 pub mod iec61000_4_7;
 pub mod ieee1459;
 pub mod unbalance;
+pub mod analyzer;
+pub use analyzer::{Analyzer, AnalyzerOptions};

@@ -8,8 +8,9 @@
 //! that straddles a boundary belongs to neither.
 //!
 //! Only cycles tracked on the signal at both ends are counted; a period holding untracked
-//! cycles (no signal, missing samples), or not wholly recorded (the recording's first and
-//! last periods, a gap), is flagged.
+//! cycles (no signal, missing samples), not wholly recorded (the recording's first and
+//! last periods, a gap), or whose counted cycles leave more than two nominal periods
+//! uncovered at either end (tracking still settling), is flagged.
 
 use super::tracker::CycleBoundary;
 use pqe_core::record::FrequencyRecord;
@@ -31,11 +32,16 @@ pub struct TenSecondFrequency {
     incomplete: bool,
     untracked: bool,
     previous: Option<CycleBoundary>,
+    /// Start of the first and end of the last counted cycle.
+    covered: Option<(f64, f64)>,
+    /// Largest uncovered stretch at either end of a period that is still complete, samples.
+    tolerance: f64,
 }
 
 impl TenSecondFrequency {
-    /// A 10-s frequency for a recording whose sample 0 is at `recording_start`.
-    pub fn new(recording_start: Timestamp, sample_rate: f64) -> Self {
+    /// A 10-s frequency for a recording whose sample 0 is at `recording_start`, on a supply
+    /// of `nominal_hz`.
+    pub fn new(recording_start: Timestamp, sample_rate: f64, nominal_hz: f64) -> Self {
         let slot = recording_start.as_nanos().div_euclid(PERIOD_NS);
         let mut f = TenSecondFrequency {
             recording_start,
@@ -48,6 +54,8 @@ impl TenSecondFrequency {
             incomplete: false,
             untracked: false,
             previous: None,
+            covered: None,
+            tolerance: 2.0 * sample_rate / nominal_hz,
         };
         f.enter(slot);
         f.incomplete = recording_start.as_nanos() != slot * PERIOD_NS;
@@ -66,6 +74,7 @@ impl TenSecondFrequency {
         self.duration = 0.0;
         self.incomplete = false;
         self.untracked = false;
+        self.covered = None;
     }
 
     fn record(&self) -> FrequencyRecord {
@@ -75,12 +84,18 @@ impl TenSecondFrequency {
         } else {
             f64::NAN
         };
+        let uncovered = match self.covered {
+            Some((first, last)) => {
+                first - self.slot_start > self.tolerance || self.slot_end - last > self.tolerance
+            }
+            None => true,
+        };
         FrequencyRecord {
             t: start.seconds_since(self.recording_start),
             start,
             frequency,
             cycles: self.cycles,
-            flagged: self.incomplete || self.untracked || self.cycles == 0,
+            flagged: self.incomplete || self.untracked || uncovered,
         }
     }
 
@@ -92,6 +107,8 @@ impl TenSecondFrequency {
                 if prev.tracked && boundary.tracked {
                     self.cycles += 1;
                     self.duration += boundary.position - prev.position;
+                    let first = self.covered.map_or(prev.position, |(f, _)| f);
+                    self.covered = Some((first, boundary.position));
                 } else {
                     self.untracked = true;
                 }
@@ -156,7 +173,7 @@ mod tests {
         // 1 kHz sampling, 50.2 Hz, recording starting 3 s after a 10-s tick.
         let fs = 1000.0;
         let start = Timestamp::from_nanos(1_700_000_003_000_000_000);
-        let mut f = TenSecondFrequency::new(start, fs);
+        let mut f = TenSecondFrequency::new(start, fs, 50.0);
         let mut out = Vec::new();
         let period = fs / 50.2;
         let mut k = 0.0;

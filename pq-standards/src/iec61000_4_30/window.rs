@@ -58,17 +58,22 @@ impl WindowMoments {
 /// Moments of `x` over the window `[start, end)` given as fractional sample indices in the
 /// numbering where `x[0]` is sample `base`. Returns `None` when `x` does not hold the
 /// window plus [`MARGIN`] samples on each side, or the window is shorter than 4 samples.
+///
+/// The fractional parts are taken from the absolute positions (`start.ceil() − start` is
+/// exact in floating point), so the result is bit-for-bit the same whatever `base` is:
+/// the streaming analysis may trim its buffers anywhere.
 pub fn window_moments(x: &[f64], base: u64, start: f64, end: f64) -> Option<WindowMoments> {
-    let a = start - base as f64;
-    let b = end - base as f64;
-    if !(a.is_finite() && b.is_finite()) || b - a < 4.0 {
+    if !(start.is_finite() && end.is_finite()) || end - start < 4.0 || start < 0.0 {
         return None;
     }
-    let (i0, i1) = (a.ceil(), b.floor());
-    if i0 < MARGIN as f64 || i1 + MARGIN as f64 >= x.len() as f64 {
+    let (first, last) = (start.ceil(), end.floor());
+    // Width of the partial sample intervals at each end, both in [0, 1).
+    let (da, db) = (first - start, end - last);
+    let (first, last) = (first as u64, last as u64);
+    if first < base + MARGIN as u64 || last + MARGIN as u64 >= base + x.len() as u64 {
         return None;
     }
-    let (i0, i1) = (i0 as usize, i1 as usize);
+    let (i0, i1) = ((first - base) as usize, (last - base) as usize);
     if !kernels::all_finite(&x[i0 - 2..=i1 + 2]) {
         return Some(WindowMoments::missing());
     }
@@ -77,12 +82,12 @@ pub fn window_moments(x: &[f64], base: u64, start: f64, end: f64) -> Option<Wind
     let square = |v: f64| v * v;
     let identity = |v: f64| v;
     let integral_sq = trapezoid(kernels::sum_of_squares(interior), x, i0, i1, square)
-        + partial_left(x, a, i0, square)
-        + partial_right(x, i1, b, square);
+        + partial_left(x, i0, da, square)
+        + partial_right(x, i1, db, square);
     let integral = trapezoid(kernels::sum(interior), x, i0, i1, identity)
-        + partial_left(x, a, i0, identity)
-        + partial_right(x, i1, b, identity);
-    let length = b - a;
+        + partial_left(x, i0, da, identity)
+        + partial_right(x, i1, db, identity);
+    let length = end - start;
     Some(WindowMoments {
         mean_square: integral_sq / length,
         mean: integral / length,
@@ -183,12 +188,9 @@ fn trapezoid(plain_sum: f64, x: &[f64], i0: usize, i1: usize, g: impl Fn(f64) ->
     plain_sum - 0.5 * (g(x[i0]) + g(x[i1])) - (slope(i1) - slope(i0)) / 12.0
 }
 
-/// Cubic (Lagrange) interpolation of x at local position `p` from the four samples around
-/// it (`p` must have a sample before and two after its integer part).
-fn interpolate(x: &[f64], p: f64) -> f64 {
-    let k = p.floor();
-    let t = p - k;
-    let k = k as usize;
+/// Cubic (Lagrange) interpolation of x at `k + t` (`0 ≤ t ≤ 1`) from samples `k − 1` to
+/// `k + 2`.
+fn interpolate(x: &[f64], k: usize, t: f64) -> f64 {
     let (xm, x0, x1, x2) = (x[k - 1], x[k], x[k + 1], x[k + 2]);
     let l_m = -t * (t - 1.0) * (t - 2.0) / 6.0;
     let l_0 = (t + 1.0) * (t - 1.0) * (t - 2.0) / 2.0;
@@ -197,25 +199,26 @@ fn interpolate(x: &[f64], p: f64) -> f64 {
     l_m * xm + l_0 * x0 + l_1 * x1 + l_2 * x2
 }
 
-/// ∫ g(x) from local position `a` up to the sample `i0` (`i0 − 1 < a ≤ i0`), by Simpson's
-/// rule on the cubic interpolation.
-fn partial_left(x: &[f64], a: f64, i0: usize, g: impl Fn(f64) -> f64) -> f64 {
-    let width = i0 as f64 - a;
+/// ∫ g(x) over the last `width` (< 1) of the sample interval before sample `i0`, by
+/// Simpson's rule on the cubic interpolation.
+fn partial_left(x: &[f64], i0: usize, width: f64, g: impl Fn(f64) -> f64) -> f64 {
     if width <= 0.0 {
         return 0.0;
     }
-    let mid = 0.5 * (a + i0 as f64);
-    width / 6.0 * (g(interpolate(x, a)) + 4.0 * g(interpolate(x, mid)) + g(x[i0]))
+    let k = i0 - 1;
+    width / 6.0
+        * (g(interpolate(x, k, 1.0 - width))
+            + 4.0 * g(interpolate(x, k, 1.0 - 0.5 * width))
+            + g(x[i0]))
 }
 
-/// ∫ g(x) from the sample `i1` up to local position `b` (`i1 ≤ b < i1 + 1`).
-fn partial_right(x: &[f64], i1: usize, b: f64, g: impl Fn(f64) -> f64) -> f64 {
-    let width = b - i1 as f64;
+/// ∫ g(x) over the first `width` (< 1) of the sample interval after sample `i1`.
+fn partial_right(x: &[f64], i1: usize, width: f64, g: impl Fn(f64) -> f64) -> f64 {
     if width <= 0.0 {
         return 0.0;
     }
-    let mid = 0.5 * (b + i1 as f64);
-    width / 6.0 * (g(x[i1]) + 4.0 * g(interpolate(x, mid)) + g(interpolate(x, b)))
+    width / 6.0
+        * (g(x[i1]) + 4.0 * g(interpolate(x, i1, 0.5 * width)) + g(interpolate(x, i1, width)))
 }
 
 #[cfg(test)]
@@ -262,6 +265,8 @@ mod tests {
         let mut x = vec![1.0; 100];
         assert!(window_moments(&x, 0, 1.0, 50.0).is_none());
         assert!(window_moments(&x, 0, 10.0, 98.0).is_none());
+        let trimmed = window_moments(&x[7..], 7, 10.5, 90.25).unwrap();
+        assert_eq!(trimmed, window_moments(&x, 0, 10.5, 90.25).unwrap());
         let m = window_moments(&x, 0, 10.5, 90.25).unwrap();
         assert!((m.rms() - 1.0).abs() < 1e-12 && (m.mean - 1.0).abs() < 1e-12);
         x[50] = f64::NAN;

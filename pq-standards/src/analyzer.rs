@@ -1,0 +1,914 @@
+//! The composed streaming analyzer: Blocks in, IEC 61000-4-30 Class A records out.
+//!
+//! ```text
+//! Block ─► reference channel ─► FundamentalTracker ─► cycle boundaries
+//!     │                                                 ├─► TenSecondFrequency  ─► FrequencyRecord
+//!     │                                                 ├─► HalfCycleSeries     ─► HalfCycleRecord
+//!     └─► per-channel sample buffers ◄── windows ◄──────┴─► IntervalScheduler   ─► IntervalRecord
+//! ```
+//!
+//! Each 10/12-cycle interval (IEC 61000-4-30 Ed.3 4.4) gets, per channel, the RMS of 5.2
+//! (integrated over the fractional window, [`window_moments`]), peak, crest factor and DC;
+//! with harmonics enabled, the window is resampled to an exact number of points per cycle
+//! ([`SyncResampler`]) and transformed ([`HarmonicAnalyzer`]): harmonic and interharmonic
+//! subgroups and groups to order 63, phase angles against the U_A fundamental, THD, THDS,
+//! THDG, TDD and K-factor for currents (IEC 61000-4-7), mains signalling voltage (5.10),
+//! powers (IEEE 1459), unbalance u2 and u0 (5.7), under- and over-deviation (5.12).
+//!
+//! # Streaming and chunk invariance
+//!
+//! Every stage takes its input sample by sample or cycle by cycle, windows are cut by
+//! absolute sample index, and each record carries the index of the sample that made it
+//! computable; records are released in that order. The records therefore do not depend on
+//! how the recording was cut into blocks (tested with blocks of 1 to 65 536 samples).
+//! Memory is bounded: the sample buffers keep about one interval plus margins.
+//!
+//! # Bad input
+//!
+//! - NaN or infinite samples: the intervals and half cycles that read them are flagged
+//!   (`missing_samples`) and that channel's values are NaN; on the reference channel the
+//!   tracker restarts and bridges the hole at the nominal period (`unlocked`).
+//! - A gap (a Block that does not continue the previous one in time): tracking restarts at
+//!   the new time; intervals and half cycles that would span the gap are not reported, the
+//!   next interval is flagged `after_gap`, the 10-s period around the gap is flagged. A
+//!   Block starting *before* the end of the previous one is an error naming both times.
+//! - A dead or too weak reference channel: boundaries at the nominal period, intervals
+//!   flagged `unlocked`. A dead other channel simply measures zero (its ratios are NaN).
+//! - A sample rate below 20 times the nominal frequency, a Block whose rate or channel
+//!   count differs from the analyzer's, individually timed samples: errors.
+
+use crate::iec61000_4_30::window::{window_moments, WindowMoments, MARGIN};
+use crate::iec61000_4_30::{
+    CycleBoundary, FundamentalTracker, HalfCycleSeries, HalfCycleWindow, IntervalScheduler,
+    IntervalWindow, TenSecondFrequency, TrackerSettings,
+};
+use crate::iec61000_4_7::{HarmonicAnalyzer, Spectrum, DEFAULT_THD_ORDER, MAX_ORDER};
+use crate::ieee1459::{self, PhasePower, ThreePhaseInputs, ThreePhasePower};
+use crate::unbalance::Unbalance;
+use num_complex::Complex64;
+use pqe_core::record::{
+    ChannelInterval, HalfCycleRecord, HarmonicValues, IntervalFlags, IntervalRecord, Record,
+};
+use pqe_core::{
+    Block, ChannelKind, ChannelSpec, Error, Phase, Result, SystemConfig, Timestamp, Wiring,
+};
+use pqe_dsp::resample::{recommended_points_per_cycle, SyncResampler};
+use std::collections::VecDeque;
+
+/// What the analyzer computes besides RMS, peak, crest factor and DC.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalyzerOptions {
+    /// Harmonics, interharmonics, THD, phase angles, powers and unbalance (IEC 61000-4-7,
+    /// IEEE 1459, IEC 61000-4-30 5.7). Default on.
+    pub harmonics: bool,
+    /// Urms(1/2) records (IEC 61000-4-30 5.4.2). Default on.
+    pub half_cycle: bool,
+    /// 10-s frequency records (IEC 61000-4-30 5.1). Default on.
+    pub frequency: bool,
+    /// Restart the 10/12-cycle sequence at each 10-min tick of the clock (4.5). Default on.
+    pub resync_on_ten_minutes: bool,
+    /// Highest order in THD sums. Default 50.
+    pub thd_max_order: usize,
+    /// Mains signalling frequency to report (IEC 61000-4-30 5.10), Hz.
+    pub signalling_frequency: Option<f64>,
+    /// Points per cycle of the synchronised window; `None` picks one from the sample rate.
+    pub points_per_cycle: Option<usize>,
+    /// Tracking settings; `None` derives them from Udin.
+    pub tracking: Option<TrackerSettings>,
+}
+
+impl Default for AnalyzerOptions {
+    fn default() -> Self {
+        AnalyzerOptions {
+            harmonics: true,
+            half_cycle: true,
+            frequency: true,
+            resync_on_ten_minutes: true,
+            thd_max_order: DEFAULT_THD_ORDER,
+            signalling_frequency: None,
+            points_per_cycle: None,
+            tracking: None,
+        }
+    }
+}
+
+/// The streaming analyzer; see the module documentation.
+#[derive(Debug)]
+pub struct Analyzer {
+    channels: Vec<ChannelSpec>,
+    columns: Vec<String>,
+    roles: Roles,
+    reference: usize,
+    sample_rate: f64,
+    start: Timestamp,
+    config: SystemConfig,
+    options: AnalyzerOptions,
+    tracker: FundamentalTracker,
+    frequency: TenSecondFrequency,
+    scheduler: IntervalScheduler,
+    half_cycles: HalfCycleSeries,
+    /// `buffers[c][i]` is sample `base + i` of channel `c`.
+    buffers: Vec<Vec<f64>>,
+    base: u64,
+    next_index: u64,
+    interval_margin: usize,
+    pending_windows: VecDeque<IntervalWindow>,
+    pending_half: VecDeque<HalfCycleWindow>,
+    output: VecDeque<Record>,
+    spectral: Option<Spectral>,
+    boundaries: Vec<CycleBoundary>,
+    finished: bool,
+}
+
+/// Sorting key of a record: the sample that made it computable, then its kind.
+type Keyed = (u64, u8, Record);
+
+impl Analyzer {
+    /// An analyzer for a recording of `channels` sampled at `sample_rate`, whose sample 0
+    /// is at `start`.
+    ///
+    /// Channels map to roles by kind and phase (`U_A` … `U_CA`, `I_A` … `I_N`); the
+    /// fundamental is tracked on U_A, else the first voltage channel, else the first
+    /// current channel.
+    pub fn new(
+        channels: &[ChannelSpec],
+        sample_rate: f64,
+        start: Timestamp,
+        config: SystemConfig,
+        options: AnalyzerOptions,
+    ) -> Result<Analyzer> {
+        config.validate()?;
+        let f0 = config.nominal_frequency.hz();
+        if !(sample_rate.is_finite() && sample_rate >= 20.0 * f0) {
+            return Err(Error::Config(format!(
+                "sample rate {sample_rate} Hz is below 20 samples per cycle of {f0} Hz \
+                 ({} Hz); the fundamental cannot be tracked",
+                20.0 * f0
+            )));
+        }
+        if channels.is_empty() {
+            return Err(Error::Config("no channel to analyze".into()));
+        }
+        let (columns, roles) = assign_roles(channels);
+        let reference = roles
+            .voltage(Phase::A)
+            .or_else(|| channels.iter().position(|c| c.kind == ChannelKind::Voltage))
+            .or_else(|| channels.iter().position(|c| c.kind == ChannelKind::Current))
+            .ok_or_else(|| {
+                Error::Config(
+                    "no voltage or current channel to track the fundamental on (set the \
+                     channels' kind or unit)"
+                        .into(),
+                )
+            })?;
+        let settings = options.tracking.unwrap_or_else(|| {
+            let mut s = TrackerSettings::for_voltage(config.udin);
+            if channels[reference].kind != ChannelKind::Voltage {
+                // A current reference: no declared level to judge it against.
+                s.floor = 0.0;
+            }
+            s
+        });
+        let tracker = FundamentalTracker::new(config.nominal_frequency, sample_rate, settings)?;
+        let cycles = config.nominal_frequency.cycles_per_interval();
+        let spectral = if options.harmonics {
+            let ppc = options
+                .points_per_cycle
+                .unwrap_or_else(|| recommended_points_per_cycle(sample_rate / f0));
+            Some(Spectral::new(&config, ppc, channels.len())?)
+        } else {
+            None
+        };
+        let interval_margin = if spectral.is_some() {
+            MARGIN.max(SyncResampler::margin()) + 2
+        } else {
+            MARGIN + 1
+        };
+        Ok(Analyzer {
+            columns,
+            roles,
+            reference,
+            sample_rate,
+            start,
+            tracker,
+            frequency: TenSecondFrequency::new(start, sample_rate, f0),
+            scheduler: IntervalScheduler::new(
+                cycles,
+                sample_rate,
+                start,
+                options.resync_on_ten_minutes,
+            ),
+            half_cycles: HalfCycleSeries::new(),
+            buffers: vec![Vec::new(); channels.len()],
+            base: 0,
+            next_index: 0,
+            interval_margin,
+            pending_windows: VecDeque::new(),
+            pending_half: VecDeque::new(),
+            output: VecDeque::new(),
+            spectral,
+            boundaries: Vec::new(),
+            finished: false,
+            channels: channels.to_vec(),
+            config,
+            options,
+        })
+    }
+
+    /// Column name of each channel (`U_A`, `I_N`, or the channel's own name), in channel
+    /// order: the order of [`HalfCycleRecord::rms`] and of the interval's channels.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// Index of the channel the fundamental is tracked on.
+    pub fn reference_channel(&self) -> usize {
+        self.reference
+    }
+
+    /// Feed the next run of samples.
+    pub fn push(&mut self, block: &Block) -> Result<()> {
+        if self.finished {
+            return Err(Error::Config(
+                "samples pushed after the analysis was finished".into(),
+            ));
+        }
+        self.check_block(block)?;
+        if block.is_empty() {
+            return Ok(());
+        }
+        let mut fresh: Vec<Keyed> = Vec::new();
+        let position = block.start().seconds_since(self.start) * self.sample_rate;
+        let offset = position - self.next_index as f64;
+        if offset < -0.5 {
+            return Err(Error::Config(format!(
+                "block starting at {} overlaps the previous one, which ended at {}; blocks \
+                 must follow each other in time",
+                block.start(),
+                self.start
+                    .add_seconds(self.next_index as f64 / self.sample_rate)
+            )));
+        }
+        if offset > 0.5 {
+            self.restart_after_gap(position.round() as u64, &mut fresh);
+        }
+        // Samples into the buffers, the reference channel through the tracker.
+        for (c, buffer) in self.buffers.iter_mut().enumerate() {
+            buffer.extend_from_slice(block.channel(c));
+        }
+        self.boundaries.clear();
+        for &x in block.channel(self.reference) {
+            self.tracker.push(x, &mut self.boundaries);
+        }
+        self.next_index += block.len() as u64;
+        self.dispatch_boundaries(&mut fresh);
+        self.compute_ready(&mut fresh);
+        self.release(fresh);
+        self.trim_buffers();
+        Ok(())
+    }
+
+    /// The recording has ended: report the last 10-s period (flagged as incomplete).
+    /// Intervals and half cycles whose window or margin reaches past the last sample are
+    /// not reported.
+    pub fn finish(&mut self) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        let mut fresh = Vec::new();
+        if self.options.frequency {
+            let mut records = Vec::new();
+            self.frequency.finish(self.next_index as f64, &mut records);
+            fresh.extend(
+                records
+                    .into_iter()
+                    .map(|r| (u64::MAX, 2, Record::Frequency(r))),
+            );
+        }
+        self.release(fresh);
+    }
+
+    /// The next record, in the order the recording made them computable.
+    pub fn next_record(&mut self) -> Option<Record> {
+        self.output.pop_front()
+    }
+
+    /// All records available now.
+    pub fn drain(&mut self) -> impl Iterator<Item = Record> + '_ {
+        self.output.drain(..)
+    }
+
+    fn check_block(&self, block: &Block) -> Result<()> {
+        if block.n_channels() != self.channels.len() {
+            return Err(Error::Config(format!(
+                "block at {} has {} channels, the analyzer was set up for {}",
+                block.start(),
+                block.n_channels(),
+                self.channels.len()
+            )));
+        }
+        if block.sample_times().is_some() {
+            return Err(Error::Unsupported(format!(
+                "block at {}: individually timed samples (COMTRADE rate 0); resample to a \
+                 constant rate first",
+                block.start()
+            )));
+        }
+        if (block.sample_rate() - self.sample_rate).abs() > 1e-9 * self.sample_rate {
+            return Err(Error::Config(format!(
+                "block at {} is sampled at {} Hz, the analyzer at {} Hz",
+                block.start(),
+                block.sample_rate(),
+                self.sample_rate
+            )));
+        }
+        Ok(())
+    }
+
+    fn restart_after_gap(&mut self, index: u64, fresh: &mut Vec<Keyed>) {
+        if self.options.frequency {
+            let mut records = Vec::new();
+            self.frequency.restart(index as f64, &mut records);
+            fresh.extend(
+                records
+                    .into_iter()
+                    .map(|r| (index, 2, Record::Frequency(r))),
+            );
+        }
+        self.tracker.restart(index, false);
+        self.scheduler.restart(index as f64);
+        self.half_cycles.restart();
+        self.pending_windows.clear();
+        self.pending_half.clear();
+        for b in &mut self.buffers {
+            b.clear();
+        }
+        self.base = index;
+        self.next_index = index;
+    }
+
+    fn dispatch_boundaries(&mut self, fresh: &mut Vec<Keyed>) {
+        let mut windows = Vec::new();
+        let mut halves = Vec::new();
+        let mut frequencies = Vec::new();
+        for &b in &self.boundaries {
+            if self.options.frequency {
+                frequencies.clear();
+                self.frequency.push(b, &mut frequencies);
+                fresh.extend(
+                    frequencies
+                        .drain(..)
+                        .map(|r| (b.ready_at, 2, Record::Frequency(r))),
+                );
+            }
+            self.scheduler.push(b, &mut windows);
+            if self.options.half_cycle {
+                self.half_cycles.push(b, &mut halves);
+            }
+        }
+        self.pending_windows.extend(windows);
+        self.pending_half.extend(halves);
+    }
+
+    /// Compute every pending window whose samples (with margin) have arrived.
+    fn compute_ready(&mut self, fresh: &mut Vec<Keyed>) {
+        let available = self.base + self.buffers[0].len() as u64;
+        while let Some(h) = self.pending_half.front() {
+            let needed = h.end.ceil() as u64 + MARGIN as u64 + 1;
+            if needed > available {
+                break;
+            }
+            let h = *h;
+            self.pending_half.pop_front();
+            let record = self.half_cycle_record(&h);
+            fresh.push((h.ready_at.max(needed - 1), 0, Record::HalfCycle(record)));
+        }
+        while let Some(w) = self.pending_windows.front() {
+            let needed = w.end.ceil() as u64 + self.interval_margin as u64 + 1;
+            if needed > available {
+                break;
+            }
+            let w = w.clone();
+            self.pending_windows.pop_front();
+            let record = self.interval_record(&w);
+            fresh.push((w.ready_at.max(needed - 1), 1, Record::Interval(record)));
+        }
+    }
+
+    fn release(&mut self, mut fresh: Vec<Keyed>) {
+        // Stable: records of one kind keep the order in which they were made.
+        fresh.sort_by_key(|(at, rank, _)| (*at, *rank));
+        self.output.extend(fresh.into_iter().map(|(_, _, r)| r));
+    }
+
+    /// Drop samples no pending or future window can read.
+    fn trim_buffers(&mut self) {
+        let lookback = 3.0 * self.tracker.nominal_period() + 0.2 * self.sample_rate;
+        let mut keep = self.next_index as f64 - lookback;
+        let candidates = [
+            self.pending_windows.front().map(|w| w.start),
+            self.pending_half.front().map(|h| h.start),
+            self.scheduler.oldest_needed(),
+            self.half_cycles.oldest_needed(),
+        ];
+        for c in candidates.into_iter().flatten() {
+            keep = keep.min(c);
+        }
+        let keep = (keep.floor() - self.interval_margin as f64 - 2.0).max(0.0) as u64;
+        if keep > self.base + 16_384 {
+            let n = (keep - self.base) as usize;
+            for b in &mut self.buffers {
+                b.drain(..n.min(b.len()));
+            }
+            self.base += n as u64;
+        }
+    }
+
+    fn moments(&self, c: usize, start: f64, end: f64) -> WindowMoments {
+        window_moments(&self.buffers[c], self.base, start, end).unwrap_or(WindowMoments {
+            mean_square: f64::NAN,
+            mean: f64::NAN,
+            peak: f64::NAN,
+            finite: false,
+        })
+    }
+
+    fn half_cycle_record(&self, h: &HalfCycleWindow) -> HalfCycleRecord {
+        let mut finite = true;
+        let rms = (0..self.channels.len())
+            .map(|c| {
+                let m = self.moments(c, h.start, h.end);
+                finite &= m.finite;
+                if m.finite {
+                    m.rms()
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect();
+        HalfCycleRecord {
+            index: h.index,
+            t: h.start / self.sample_rate,
+            duration: (h.end - h.start) / self.sample_rate,
+            rising: h.rising,
+            flagged: !finite || !h.tracked,
+            rms,
+        }
+    }
+
+    fn interval_record(&mut self, w: &IntervalWindow) -> IntervalRecord {
+        let mut flags = IntervalFlags {
+            missing_samples: false,
+            unlocked: !w.tracked,
+            after_gap: w.after_gap,
+            event: false,
+        };
+        let udin = self.config.udin;
+        let mut channels: Vec<ChannelInterval> = (0..self.channels.len())
+            .map(|c| {
+                let m = self.moments(c, w.start, w.end);
+                flags.missing_samples |= !m.finite;
+                let rms = m.rms();
+                let (under, over) = match self.channels[c].kind {
+                    ChannelKind::Voltage => {
+                        let u_ref = declared_voltage(&self.config, self.channels[c].phase, udin);
+                        (
+                            Some(100.0 * (u_ref - rms.min(u_ref)) / u_ref),
+                            Some(100.0 * (rms.max(u_ref) - u_ref) / u_ref),
+                        )
+                    }
+                    _ => (None, None),
+                };
+                let nan_if_missing = |v: f64| if m.finite { v } else { f64::NAN };
+                ChannelInterval {
+                    column: self.columns[c].clone(),
+                    channel: self.channels[c].name.clone(),
+                    rms: nan_if_missing(rms),
+                    peak: m.peak,
+                    crest_factor: nan_if_missing(m.crest_factor()),
+                    dc: m.mean,
+                    under_deviation: under.map(nan_if_missing),
+                    over_deviation: over.map(nan_if_missing),
+                    signalling: None,
+                    harmonics: None,
+                }
+            })
+            .collect();
+        let frequency = w.cycles as f64 * self.sample_rate / w.length();
+        let mut quantities = Vec::new();
+        if let Some(mut spectral) = self.spectral.take() {
+            spectral.analyze(self, w, frequency, &mut channels, &mut quantities);
+            self.spectral = Some(spectral);
+        }
+        IntervalRecord {
+            index: w.index,
+            t: w.start / self.sample_rate,
+            start: self.start.add_seconds(w.start / self.sample_rate),
+            duration: w.length() / self.sample_rate,
+            start_sample: w.start,
+            length_samples: w.length(),
+            cycles: w.cycles,
+            frequency,
+            flagged: flags.any(),
+            flags,
+            channels,
+            quantities,
+        }
+    }
+}
+
+/// The declared voltage a channel's deviation is judged against: Udin for the quantity the
+/// wiring declares it for (phase-to-neutral for wye and single, line-to-line for delta),
+/// scaled by √3 for the other kind.
+fn declared_voltage(config: &SystemConfig, phase: Option<Phase>, udin: f64) -> f64 {
+    let line_to_line = phase.is_some_and(Phase::is_line_to_line);
+    match (config.wiring, line_to_line) {
+        (Wiring::Delta, false) => udin / 3f64.sqrt(),
+        (Wiring::Wye | Wiring::Single, true) => udin * 3f64.sqrt(),
+        _ => udin,
+    }
+}
+
+/// Which channel plays which role.
+#[derive(Debug, Clone, Default)]
+struct Roles {
+    voltages: Vec<(Phase, usize)>,
+    currents: Vec<(Phase, usize)>,
+}
+
+impl Roles {
+    fn voltage(&self, phase: Phase) -> Option<usize> {
+        self.voltages
+            .iter()
+            .find(|(p, _)| *p == phase)
+            .map(|(_, c)| *c)
+    }
+    fn current(&self, phase: Phase) -> Option<usize> {
+        self.currents
+            .iter()
+            .find(|(p, _)| *p == phase)
+            .map(|(_, c)| *c)
+    }
+}
+
+/// Column names and roles from kind and phase; a second channel claiming a role keeps its
+/// own name.
+fn assign_roles(channels: &[ChannelSpec]) -> (Vec<String>, Roles) {
+    let mut roles = Roles::default();
+    let columns = channels
+        .iter()
+        .enumerate()
+        .map(|(c, spec)| {
+            let (prefix, list) = match spec.kind {
+                ChannelKind::Voltage => ("U", &mut roles.voltages),
+                ChannelKind::Current => ("I", &mut roles.currents),
+                ChannelKind::Other => return spec.name.clone(),
+            };
+            match spec.phase {
+                Some(p) if !list.iter().any(|(q, _)| *q == p) => {
+                    list.push((p, c));
+                    format!("{prefix}_{}", p.as_str())
+                }
+                _ => spec.name.clone(),
+            }
+        })
+        .collect();
+    (columns, roles)
+}
+
+/// The spectral part of an interval: resampling, spectra, and what rests on them.
+#[derive(Debug)]
+struct Spectral {
+    resampler: SyncResampler,
+    analyzer: HarmonicAnalyzer,
+    synced: Vec<Vec<f64>>,
+    spectra: Vec<Spectrum>,
+}
+
+impl Spectral {
+    fn new(config: &SystemConfig, points_per_cycle: usize, n_channels: usize) -> Result<Self> {
+        let cycles = config.nominal_frequency.cycles_per_interval();
+        let resampler = SyncResampler::new(cycles, points_per_cycle);
+        let analyzer = HarmonicAnalyzer::new(config.nominal_frequency, points_per_cycle)?;
+        let spectra = (0..n_channels).map(|_| analyzer.new_spectrum()).collect();
+        Ok(Spectral {
+            synced: vec![vec![0.0; resampler.output_len()]; n_channels],
+            resampler,
+            analyzer,
+            spectra,
+        })
+    }
+
+    fn analyze(
+        &mut self,
+        a: &Analyzer,
+        w: &IntervalWindow,
+        f1: f64,
+        channels: &mut [ChannelInterval],
+        quantities: &mut Vec<(String, f64)>,
+    ) {
+        let margin = SyncResampler::margin() as f64;
+        let first = w.start.floor() - margin - 1.0;
+        let last = w.end.ceil() + margin + 1.0;
+        let mut valid = vec![false; channels.len()];
+        for (c, ok) in valid.iter_mut().enumerate() {
+            // The slice starts at an absolute sample, so the fractional start does not
+            // depend on how the buffer was trimmed.
+            let from = (first as u64).saturating_sub(a.base) as usize;
+            let to = ((last as u64).saturating_sub(a.base) as usize).min(a.buffers[c].len());
+            let x = &a.buffers[c][from..to];
+            let local = w.start - first;
+            *ok = channels[c].rms.is_finite()
+                && self
+                    .resampler
+                    .resample(x, local, w.length(), &mut self.synced[c])
+                    .is_ok()
+                && self
+                    .analyzer
+                    .analyze_into(&self.synced[c], &mut self.spectra[c])
+                    .is_ok();
+        }
+        let samples_per_cycle = w.length() / w.cycles as f64;
+        let max_order = self.resampler.max_accurate_order(samples_per_cycle);
+        let reference_angle = if valid[a.reference] {
+            self.spectra[a.reference].fundamental().arg()
+        } else {
+            f64::NAN
+        };
+        let thd_order = a.options.thd_max_order;
+        for (c, ch) in channels.iter_mut().enumerate() {
+            let kind = a.channels[c].kind;
+            ch.harmonics = Some(if valid[c] {
+                harmonic_values(
+                    &self.spectra[c],
+                    kind,
+                    max_order,
+                    thd_order,
+                    reference_angle,
+                    a.config.load_current,
+                )
+            } else {
+                missing_harmonics(kind, a.config.load_current)
+            });
+            if let (Some(fs), ChannelKind::Voltage) = (a.options.signalling_frequency, kind) {
+                ch.signalling = Some(if valid[c] {
+                    self.spectra[c].signalling_voltage(fs, f1)
+                } else {
+                    f64::NAN
+                });
+            }
+        }
+        self.powers(a, &valid, quantities);
+    }
+
+    /// Unbalance (IEC 61000-4-30 5.7) and powers (IEEE 1459) from the synchronised windows.
+    fn powers(&self, a: &Analyzer, valid: &[bool], quantities: &mut Vec<(String, f64)>) {
+        let roles = &a.roles;
+        let phasor = |c: Option<usize>| -> Option<Complex64> {
+            c.map(|c| {
+                if valid[c] {
+                    self.spectra[c].fundamental()
+                } else {
+                    Complex64::new(f64::NAN, f64::NAN)
+                }
+            })
+        };
+        let wiring = a.config.wiring;
+        let phases = [Phase::A, Phase::B, Phase::C];
+        let lines = [Phase::AB, Phase::BC, Phase::CA];
+        let ph_v: Option<Vec<usize>> = phases.iter().map(|&p| roles.voltage(p)).collect();
+        let ll_v: Option<Vec<usize>> = lines.iter().map(|&p| roles.voltage(p)).collect();
+        let ph_i: Option<Vec<usize>> = phases.iter().map(|&p| roles.current(p)).collect();
+        // Unbalance.
+        if wiring != Wiring::Single {
+            let unbalance = match (&ph_v, &ll_v) {
+                (Some(v), _) if wiring == Wiring::Wye => {
+                    let z: Vec<Complex64> = v.iter().map(|&c| phasor(Some(c)).unwrap()).collect();
+                    Some(Unbalance::from_phase_phasors(z[0], z[1], z[2]))
+                }
+                (_, Some(v)) => {
+                    let z: Vec<Complex64> = v.iter().map(|&c| phasor(Some(c)).unwrap()).collect();
+                    Some(Unbalance::from_line_to_line(z[0], z[1], z[2]))
+                }
+                (Some(v), None) => {
+                    let z: Vec<Complex64> = v.iter().map(|&c| phasor(Some(c)).unwrap()).collect();
+                    Some(Unbalance::from_phase_phasors(z[0], z[1], z[2]))
+                }
+                _ => None,
+            };
+            if let Some(u) = unbalance {
+                quantities.push(("u2".into(), u.u2));
+                quantities.push(("u0".into(), u.u0));
+            }
+        }
+        // Per-phase powers against the neutral (wye, single) or the artificial neutral
+        // (delta with line-to-line voltages only).
+        let mut per_phase: Vec<(Phase, PhasePower)> = Vec::new();
+        let artificial: Option<[Vec<f64>; 3]> = match (&ll_v, wiring, &ph_v) {
+            (Some(v), Wiring::Delta, _) => {
+                let n = self.resampler.output_len();
+                let mut out = [vec![0.0; n], vec![0.0; n], vec![0.0; n]];
+                let [o0, o1, o2] = &mut out;
+                let out_refs = [o0.as_mut_slice(), o1.as_mut_slice(), o2.as_mut_slice()];
+                let line = [
+                    self.synced[v[0]].as_slice(),
+                    &self.synced[v[1]],
+                    &self.synced[v[2]],
+                ];
+                ieee1459::artificial_neutral(line, out_refs)
+                    .ok()
+                    .map(|_| out)
+            }
+            _ => None,
+        };
+        let artificial_phasors = ll_v.as_ref().map(|v| {
+            ieee1459::artificial_neutral_phasors(
+                phasor(Some(v[0])).unwrap(),
+                phasor(Some(v[1])).unwrap(),
+                phasor(Some(v[2])).unwrap(),
+            )
+        });
+        for (k, &p) in phases.iter().enumerate() {
+            let Some(ic) = roles.current(p) else { continue };
+            let i1 = phasor(Some(ic)).unwrap();
+            let power = match (&artificial, &artificial_phasors, roles.voltage(p)) {
+                (Some(v), Some(z), _) => PhasePower::from_synced(&v[k], &self.synced[ic], z[k], i1),
+                (_, _, Some(vc)) => PhasePower::from_synced(
+                    &self.synced[vc],
+                    &self.synced[ic],
+                    phasor(Some(vc)).unwrap(),
+                    i1,
+                ),
+                _ => continue,
+            };
+            if let Ok(power) = power {
+                per_phase.push((p, power));
+            }
+        }
+        for (p, pw) in &per_phase {
+            let s = p.as_str();
+            quantities.push((format!("P_{s}"), pw.p));
+            quantities.push((format!("Q1_{s}"), pw.q1));
+            quantities.push((format!("S_{s}"), pw.s));
+            quantities.push((format!("PF_{s}"), pw.pf));
+            quantities.push((format!("DPF_{s}"), pw.dpf));
+        }
+        // System totals.
+        if per_phase.len() == 3 && wiring != Wiring::Single {
+            let phases_power = [per_phase[0].1, per_phase[1].1, per_phase[2].1];
+            let ic = ph_i.clone().unwrap_or_default();
+            let line_to_line_rms = match (&ll_v, &ph_v) {
+                (Some(v), _) if wiring == Wiring::Delta => [
+                    rms(&self.synced[v[0]]),
+                    rms(&self.synced[v[1]]),
+                    rms(&self.synced[v[2]]),
+                ],
+                (_, Some(v)) => ieee1459::line_to_line_rms_all(
+                    &self.synced[v[0]],
+                    &self.synced[v[1]],
+                    &self.synced[v[2]],
+                ),
+                (Some(v), _) => [
+                    rms(&self.synced[v[0]]),
+                    rms(&self.synced[v[1]]),
+                    rms(&self.synced[v[2]]),
+                ],
+                _ => [f64::NAN; 3],
+            };
+            let neutral = roles.current(Phase::N);
+            let neutral_rms = match neutral {
+                Some(n) => rms(&self.synced[n]),
+                None if ic.len() == 3 => ieee1459::neutral_current_rms(
+                    &self.synced[ic[0]],
+                    &self.synced[ic[1]],
+                    &self.synced[ic[2]],
+                ),
+                None => f64::NAN,
+            };
+            let voltage_phasors = match (wiring, &ll_v, &ph_v) {
+                (Wiring::Delta, Some(v), _) => [
+                    phasor(Some(v[0])).unwrap(),
+                    phasor(Some(v[1])).unwrap(),
+                    phasor(Some(v[2])).unwrap(),
+                ],
+                (Wiring::Delta, None, Some(v)) => ieee1459::line_to_line_phasors(
+                    phasor(Some(v[0])).unwrap(),
+                    phasor(Some(v[1])).unwrap(),
+                    phasor(Some(v[2])).unwrap(),
+                ),
+                (_, _, Some(v)) => [
+                    phasor(Some(v[0])).unwrap(),
+                    phasor(Some(v[1])).unwrap(),
+                    phasor(Some(v[2])).unwrap(),
+                ],
+                _ => [Complex64::new(f64::NAN, f64::NAN); 3],
+            };
+            let current_phasors = [
+                phasor(Some(ic[0])).unwrap(),
+                phasor(Some(ic[1])).unwrap(),
+                phasor(Some(ic[2])).unwrap(),
+            ];
+            let neutral_phasor = match neutral {
+                Some(n) => phasor(Some(n)).unwrap(),
+                None => -(current_phasors[0] + current_phasors[1] + current_phasors[2]),
+            };
+            let inputs = ThreePhaseInputs {
+                wiring,
+                phases: phases_power,
+                line_to_line_rms,
+                neutral_current_rms: neutral_rms,
+                voltage_phasors,
+                current_phasors,
+                neutral_current_phasor: neutral_phasor,
+            };
+            if let Ok(t) = ThreePhasePower::compute(&inputs) {
+                quantities.push(("P".into(), t.p));
+                quantities.push(("Q".into(), t.q1));
+                quantities.push(("S".into(), t.se));
+                quantities.push(("PF".into(), t.pf_e));
+                quantities.push(("S_arith".into(), t.s_arithmetic));
+                quantities.push(("P1pos".into(), t.p1_pos));
+                quantities.push(("Q1pos".into(), t.q1_pos));
+                quantities.push(("S1pos".into(), t.s1_pos));
+                quantities.push(("Ve".into(), t.ve));
+                quantities.push(("Ie".into(), t.ie));
+            }
+        } else if let Some((_, pw)) = per_phase.first() {
+            if wiring == Wiring::Single || per_phase.len() == 1 {
+                quantities.push(("P".into(), pw.p));
+                quantities.push(("Q".into(), pw.q1));
+                quantities.push(("S".into(), pw.s));
+                quantities.push(("PF".into(), pw.pf));
+            }
+        }
+    }
+}
+
+fn rms(x: &[f64]) -> f64 {
+    if x.is_empty() {
+        return f64::NAN;
+    }
+    (pqe_dsp::kernels::sum_of_squares(x) / x.len() as f64).sqrt()
+}
+
+fn harmonic_values(
+    s: &Spectrum,
+    kind: ChannelKind,
+    max_order: usize,
+    thd_order: usize,
+    reference_angle: f64,
+    load_current: Option<f64>,
+) -> HarmonicValues {
+    let orders = 0..=MAX_ORDER;
+    let within = |n: usize, v: f64| if n <= max_order { v } else { f64::NAN };
+    let thd_order = thd_order.min(max_order);
+    let current = kind == ChannelKind::Current;
+    HarmonicValues {
+        subgroups: orders
+            .clone()
+            .map(|n| within(n, s.harmonic_subgroup(n)))
+            .collect(),
+        interharmonic_subgroups: orders
+            .clone()
+            .map(|n| within(n, s.interharmonic_centred_subgroup(n)))
+            .collect(),
+        groups: orders
+            .clone()
+            .map(|n| within(n, s.harmonic_group(n)))
+            .collect(),
+        interharmonic_groups: orders
+            .clone()
+            .map(|n| within(n, s.interharmonic_group(n)))
+            .collect(),
+        phases: orders
+            .map(|n| within(n, s.harmonic_phase_deg(n, reference_angle)))
+            .collect(),
+        thd: s.thd(thd_order),
+        thds: s.thds(thd_order),
+        thdg: s.thdg(thd_order),
+        tdd: if current {
+            Some(load_current.map_or(f64::NAN, |il| s.tdd(thd_order, il)))
+        } else {
+            None
+        },
+        k_factor: current.then(|| s.k_factor(thd_order)),
+    }
+}
+
+fn missing_harmonics(kind: ChannelKind, _load_current: Option<f64>) -> HarmonicValues {
+    let nan = vec![f64::NAN; MAX_ORDER + 1];
+    let current = kind == ChannelKind::Current;
+    HarmonicValues {
+        subgroups: nan.clone(),
+        interharmonic_subgroups: nan.clone(),
+        groups: nan.clone(),
+        interharmonic_groups: nan.clone(),
+        phases: nan,
+        thd: f64::NAN,
+        thds: f64::NAN,
+        thdg: f64::NAN,
+        tdd: current.then_some(f64::NAN),
+        k_factor: current.then_some(f64::NAN),
+    }
+}

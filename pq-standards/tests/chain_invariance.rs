@@ -1,0 +1,115 @@
+//! Chunk invariance: the same recording pushed in blocks of 1, 7, 1000 and 65 536 samples
+//! gives the same records (bit-identical here; the contract is 1e-12 relative).
+
+#[path = "chain_support.rs"]
+mod support;
+
+use pqe_core::record::Record;
+use pqe_core::{Phase, SystemConfig};
+use pqe_standards::AnalyzerOptions;
+use support::*;
+
+fn same(a: f64, b: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= 1e-12 * a.abs().max(b.abs())
+}
+
+fn flatten(r: &Record) -> (u8, Vec<(String, f64)>) {
+    match r {
+        Record::Interval(i) => {
+            let mut v = i.columns();
+            for c in &i.channels {
+                if let Some(h) = &c.harmonics {
+                    for (k, x) in h
+                        .subgroups
+                        .iter()
+                        .chain(&h.interharmonic_subgroups)
+                        .enumerate()
+                    {
+                        v.push((format!("{}_{k}", c.column), *x));
+                    }
+                    for (k, x) in h.phases.iter().enumerate() {
+                        v.push((format!("phi_{}_{k}", c.column), *x));
+                    }
+                }
+            }
+            v.push(("start_sample".into(), i.start_sample));
+            (0, v)
+        }
+        Record::Frequency(f) => (1, vec![("f".into(), f.frequency), ("t".into(), f.t)]),
+        Record::HalfCycle(h) => {
+            let mut v = vec![("t".into(), h.t), ("d".into(), h.duration)];
+            v.extend(h.rms.iter().map(|x| ("rms".to_string(), *x)));
+            (2, v)
+        }
+        _ => (9, Vec::new()),
+    }
+}
+
+#[test]
+fn records_do_not_depend_on_block_size() {
+    let fs = 6_400.0;
+    let n = (2.6 * fs) as usize;
+    let channels = [
+        voltage(Phase::A),
+        voltage(Phase::B),
+        voltage(Phase::C),
+        current(Phase::A),
+        current(Phase::B),
+        current(Phase::C),
+    ];
+    let third = 2.0 * std::f64::consts::PI / 3.0;
+    let mut data: Vec<Vec<f64>> = (0..3)
+        .map(|k| Wave::distorted(50.3, 230.0, -third * k as f64, 10 + k as u64).render(fs, 0, n))
+        .collect();
+    data.extend((0..3).map(|k| {
+        Wave::distorted(50.3, 12.0, -third * k as f64 - 0.5, 20 + k as u64).render(fs, 0, n)
+    }));
+    // A missing sample in a current channel, to exercise the flagged path too.
+    data[4][9_000] = f64::NAN;
+    let config = SystemConfig {
+        load_current: Some(15.0),
+        ..SystemConfig::default()
+    };
+    // The start is 1.3 s before a 10-s tick, so a frequency period closes mid-recording.
+    let start = aligned_start().add_seconds(-1.3);
+    let reference = run(
+        &channels,
+        &data,
+        fs,
+        start,
+        config.clone(),
+        AnalyzerOptions::default(),
+        65_536,
+    );
+    assert!(intervals(&reference).len() >= 10);
+    assert!(intervals(&reference)
+        .iter()
+        .any(|i| i.flags.missing_samples));
+    assert!(!frequencies(&reference).is_empty());
+    assert!(half_cycles(&reference).len() > 200);
+    for block in [1, 7, 1000] {
+        let other = run(
+            &channels,
+            &data,
+            fs,
+            start,
+            config.clone(),
+            AnalyzerOptions::default(),
+            block,
+        );
+        assert_eq!(other.len(), reference.len(), "block {block}: record count");
+        for (k, (a, b)) in reference.iter().zip(&other).enumerate() {
+            let (ka, va) = flatten(a);
+            let (kb, vb) = flatten(b);
+            assert_eq!(ka, kb, "block {block}: record {k} kind");
+            assert_eq!(va.len(), vb.len());
+            for ((na, xa), (nb, xb)) in va.iter().zip(&vb) {
+                assert_eq!(na, nb);
+                assert!(
+                    same(*xa, *xb),
+                    "block {block}: record {k} {na}: {xa} vs {xb}"
+                );
+            }
+        }
+    }
+}
