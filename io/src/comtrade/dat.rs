@@ -22,14 +22,33 @@ pub(crate) struct Rows {
     pub analog: Vec<f64>,
     pub digital: Vec<u8>,
     pub stamps: Vec<Option<f64>>,
+    /// Whether the time stamps are wanted (rate 0); otherwise `stamps` stays empty.
+    pub timed: bool,
 }
 
 impl Rows {
-    pub(crate) fn new(n_analog: usize, n_digital: usize, n: usize) -> Self {
+    /// Room for `n` rows; `zeroed` fills the planar buffers for writing by index (ASCII),
+    /// otherwise they are appended to (binary).
+    pub(crate) fn new(
+        n_analog: usize,
+        n_digital: usize,
+        n: usize,
+        timed: bool,
+        zeroed: bool,
+    ) -> Self {
+        let (analog, digital) = if zeroed {
+            (vec![0.0; n_analog * n], vec![0; n_digital * n])
+        } else {
+            (
+                Vec::with_capacity(n_analog * n),
+                Vec::with_capacity(n_digital * n),
+            )
+        };
         Rows {
-            analog: vec![0.0; n_analog * n],
-            digital: vec![0; n_digital * n],
-            stamps: Vec::with_capacity(n),
+            analog,
+            digital,
+            stamps: Vec::with_capacity(if timed { n } else { 0 }),
+            timed,
         }
     }
 }
@@ -247,7 +266,9 @@ impl DatStream {
                     })?,
             )
         };
-        rows.stamps.push(stamp);
+        if rows.timed {
+            rows.stamps.push(stamp);
+        }
         for c in 0..n_analog {
             let Some(f) = fields.next() else {
                 return Err(bad_count());
@@ -307,57 +328,34 @@ impl DatStream {
         self.pos += bytes as u64;
         let buf = &self.buf[..bytes];
 
-        for r in buf.chunks_exact(rec) {
-            let ts = u32::from_le_bytes([r[4], r[5], r[6], r[7]]);
-            rows.stamps
-                .push((ts != TIMESTAMP_MISSING).then_some(f64::from(ts)));
-        }
-        let width = self.format.analog_width().unwrap_or(2);
-        for (c, &(a, b)) in self.scale.iter().enumerate() {
-            let off = 8 + c * width;
-            let out = &mut rows.analog[c * n..c * n + whole];
-            let recs = buf.chunks_exact(rec);
-            match self.format {
-                DataFormat::Binary => {
-                    for (o, r) in out.iter_mut().zip(recs) {
-                        let x = i16::from_le_bytes([r[off], r[off + 1]]);
-                        *o = if x == i16::MIN {
-                            f64::NAN
-                        } else {
-                            a * f64::from(x) + b
-                        };
-                    }
-                }
-                DataFormat::Binary32 => {
-                    for (o, r) in out.iter_mut().zip(recs) {
-                        let x = i32::from_le_bytes([r[off], r[off + 1], r[off + 2], r[off + 3]]);
-                        *o = if x == i32::MIN {
-                            f64::NAN
-                        } else {
-                            a * f64::from(x) + b
-                        };
-                    }
-                }
-                DataFormat::Float32 | DataFormat::Ascii => {
-                    for (o, r) in out.iter_mut().zip(recs) {
-                        let bits = u32::from_le_bytes([r[off], r[off + 1], r[off + 2], r[off + 3]]);
-                        *o = if bits == FLOAT32_MISSING {
-                            f64::NAN
-                        } else {
-                            a * f64::from(f32::from_bits(bits)) + b
-                        };
-                    }
-                }
+        if rows.timed {
+            for r in buf.chunks_exact(rec) {
+                let ts = u32::from_le_bytes([r[4], r[5], r[6], r[7]]);
+                rows.stamps
+                    .push((ts != TIMESTAMP_MISSING).then_some(f64::from(ts)));
             }
         }
+        // Channel by channel, appending: the planar output is written once, sequentially,
+        // and never zero-filled first.
+        let width = self.format.analog_width().unwrap_or(2);
         let word0 = 8 + self.scale.len() * width;
+        rows.analog.clear();
+        rows.digital.clear();
+        for (c, &(a, b)) in self.scale.iter().enumerate() {
+            let start = rows.analog.len();
+            decode_column(self.format, buf, rec, 8 + c * width, a, b, &mut rows.analog);
+            // A short read leaves the column short; pad so the layout stays planar.
+            rows.analog.resize(start + n, f64::NAN);
+        }
         for d in 0..self.n_digital {
             let off = word0 + (d / 16) * 2;
             let bit = d % 16;
-            let out = &mut rows.digital[d * n..d * n + whole];
-            for (o, r) in out.iter_mut().zip(buf.chunks_exact(rec)) {
-                *o = ((u16::from_le_bytes([r[off], r[off + 1]]) >> bit) & 1) as u8;
-            }
+            let start = rows.digital.len();
+            rows.digital.extend(
+                buf.chunks_exact(rec)
+                    .map(|r| ((u16::from_le_bytes([r[off], r[off + 1]]) >> bit) & 1) as u8),
+            );
+            rows.digital.resize(start + n, 0);
         }
 
         if whole < n {
@@ -385,6 +383,49 @@ impl DatStream {
             });
         }
         Ok(())
+    }
+}
+
+/// Append one analog channel (its value at byte `off` of every record) decoded from whole
+/// records: `a·x + b`, NaN for the format's missing-value sentinel.
+fn decode_column(
+    format: DataFormat,
+    records: &[u8],
+    rec: usize,
+    off: usize,
+    a: f64,
+    b: f64,
+    out: &mut Vec<f64>,
+) {
+    let recs = records.chunks_exact(rec);
+    match format {
+        DataFormat::Binary => out.extend(recs.map(move |r| {
+            let x = i16::from_le_bytes([r[off], r[off + 1]]);
+            let v = a * f64::from(x) + b;
+            if x == i16::MIN {
+                f64::NAN
+            } else {
+                v
+            }
+        })),
+        DataFormat::Binary32 => out.extend(recs.map(move |r| {
+            let x = i32::from_le_bytes([r[off], r[off + 1], r[off + 2], r[off + 3]]);
+            let v = a * f64::from(x) + b;
+            if x == i32::MIN {
+                f64::NAN
+            } else {
+                v
+            }
+        })),
+        DataFormat::Float32 | DataFormat::Ascii => out.extend(recs.map(move |r| {
+            let bits = u32::from_le_bytes([r[off], r[off + 1], r[off + 2], r[off + 3]]);
+            let v = a * f64::from(f32::from_bits(bits)) + b;
+            if bits == FLOAT32_MISSING {
+                f64::NAN
+            } else {
+                v
+            }
+        })),
     }
 }
 

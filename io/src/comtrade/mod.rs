@@ -358,10 +358,11 @@ impl ComtradeReader {
         let n = (max_samples.max(1) as u64).min(seg.end - self.next) as usize;
         let n_a = self.cfg.analog.len();
         let n_d = self.cfg.digital.len();
-        let mut rows = Rows::new(n_a, n_d, n);
+        let timed = seg.rate == 0.0;
+        let ascii = self.cfg.format == DataFormat::Ascii;
+        let mut rows = Rows::new(n_a, n_d, n, timed, ascii);
         self.data.read_rows(n, &mut rows, self.next)?;
 
-        let timed = seg.rate == 0.0;
         let first = self.next;
         let (start, times) = if timed {
             let mut times = Vec::with_capacity(n);
@@ -385,7 +386,7 @@ impl ComtradeReader {
             let t = seg.anchor_time + (n1 as f64 - seg.anchor_n as f64) / seg.rate;
             (self.info.start.add_seconds(t), None)
         };
-        let block = make_block(start, seg.rate, first, n_a, n_d, rows, times)?;
+        let block = make_block(start, seg.rate, first, n, (n_a, n_d), rows, times)?;
         self.next += n as u64;
         Ok(Some(block))
     }
@@ -426,13 +427,12 @@ fn make_block(
     start: Timestamp,
     rate: f64,
     first: u64,
-    n_a: usize,
-    n_d: usize,
+    n: usize,
+    (n_a, n_d): (usize, usize),
     rows: Rows,
     times: Option<Vec<i64>>,
 ) -> Result<Block> {
     if n_a == 0 {
-        let n = rows.stamps.len();
         let mut b = BlockBuilder::new(start, rate, first, 0, n_d, times.is_some());
         let mut states = vec![0u8; n_d];
         for i in 0..n {
