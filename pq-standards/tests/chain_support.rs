@@ -69,7 +69,7 @@ impl Wave {
                     v += amp * rel * (order * th + ph).sin();
                 }
                 if self.noise > 0.0 {
-                    v += self.noise * rng.next();
+                    v += self.noise * rng.sample();
                 }
                 v
             })
@@ -97,7 +97,7 @@ impl Gaussian {
         let r = self.state.wrapping_mul(0x2545_F491_4F6C_DD1D);
         ((r >> 11) as f64 + 0.5) / (1u64 << 53) as f64
     }
-    pub fn next(&mut self) -> f64 {
+    pub fn sample(&mut self) -> f64 {
         if let Some(s) = self.spare.take() {
             return s;
         }
