@@ -344,9 +344,6 @@ impl CsvReader {
             None => infer::estimate_rate(&times).unwrap_or(0.0),
         };
         self.info.sample_rate = rate;
-        if sidecar_rate.is_none() && rate > 0.0 {
-            self.info.rate_segments = vec![(rate, 0)];
-        }
         let t0 = times.first().map(|t| t.0);
         if let Some(t0) = t0 {
             self.info.start = self.info.start.add_seconds(t0);
