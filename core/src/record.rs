@@ -252,6 +252,29 @@ impl IntervalRecord {
         out
     }
 
+    /// One row of `harmonics_<channel>.csv` for the channel with column name `column`:
+    /// `t`, `H0` … `H63` (harmonic subgroups), `IH0` … `IH63` (interharmonic centred
+    /// subgroups), in the channel's unit. `None` when the channel is unknown or its
+    /// harmonics were not computed.
+    pub fn harmonic_columns(&self, column: &str) -> Option<Vec<(String, f64)>> {
+        let h = self.channel(column)?.harmonics.as_ref()?;
+        let mut out = Vec::with_capacity(1 + h.subgroups.len() + h.interharmonic_subgroups.len());
+        out.push(("t".to_string(), self.t));
+        out.extend(
+            h.subgroups
+                .iter()
+                .enumerate()
+                .map(|(n, v)| (format!("H{n}"), *v)),
+        );
+        out.extend(
+            h.interharmonic_subgroups
+                .iter()
+                .enumerate()
+                .map(|(n, v)| (format!("IH{n}"), *v)),
+        );
+        Some(out)
+    }
+
     /// The values of one channel (by column name, e.g. `U_A`).
     pub fn channel(&self, column: &str) -> Option<&ChannelInterval> {
         self.channels.iter().find(|c| c.column == column)
