@@ -77,3 +77,41 @@ fn resampler_matches_its_direct_sum_twin() {
         assert!(worst < 1e-8 * UNOM, "{worst}");
     }
 }
+
+/// Cost of one window per channel (resample + FFT + groupings), printed for the notes;
+/// run with `--ignored --nocapture`.
+#[test]
+#[ignore]
+fn window_throughput() {
+    let mut chain = Chain::new(NominalFrequency::Hz50);
+    let r = raw(FS, 49.7, 10, &distorted());
+    let rounds = 400;
+    let t0 = std::time::Instant::now();
+    for _ in 0..rounds {
+        chain
+            .resampler
+            .resample(&r.x, r.start, r.length, &mut chain.synced)
+            .unwrap();
+    }
+    let resample = t0.elapsed().as_secs_f64() / rounds as f64;
+    let mut spectrum = chain.analyzer.new_spectrum();
+    let t0 = std::time::Instant::now();
+    let mut sink = 0.0;
+    for _ in 0..rounds {
+        chain
+            .analyzer
+            .analyze_into(&chain.synced, &mut spectrum)
+            .unwrap();
+        for n in 0..=63 {
+            sink += spectrum.harmonic_subgroup(n) + spectrum.interharmonic_centred_subgroup(n);
+        }
+    }
+    let analyze = t0.elapsed().as_secs_f64() / rounds as f64;
+    let samples = r.length;
+    eprintln!(
+        "per 10-cycle window: resample {:.1} µs, FFT + groupings {:.1} µs; {:.1} M raw samples/s per core ({sink:.0})",
+        resample * 1e6,
+        analyze * 1e6,
+        samples / (resample + analyze) / 1e6
+    );
+}
