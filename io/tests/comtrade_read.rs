@@ -488,3 +488,64 @@ fn garbled_and_truncated_files_give_errors_not_panics() {
         assert!(garbled > 0, "{name}: no variant was rejected");
     }
 }
+
+#[test]
+fn edge_cases_read_or_fail_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let tail = "01/01/2020,00:00:00\r\n01/01/2020,00:00:00\r\nBINARY\r\n1\r\n";
+    // No samples at all.
+    write(
+        dir.path(),
+        "e.cfg",
+        format!("{CFG_HEAD}1\r\n1000,0\r\n{tail}").as_bytes(),
+    );
+    write(dir.path(), "e.dat", b"");
+    assert_eq!(read_to_end(&dir.path().join("e.cfg")).unwrap(), 0);
+    // A rate so low the recording would last for ages.
+    write(
+        dir.path(),
+        "slow.cfg",
+        format!("{CFG_HEAD}1\r\n1e-300,2\r\n{tail}").as_bytes(),
+    );
+    write(
+        dir.path(),
+        "slow.dat",
+        &[bin_record(1, 0, 0, 0), bin_record(2, 0, 0, 0)].concat(),
+    );
+    let e = err_text(read_to_end(&dir.path().join("slow.cfg")));
+    assert!(e.contains("slow.cfg:7") && e.contains("too low"), "{e}");
+    // Rate 0 with an absurd time multiplier.
+    let cfg = format!(
+        "{CFG_HEAD}0\r\n0,2\r\n01/01/2020,00:00:00\r\n01/01/2020,00:00:00\r\nBINARY\r\n1e300\r\n"
+    );
+    write(dir.path(), "mult.cfg", cfg.as_bytes());
+    write(
+        dir.path(),
+        "mult.dat",
+        &[bin_record(1, 0, 0, 0), bin_record(2, 5, 0, 0)].concat(),
+    );
+    let e = err_text(read_to_end(&dir.path().join("mult.cfg")));
+    assert!(e.contains("mult.dat") && e.contains("30 years"), "{e}");
+    // Status channels only: blocks still have a length.
+    let cfg =
+        format!("st,dev,1999\r\n2,0A,2D\r\n1,S1,,,0\r\n2,S2,,,1\r\n50\r\n1\r\n100,3\r\n{tail}");
+    write(dir.path(), "d.cfg", cfg.as_bytes());
+    let dat: Vec<u8> = (1..=3u32)
+        .flat_map(|n| {
+            [n.to_le_bytes(), 0u32.to_le_bytes()]
+                .concat()
+                .into_iter()
+                .chain((n as u16).to_le_bytes())
+        })
+        .collect();
+    write(dir.path(), "d.dat", &dat);
+    let mut r = ComtradeReader::open(dir.path().join("d.cfg")).unwrap();
+    let b = r.read_block(10).unwrap().unwrap();
+    assert_eq!(
+        (b.len(), b.digital(0), b.digital(1)),
+        (3, &[1, 0, 1][..], &[0, 1, 1][..])
+    );
+    // A huge request is served in bounded blocks.
+    let mut r = ComtradeReader::open(data("pnnl/f1_1b274run.cfg")).unwrap();
+    assert_eq!(r.read_block(usize::MAX).unwrap().unwrap().len(), 40001);
+}

@@ -1,4 +1,4 @@
-//! The combined file format `.cff` (C37.111-2013 clause 9): the CFG, INF, HDR and DAT files
+//! The combined file format `.cff` (C37.111-2013): the CFG, INF, HDR and DAT files
 //! one after another, each under a header line `--- file type: CFG ---`; the DAT header
 //! names the data format and, for binary data, its length in bytes:
 //! `--- file type: DAT BINARY: 1234 ---`.

@@ -1,5 +1,5 @@
-//! The configuration (`.cfg`) file: C37.111-2013 clause 7 (C37.111-1999 clause 6,
-//! C37.111-1991 clause 5), read leniently and written strictly.
+//! The configuration (`.cfg`) file of C37.111 (1991, 1999, 2013), read leniently and
+//! written strictly. Fields carry the standard's names (`station_name`, `nrates`, …).
 
 use super::text;
 use super::{DataFormat, Revision};
@@ -14,41 +14,41 @@ use pqe_core::{
 /// into PQE's [`RecordingInfo`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComtradeConfig {
-    /// `station_name` (clause 7.4.2).
+    /// `station_name`.
     pub station: String,
-    /// `rec_dev_id` (clause 7.4.2).
+    /// `rec_dev_id`.
     pub device: String,
-    /// `rev_year`; a first line without it is a 1991 file (clause 7.4.2).
+    /// `rev_year`; a first line without it is a 1991 file.
     pub revision: Revision,
-    /// Analog channel lines (clause 7.4.4), in file order.
+    /// Analog channel lines, in file order.
     pub analog: Vec<AnalogChannel>,
-    /// Status (digital) channel lines (clause 7.4.5), in file order.
+    /// Status (digital) channel lines, in file order.
     pub digital: Vec<DigitalChannel>,
-    /// `lf`, nominal line frequency in hertz (clause 7.4.6); 0 when left empty.
+    /// `lf`, nominal line frequency in hertz; 0 when left empty.
     pub line_frequency: f64,
-    /// `nrates` as written (clause 7.4.7); 0 means the time stamps carry the timing.
+    /// `nrates` as written; 0 means the time stamps carry the timing.
     pub nrates: usize,
-    /// The `samp,endsamp` lines (clause 7.4.7); for `nrates` 0 the single `0,endsamp` line.
+    /// The `samp,endsamp` lines; for `nrates` 0 the single `0,endsamp` line.
     pub rates: Vec<RateSegment>,
-    /// Time of the first data point (clause 7.4.8); `None` when the file leaves it empty or
+    /// Time of the first data point; `None` when the file leaves it empty or
     /// zero.
     pub start: Option<Timestamp>,
-    /// Time of the trigger point (clause 7.4.8), where stated.
+    /// Time of the trigger point, where stated.
     pub trigger: Option<Timestamp>,
-    /// `ft`, the data file type (clause 7.4.9).
+    /// `ft`, the data file type.
     pub format: DataFormat,
-    /// `timemult`, the time stamp multiplication factor (clause 7.4.10); 1 when absent.
+    /// `timemult`, the time stamp multiplication factor; 1 when absent.
     pub time_multiplier: f64,
     /// Unit of the data file's time stamps in nanoseconds: 1000 (µs) or 1 (ns) when the dates
-    /// carry nanoseconds (clause 7.4.8, 2013).
+    /// carry nanoseconds (2013).
     pub timestamp_unit_ns: u32,
-    /// `time_code` (clause 7.4.11, 2013): offset of the time stamps from UTC, e.g. `-5h30`.
+    /// `time_code` (2013): offset of the time stamps from UTC, e.g. `-5h30`.
     pub time_code: Option<String>,
-    /// `local_code` (clause 7.4.11, 2013): offset of local time from UTC.
+    /// `local_code` (2013): offset of local time from UTC.
     pub local_code: Option<String>,
-    /// `tmq_code` (clause 7.4.12, 2013): time quality of the recorder's clock.
+    /// `tmq_code` (2013): time quality of the recorder's clock.
     pub tmq_code: Option<String>,
-    /// `leapsec` (clause 7.4.12, 2013): leap second indicator.
+    /// `leapsec` (2013): leap second indicator.
     pub leap_second: Option<String>,
     /// Line numbers of the `samp,endsamp` lines, for messages.
     pub(crate) rate_lines: Vec<u64>,
@@ -135,7 +135,7 @@ impl ComtradeConfig {
         self.nrates == 0 || self.rates.iter().any(|r| r.rate == 0.0)
     }
 
-    /// Bytes per record of a binary data file (clause 8.3): sample number and time stamp
+    /// Bytes per record of a binary data file: sample number and time stamp
     /// (4 bytes each), one value per analog channel, the status bits packed into 16-bit words.
     /// `None` for ASCII.
     pub fn record_size(&self) -> Option<usize> {
@@ -205,7 +205,7 @@ impl ComtradeConfig {
     }
 
     /// The configuration as the standard lays it out for `self.revision`, lines ended by
-    /// CR LF (clause 7.3): 1991 has no revision year, no transformer fields, no `timemult`
+    /// CR LF: 1991 has no revision year, no transformer fields, no `timemult`
     /// and writes dates month first; 2013 adds the time code and time quality lines.
     pub fn to_text(&self) -> String {
         let rev = self.revision;
@@ -290,7 +290,7 @@ impl ComtradeConfig {
     }
 }
 
-/// A text field as the standard allows it: no commas or line ends (clause 7.3).
+/// A text field as the standard allows it: no commas or line ends.
 fn clean(s: &str) -> String {
     s.chars()
         .map(|c| match c {
@@ -384,7 +384,7 @@ impl<'a> LineCursor<'a> {
     }
 
     fn parse(&mut self) -> Result<ComtradeConfig> {
-        // Clause 7.4.2: station_name,rec_dev_id,rev_year
+        // station_name,rec_dev_id,rev_year
         let first = self.take("station")?;
         let f = text::fields(first);
         let (station, device, revision) = match f.as_slice() {
@@ -416,7 +416,7 @@ impl<'a> LineCursor<'a> {
             }
         };
 
-        // Clause 7.4.3: TT,##A,##D
+        // TT,##A,##D
         let counts = self.take("channel count")?;
         let f: Vec<&str> = text::fields(counts)
             .into_iter()
@@ -454,7 +454,7 @@ impl<'a> LineCursor<'a> {
             digital.push(self.digital_line(&f, k + 1, n_digital)?);
         }
 
-        // Clause 7.4.6: lf
+        // lf
         let lf = self.take("line frequency")?.trim().to_owned();
         let line_frequency = if lf.is_empty() {
             0.0
@@ -470,7 +470,7 @@ impl<'a> LineCursor<'a> {
             self.number(&lf, "lf")?
         };
 
-        // Clause 7.4.7: nrates, then samp,endsamp per rate (one 0,endsamp line for nrates 0).
+        // nrates, then samp,endsamp per rate (one 0,endsamp line for nrates 0).
         let nrates_text = self.take("nrates")?.trim().to_owned();
         let nrates = self.integer(&nrates_text, "nrates")? as usize;
         let mut rates = Vec::new();
@@ -511,13 +511,13 @@ impl<'a> LineCursor<'a> {
             rate_lines.push(self.line_no(self.next - 1));
         }
 
-        // Clause 7.4.8: first data point and trigger point.
+        // first data point and trigger point.
         let start_line = self.take("start time")?.to_owned();
         let (start, start_nanos) = self.date(&start_line, revision, "start time")?;
         let trigger_line = self.take("trigger time")?.to_owned();
         let (trigger, trigger_nanos) = self.date(&trigger_line, revision, "trigger time")?;
 
-        // Clause 7.4.9: ft
+        // ft
         let ft = self.take("file type")?.trim().to_owned();
         let format = match ft.to_ascii_uppercase().as_str() {
             "ASCII" => DataFormat::Ascii,
@@ -532,7 +532,7 @@ impl<'a> LineCursor<'a> {
             }
         };
 
-        // Clause 7.4.10: timemult (1999 and later; lenient: optional).
+        // timemult (1999 and later; lenient: optional).
         let mut time_multiplier = 1.0;
         let mut time_code = None;
         let mut local_code = None;
@@ -552,7 +552,7 @@ impl<'a> LineCursor<'a> {
                 }
             }
         }
-        // Clauses 7.4.11 and 7.4.12 (2013): time_code,local_code and tmq_code,leapsec.
+        // 2013: time_code,local_code and tmq_code,leapsec.
         if revision == Revision::R2013 {
             if let Some(l) = self.take_optional() {
                 let f = text::fields(l);
@@ -733,7 +733,7 @@ impl<'a> LineCursor<'a> {
     }
 }
 
-/// Parse `dd/mm/yyyy` (1991: `mm/dd/yy`) and `hh:mm:ss.fffffffff` (clause 7.4.8). Day and
+/// Parse `dd/mm/yyyy` (1991: `mm/dd/yy`) and `hh:mm:ss.fffffffff`. Day and
 /// month are swapped where the revision's order is impossible and the other is not, so
 /// devices that wrote the other order still read. Two-digit years are 1970–2069.
 pub(crate) fn parse_date_time(
@@ -781,7 +781,7 @@ pub(crate) fn parse_date_time(
     }
     let tn = |s: &str| s.parse::<i64>().map_err(|_| bad_time());
     let (h, m, s) = (tn(t[0])?, tn(t[1])?, tn(t[2])?);
-    // Seconds 60 is a leap second (clause 7.4.12).
+    // Seconds 60 is a leap second.
     if h > 23 || m > 59 || s > 60 {
         return Err(format!("'{time}' is not a valid time of day"));
     }

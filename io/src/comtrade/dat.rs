@@ -1,5 +1,5 @@
-//! The data (`.dat`) file, decoded in bounded chunks: C37.111-2013 clause 8 (ASCII records in
-//! 8.4, binary records in 8.5 to 8.7).
+//! The data (`.dat`) file of C37.111, decoded in bounded chunks: ASCII records (text lines)
+//! and binary records (BINARY, BINARY32, FLOAT32).
 //!
 //! Every record is `n,timestamp,A1..Ak,D1..Dm`. Binary records store `n` and `timestamp` as
 //! 4-byte unsigned little-endian integers, the analog values as int16 (BINARY), int32
@@ -11,9 +11,9 @@ use pqe_core::{Error, Location, Result};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 
-/// A missing time stamp (clause 8.5: all bits set).
+/// A missing time stamp (all bits set).
 pub(crate) const TIMESTAMP_MISSING: u32 = 0xFFFF_FFFF;
-/// A missing FLOAT32 value's bit pattern as writers use it (clause 8.7).
+/// A missing FLOAT32 value's bit pattern as writers use it.
 pub(crate) const FLOAT32_MISSING: u32 = 0xFFFF_FFFF;
 
 /// Decoded rows of one block: planar analog values (channel `c` at `c * n .. (c + 1) * n`),

@@ -11,7 +11,9 @@
 //!   [`DataFormat`] and [`Revision`] (see [`ComtradeWriteOptions`]).
 //! - [`ComtradeConfig`] is the parsed header, for tools that show it.
 //!
-//! Clause numbers in this module refer to IEEE C37.111-2013 unless stated otherwise.
+//! References name the standard's files and fields (`nrates`, `timemult`, `ft`, …) rather
+//! than clause numbers, so they hold in every edition (C37.111-1991, -1999, -2013 and
+//! IEC 60255-24:2013, whose clause numbering differs).
 
 mod cff;
 mod cfg;
@@ -31,7 +33,7 @@ use std::io::{BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-/// The data file type (`ft`, clause 7.4.9).
+/// The data file type (`ft`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum DataFormat {
     /// Comma-separated text, one record per line.
@@ -93,7 +95,7 @@ impl FromStr for DataFormat {
     }
 }
 
-/// The revision of the standard a file follows (`rev_year`, clause 7.4.2).
+/// The revision of the standard a file follows (`rev_year` on the first line of the `.cfg`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum Revision {
     /// IEEE C37.111-1991 (no year on the first line).
@@ -145,11 +147,14 @@ pub struct ComtradeWriteOptions {
     pub revision: Revision,
 }
 
+/// Offsets from the recording's start beyond this many seconds (about 30 years) are refused.
+const MAX_SECONDS: f64 = 1e9;
+
 /// Streams the samples of a COMTRADE recording as [`Block`]s.
 ///
-/// Values are `a·x + b` in the channel's unit (clause 7.4.4), on the side of the instrument
+/// Values are `a·x + b` in the channel's unit, on the side of the instrument
 /// transformer the `PS` field states; missing values are NaN. With several sampling rates
-/// (clause 7.4.7) each block lies within one rate; with rate 0 the blocks carry per-sample
+/// each block lies within one rate; with rate 0 the blocks carry per-sample
 /// times from the time stamps (× `timemult`, in µs or ns as the dates' resolution says).
 pub struct ComtradeReader {
     cfg: ComtradeConfig,
@@ -220,7 +225,7 @@ impl ComtradeReader {
         Self::build(cfg, cfg_location, stream, len, inf, hdr)
     }
 
-    /// Open a combined `.cff` file (clause 9).
+    /// Open a combined `.cff` file (2013).
     fn open_cff(path: &Path) -> Result<Self> {
         let loc = Location::file(path);
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
@@ -271,7 +276,7 @@ impl ComtradeReader {
         inf: Option<String>,
         hdr: Option<String>,
     ) -> Result<Self> {
-        // Clause 7.4.7 against clause 8: a binary file holds exactly endsamp records.
+        // The rates against the data: a binary file holds exactly endsamp records.
         if let Some(rec) = cfg.record_size() {
             let total = cfg.total_samples();
             let whole = data_bytes / rec as u64;
@@ -308,7 +313,19 @@ impl ComtradeReader {
                 anchor_time,
             });
             if r.rate > 0.0 {
-                anchor_time += (r.end_sample - anchor_n) as f64 / r.rate;
+                anchor_time += r.end_sample.saturating_sub(anchor_n) as f64 / r.rate;
+            }
+            // Times beyond ±30 years from the start cannot be a recording (and would not fit
+            // a nanosecond timestamp).
+            if anchor_time.is_nan() || anchor_time.abs() >= MAX_SECONDS {
+                let line = cfg.rate_lines.get(segments.len() - 1).copied().unwrap_or(1);
+                return Err(Error::format(
+                    cfg_location.at_line(line).field("samp"),
+                    format!(
+                        "sampling rate {} Hz is too low for {} samples",
+                        r.rate, r.end_sample
+                    ),
+                ));
             }
             anchor_n = r.end_sample;
         }
@@ -355,9 +372,11 @@ impl ComtradeReader {
             .iter()
             .find(|s| self.next < s.end)
             .ok_or_else(|| Error::format(self.cfg_location.clone(), "no sampling rate"))?;
-        let n = (max_samples.max(1) as u64).min(seg.end - self.next) as usize;
         let n_a = self.cfg.analog.len();
         let n_d = self.cfg.digital.len();
+        // However many samples the caller asks for, a block stays below 16 Mi values.
+        let cap = ((1usize << 24) / (n_a + n_d).max(1)).max(1);
+        let n = (max_samples.clamp(1, cap) as u64).min(seg.end - self.next) as usize;
         let timed = seg.rate == 0.0;
         let ascii = self.cfg.format == DataFormat::Ascii;
         let mut rows = Rows::new(n_a, n_d, n, timed, ascii);
@@ -378,7 +397,19 @@ impl ComtradeReader {
                         first + i as u64,
                     )
                 })?;
-                times.push((stamp * self.stamp_ns).round() as i64);
+                let ns = (stamp * self.stamp_ns).round();
+                if ns.is_nan() || ns.abs() >= MAX_SECONDS * 1e9 {
+                    return Err(Error::format_after(
+                        self.data_location(),
+                        format!(
+                            "the time stamp of sample {} (× timemult) is more than 30 years \
+                             from the start",
+                            first + i as u64 + 1
+                        ),
+                        first + i as u64,
+                    ));
+                }
+                times.push(ns as i64);
             }
             (self.info.start.add_nanos(times[0]), Some(times))
         } else {

@@ -7,7 +7,7 @@ pub(crate) const SUB: char = '\u{1a}';
 
 /// Decode text the way COMTRADE files are met in practice: UTF-8 when the bytes are valid
 /// UTF-8 (a leading byte-order mark is dropped), otherwise ISO 8859-1 (latin-1), where every
-/// byte is one character. C37.111-2013 clause 7.3 asks for ASCII text with UTF-8 allowed for
+/// byte is one character. C37.111-2013 asks for ASCII text with UTF-8 allowed for
 /// names; older devices write latin-1.
 pub(crate) fn decode(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -37,7 +37,7 @@ pub(crate) fn lines(text: &str) -> Vec<String> {
 }
 
 /// Split a line into comma-separated fields, each with surrounding blanks removed
-/// (C37.111-2013 clause 7.3: fields are separated by commas; readers must tolerate a leading
+/// (C37.111: fields are separated by commas; readers must tolerate a leading
 /// blank).
 pub(crate) fn fields(line: &str) -> Vec<&str> {
     line.split(',').map(str::trim).collect()

@@ -1,6 +1,5 @@
-//! Writing COMTRADE strictly: the `.cfg` laid out for the chosen revision (clause 7), the data
-//! in the chosen format (clause 8), and the `.cff` container with the DAT byte count
-//! (clause 9).
+//! Writing COMTRADE strictly: the `.cfg` laid out for the chosen revision, the data in the
+//! chosen format, and the 2013 `.cff` container with the DAT byte count.
 //!
 //! Integer formats (ASCII, BINARY, BINARY32) need each channel's `a`, `b` before the first
 //! value is encoded. The writer therefore spills the samples as f64 to a temporary file next
@@ -351,7 +350,7 @@ impl ComtradeWriter {
     }
 
     /// The time stamp of sample `n` (1-based) in file units; None when it does not fit and
-    /// the rate times the samples anyway (clause 8.5: missing time stamp).
+    /// the rate times the samples anyway (the missing time stamp).
     fn stamp(&mut self, n: u64, rate: f64, time_ns: i64) -> Result<Option<u32>> {
         let unit = f64::from(self.unit_ns);
         if rate == 0.0 {
