@@ -26,8 +26,9 @@
 //! A window holding NaN or infinite samples gives a spectrum of non-finite lines; every
 //! quantity computed from it is then NaN (or infinite), never a plausible number, and
 //! [`Spectrum::is_finite`] tells the caller to flag the interval. An order the spectrum does
-//! not reach (too few points per cycle) gives NaN as well. Only a window of the wrong
-//! length is an error.
+//! not reach (too few points per cycle) gives NaN as well, and so does a window of the
+//! wrong length given to [`HarmonicAnalyzer::analyze`] ([`HarmonicAnalyzer::analyze_into`]
+//! returns that as an error).
 
 use num_complex::Complex64;
 use pqe_core::{Error, NominalFrequency, Result};
@@ -83,11 +84,16 @@ impl HarmonicAnalyzer {
         }
     }
 
-    /// The spectrum of one synchronised window (allocates the returned spectrum).
-    pub fn analyze(&mut self, synced_window: &[f64]) -> Result<Spectrum> {
+    /// The spectrum of one synchronised window (allocates the returned spectrum). A window
+    /// of the wrong length gives a spectrum of NaN lines (so [`Spectrum::is_finite`] is
+    /// false and every quantity is NaN); use [`analyze_into`](Self::analyze_into) to get the
+    /// error instead.
+    pub fn analyze(&mut self, synced_window: &[f64]) -> Spectrum {
         let mut spectrum = self.new_spectrum();
-        self.analyze_into(synced_window, &mut spectrum)?;
-        Ok(spectrum)
+        if self.analyze_into(synced_window, &mut spectrum).is_err() {
+            spectrum.lines.fill(Complex64::new(f64::NAN, f64::NAN));
+        }
+        spectrum
     }
 
     /// The spectrum of one synchronised window, written into `spectrum` (made by
@@ -452,10 +458,12 @@ mod tests {
     fn analyzer_rejects_bad_sizes_and_flags_nan() {
         assert!(HarmonicAnalyzer::new(NominalFrequency::Hz50, 1).is_err());
         let mut a = HarmonicAnalyzer::new(NominalFrequency::Hz50, 256).unwrap();
-        assert!(a.analyze(&[0.0; 100]).is_err());
+        assert!(!a.analyze(&[0.0; 100]).is_finite());
+        let mut spectrum = a.new_spectrum();
+        assert!(a.analyze_into(&[0.0; 100], &mut spectrum).is_err());
         let mut w = vec![1.0; 2560];
         w[7] = f64::NAN;
-        let s = a.analyze(&w).unwrap();
+        let s = a.analyze(&w);
         assert!(!s.is_finite() && s.thd(50).is_nan() && s.rms().is_nan());
     }
 }

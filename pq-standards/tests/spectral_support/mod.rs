@@ -95,7 +95,7 @@ impl Chain {
         self.resampler
             .resample(&r.x, r.start, r.length, &mut self.synced)
             .unwrap();
-        self.analyzer.analyze(&self.synced).unwrap()
+        self.analyzer.analyze(&self.synced)
     }
 }
 
