@@ -360,3 +360,26 @@ fn a_recording_without_samples_or_digital_channels_reads_empty() {
     assert_eq!(reader.info().total_samples, Some(0));
     assert!(reader.read_block(10).unwrap().is_none());
 }
+
+#[test]
+fn a_recording_of_digital_channels_only_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("digital.h5");
+    let mut info = RecordingInfo::new(Vec::new(), 100.0, Timestamp::EPOCH);
+    info.digital_channels = vec![DigitalChannelSpec {
+        name: "CB".into(),
+        phase: String::new(),
+        circuit: String::new(),
+        normal_state: 0,
+    }];
+    let states: Vec<u8> = (0..20).map(|k| u8::from(k % 3 == 1)).collect();
+    let mut builder = pqe_core::BlockBuilder::new(Timestamp::EPOCH, 100.0, 0, 0, 1, false);
+    for s in &states {
+        builder.push(&[], &[*s], 0);
+    }
+    write(&path, &info, &[builder.build().unwrap()]);
+    let mut reader = Hdf5Reader::open(&path).unwrap();
+    assert!(reader.info().channels.is_empty());
+    let read = read_all(&mut reader, 7);
+    assert_eq!(read.digital, vec![states]);
+}

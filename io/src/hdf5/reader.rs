@@ -6,8 +6,8 @@ use crate::csv::parse_iso_time;
 use crate::RecordingReader;
 use ::hdf5::{Dataset, File, Group};
 use pqe_core::{
-    Block, ChannelKind, ChannelSpec, DigitalChannelSpec, Error, LinearScaling, Location, Phase,
-    RecordingInfo, Result, Timestamp,
+    Block, BlockBuilder, ChannelKind, ChannelSpec, DigitalChannelSpec, Error, LinearScaling,
+    Location, Phase, RecordingInfo, Result, Timestamp,
 };
 use std::path::{Path, PathBuf};
 
@@ -160,9 +160,14 @@ impl RecordingReader for Hdf5Reader {
             Some(t) => self.info.start.add_nanos(t[0]),
             None => self.info.start.add_nanos(self.uniform_offset_ns(self.next)),
         };
-        let mut block =
-            Block::from_planar(start, rate, self.next, self.info.channels.len(), analog)?
-                .with_digital(self.info.digital_channels.len(), digital)?;
+        let mut block = planar_block(
+            start,
+            rate,
+            self.next,
+            (self.info.channels.len(), analog),
+            (self.info.digital_channels.len(), digital),
+            n,
+        )?;
         if rate <= 0.0 {
             if let Some(t) = times {
                 block = block.with_sample_times(t)?;
@@ -270,6 +275,31 @@ impl std::fmt::Debug for Hdf5Reader {
             .field("total", &self.total)
             .finish_non_exhaustive()
     }
+}
+
+/// A block of `len` samples from planar analog and digital data. A block without analog
+/// channels is built row by row, since only then does it know its length.
+fn planar_block(
+    start: Timestamp,
+    rate: f64,
+    first_sample: u64,
+    (n_analog, analog): (usize, Vec<f64>),
+    (n_digital, digital): (usize, Vec<u8>),
+    len: usize,
+) -> Result<Block> {
+    if n_analog > 0 {
+        return Block::from_planar(start, rate, first_sample, n_analog, analog)?
+            .with_digital(n_digital, digital);
+    }
+    let mut builder = BlockBuilder::new(start, rate, first_sample, 0, n_digital, false);
+    let mut row = vec![0u8; n_digital];
+    for i in 0..len {
+        for (d, state) in row.iter_mut().enumerate() {
+            *state = digital[d * len + i];
+        }
+        builder.push(&[], &row, 0);
+    }
+    builder.build()
 }
 
 /// The dataset `name` of the group, `None` when absent.
