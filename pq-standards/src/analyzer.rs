@@ -665,14 +665,12 @@ impl Spectral {
     /// Unbalance (IEC 61000-4-30 5.7) and powers (IEEE 1459) from the synchronised windows.
     fn powers(&self, a: &Analyzer, valid: &[bool], quantities: &mut Vec<(String, f64)>) {
         let roles = &a.roles;
-        let phasor = |c: Option<usize>| -> Option<Complex64> {
-            c.map(|c| {
-                if valid[c] {
-                    self.spectra[c].fundamental()
-                } else {
-                    Complex64::new(f64::NAN, f64::NAN)
-                }
-            })
+        let phasor = |c: usize| -> Complex64 {
+            if valid[c] {
+                self.spectra[c].fundamental()
+            } else {
+                Complex64::new(f64::NAN, f64::NAN)
+            }
         };
         let wiring = a.config.wiring;
         let phases = [Phase::A, Phase::B, Phase::C];
@@ -684,15 +682,15 @@ impl Spectral {
         if wiring != Wiring::Single {
             let unbalance = match (&ph_v, &ll_v) {
                 (Some(v), _) if wiring == Wiring::Wye => {
-                    let z: Vec<Complex64> = v.iter().map(|&c| phasor(Some(c)).unwrap()).collect();
+                    let z: Vec<Complex64> = v.iter().map(|&c| phasor(c)).collect();
                     Some(Unbalance::from_phase_phasors(z[0], z[1], z[2]))
                 }
                 (_, Some(v)) => {
-                    let z: Vec<Complex64> = v.iter().map(|&c| phasor(Some(c)).unwrap()).collect();
+                    let z: Vec<Complex64> = v.iter().map(|&c| phasor(c)).collect();
                     Some(Unbalance::from_line_to_line(z[0], z[1], z[2]))
                 }
                 (Some(v), None) => {
-                    let z: Vec<Complex64> = v.iter().map(|&c| phasor(Some(c)).unwrap()).collect();
+                    let z: Vec<Complex64> = v.iter().map(|&c| phasor(c)).collect();
                     Some(Unbalance::from_phase_phasors(z[0], z[1], z[2]))
                 }
                 _ => None,
@@ -723,23 +721,16 @@ impl Spectral {
             _ => None,
         };
         let artificial_phasors = ll_v.as_ref().map(|v| {
-            ieee1459::artificial_neutral_phasors(
-                phasor(Some(v[0])).unwrap(),
-                phasor(Some(v[1])).unwrap(),
-                phasor(Some(v[2])).unwrap(),
-            )
+            ieee1459::artificial_neutral_phasors(phasor(v[0]), phasor(v[1]), phasor(v[2]))
         });
         for (k, &p) in phases.iter().enumerate() {
             let Some(ic) = roles.current(p) else { continue };
-            let i1 = phasor(Some(ic)).unwrap();
+            let i1 = phasor(ic);
             let power = match (&artificial, &artificial_phasors, roles.voltage(p)) {
                 (Some(v), Some(z), _) => PhasePower::from_synced(&v[k], &self.synced[ic], z[k], i1),
-                (_, _, Some(vc)) => PhasePower::from_synced(
-                    &self.synced[vc],
-                    &self.synced[ic],
-                    phasor(Some(vc)).unwrap(),
-                    i1,
-                ),
+                (_, _, Some(vc)) => {
+                    PhasePower::from_synced(&self.synced[vc], &self.synced[ic], phasor(vc), i1)
+                }
                 _ => continue,
             };
             if let Ok(power) = power {
@@ -755,9 +746,12 @@ impl Spectral {
             quantities.push((format!("DPF_{s}"), pw.dpf));
         }
         // System totals.
-        if per_phase.len() == 3 && wiring != Wiring::Single {
+        let three_phase = match &ph_i {
+            Some(ic) if per_phase.len() == 3 && wiring != Wiring::Single => Some(ic.clone()),
+            _ => None,
+        };
+        if let Some(ic) = three_phase {
             let phases_power = [per_phase[0].1, per_phase[1].1, per_phase[2].1];
-            let ic = ph_i.clone().unwrap_or_default();
             let line_to_line_rms = match (&ll_v, &ph_v) {
                 (Some(v), _) if wiring == Wiring::Delta => [
                     rms(&self.synced[v[0]]),
@@ -779,38 +773,23 @@ impl Spectral {
             let neutral = roles.current(Phase::N);
             let neutral_rms = match neutral {
                 Some(n) => rms(&self.synced[n]),
-                None if ic.len() == 3 => ieee1459::neutral_current_rms(
+                None => ieee1459::neutral_current_rms(
                     &self.synced[ic[0]],
                     &self.synced[ic[1]],
                     &self.synced[ic[2]],
                 ),
-                None => f64::NAN,
             };
             let voltage_phasors = match (wiring, &ll_v, &ph_v) {
-                (Wiring::Delta, Some(v), _) => [
-                    phasor(Some(v[0])).unwrap(),
-                    phasor(Some(v[1])).unwrap(),
-                    phasor(Some(v[2])).unwrap(),
-                ],
-                (Wiring::Delta, None, Some(v)) => ieee1459::line_to_line_phasors(
-                    phasor(Some(v[0])).unwrap(),
-                    phasor(Some(v[1])).unwrap(),
-                    phasor(Some(v[2])).unwrap(),
-                ),
-                (_, _, Some(v)) => [
-                    phasor(Some(v[0])).unwrap(),
-                    phasor(Some(v[1])).unwrap(),
-                    phasor(Some(v[2])).unwrap(),
-                ],
+                (Wiring::Delta, Some(v), _) => [phasor(v[0]), phasor(v[1]), phasor(v[2])],
+                (Wiring::Delta, None, Some(v)) => {
+                    ieee1459::line_to_line_phasors(phasor(v[0]), phasor(v[1]), phasor(v[2]))
+                }
+                (_, _, Some(v)) => [phasor(v[0]), phasor(v[1]), phasor(v[2])],
                 _ => [Complex64::new(f64::NAN, f64::NAN); 3],
             };
-            let current_phasors = [
-                phasor(Some(ic[0])).unwrap(),
-                phasor(Some(ic[1])).unwrap(),
-                phasor(Some(ic[2])).unwrap(),
-            ];
+            let current_phasors = [phasor(ic[0]), phasor(ic[1]), phasor(ic[2])];
             let neutral_phasor = match neutral {
-                Some(n) => phasor(Some(n)).unwrap(),
+                Some(n) => phasor(n),
                 None => -(current_phasors[0] + current_phasors[1] + current_phasors[2]),
             };
             let inputs = ThreePhaseInputs {

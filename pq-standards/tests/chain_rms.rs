@@ -134,3 +134,79 @@ fn half_cycle_rms_series_is_one_cycle_refreshed_every_half_cycle() {
         }
     }
 }
+
+#[test]
+fn intervals_resynchronise_on_ten_minute_ticks() {
+    // Start 1.1 s before a 10-min tick: the interval in progress at the tick ends normally,
+    // the next starts at the first fundamental crossing at or after the tick.
+    let fs = 5_000.0;
+    let f = 49.8;
+    let wave = Wave::sine(f, UDIN, 0.3);
+    let start = aligned_start().add_seconds(-1.1);
+    let data = vec![wave.render(fs, 0, (2.5 * fs) as usize)];
+    let records = run(
+        &[voltage(Phase::A)],
+        &data,
+        fs,
+        start,
+        config(NominalFrequency::Hz50),
+        options_without_spectra(),
+        333,
+    );
+    let iv = intervals(&records);
+    let tick = 1.1 * fs;
+    let straddling = iv
+        .iter()
+        .position(|r| r.start_sample < tick && r.start_sample + r.length_samples > tick)
+        .expect("an interval straddles the tick");
+    let next = iv[straddling + 1];
+    assert!(next.start_sample >= tick && next.start_sample - tick < fs / f);
+    assert!(next.start_sample < iv[straddling].start_sample + iv[straddling].length_samples);
+    for r in &iv {
+        assert!(!r.flagged && (r.channels[0].rms / UDIN - 1.0).abs() < 1e-6);
+    }
+}
+
+#[test]
+fn a_phase_jump_keeps_intervals_whole() {
+    // A 40° phase jump at 0.7 s (as a fault clearing does): no interval is lost or
+    // doubled, every one but the one holding the jump stays exact.
+    let fs = 10_240.0;
+    let f = 50.0;
+    let n = (2.0 * fs) as usize;
+    let jump = 40f64.to_radians();
+    let x: Vec<f64> = (0..n)
+        .map(|i| {
+            let t = i as f64 / fs;
+            let th = 2.0 * std::f64::consts::PI * f * t + if t >= 0.7 { jump } else { 0.0 };
+            UDIN * 2f64.sqrt() * th.sin()
+        })
+        .collect();
+    let records = run(
+        &[voltage(Phase::A)],
+        &[x],
+        fs,
+        aligned_start(),
+        config(NominalFrequency::Hz50),
+        options_without_spectra(),
+        4096,
+    );
+    let iv = intervals(&records);
+    assert!(iv.len() >= 8, "{}", iv.len());
+    for w in iv.windows(2) {
+        assert_eq!(w[1].start_sample, w[0].start_sample + w[0].length_samples);
+    }
+    let jump_at = 0.7 * fs;
+    for r in &iv {
+        let holds_jump = r.start_sample - 2.0 * fs / f < jump_at
+            && r.start_sample + r.length_samples + 2.0 * fs / f > jump_at;
+        if !holds_jump {
+            assert!(
+                (r.channels[0].rms / UDIN - 1.0).abs() < 1e-5,
+                "{}",
+                r.channels[0].rms
+            );
+        }
+        assert!((r.duration - 0.2).abs() < 0.01, "{}", r.duration);
+    }
+}
