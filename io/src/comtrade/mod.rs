@@ -11,6 +11,30 @@
 //!   [`DataFormat`] and [`Revision`] (see [`ComtradeWriteOptions`]).
 //! - [`ComtradeConfig`] is the parsed header, for tools that show it.
 //!
+//! ## Choices where the standard or practice leaves room
+//!
+//! Reading (checked against python-comtrade 0.2.0 by `tests/python`):
+//! - Missing values become NaN: an empty ASCII field (any revision), `99999` in ASCII files of
+//!   1999 and 2013 (as python-comtrade reads them), 0x8000 in BINARY, 0x80000000 in BINARY32,
+//!   the bit pattern 0xFFFFFFFF (and any NaN) in FLOAT32. python-comtrade takes 0xFFFF as
+//!   missing in 1991 BINARY files; PQE does not, since -1 is an ordinary value.
+//! - With a sampling rate, times come from the rate and the data file's time stamps are not
+//!   used (some devices write zeros); with rate 0 the time stamps × `timemult` time the
+//!   samples, in µs, or ns when the `.cfg` dates have more than six fraction digits. Across
+//!   rates, the interval before a sample is the period of that sample's rate.
+//! - Sample numbers must be numbers but are not checked for sequence.
+//! - Dates are `dd/mm/yyyy` (1991: `mm/dd/yy`); day and month are swapped where only the
+//!   other order is a valid date. A date of zeros or an empty date means "unknown" (the
+//!   recording then starts at the Unix epoch).
+//! - The counts must add up: a binary data file holds exactly the last `endsamp` records, an
+//!   ASCII one exactly that many non-blank lines; otherwise the error names the file and the
+//!   line or byte, and for short data how many samples were good.
+//!
+//! Writing: BINARY32, FLOAT32 and `.cff` exist from 2013 on and are refused for older
+//! revisions; ASCII data are integers (±99998) with `a`, `b` like the binary formats;
+//! 2013 files state `tmq_code,leapsec` as `0,0` and `time_code,local_code` from
+//! [`RecordingInfo::time_code`] (else `0,0`); text fields lose commas (→ `;`).
+//!
 //! References name the standard's files and fields (`nrates`, `timemult`, `ft`, …) rather
 //! than clause numbers, so they hold in every edition (C37.111-1991, -1999, -2013 and
 //! IEC 60255-24:2013, whose clause numbering differs).
