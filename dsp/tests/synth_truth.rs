@@ -47,14 +47,10 @@ fn pure_sine_rms_over_whole_cycles_is_exact() {
     let x = render(&s);
     assert_eq!(x[0].len(), 10_240);
     // 5 cycles at 10.24 kHz are 1024 samples; the whole second is 50 cycles.
-    for c in 0..3 {
-        assert!(
-            rel(rms(&x[c][..1024]), 230.0) < 1e-12,
-            "{}",
-            rms(&x[c][..1024])
-        );
-        assert!(rel(rms(&x[c][3072..4096]), 230.0) < 1e-12);
-        assert!(rel(rms(&x[c]), 230.0) < 1e-12);
+    for u in &x[..3] {
+        assert!(rel(rms(&u[..1024]), 230.0) < 1e-12, "{}", rms(&u[..1024]));
+        assert!(rel(rms(&u[3072..4096]), 230.0) < 1e-12);
+        assert!(rel(rms(u), 230.0) < 1e-12);
     }
     assert!(rel(rms(&x[3]), 10.0) < 1e-12);
     // Phase B lags A by 120°: u_B(t) = √2·230·sin(2π·50t − 2π/3).
@@ -355,12 +351,8 @@ fn delta_and_neutral_channels() {
         s.channel_names(),
         ["U_AB", "U_BC", "U_CA", "I_A", "I_B", "I_C"]
     );
-    for c in 0..3 {
-        assert!(
-            rel(rms(&x[c][..1024]), 400.0) < 1e-12,
-            "{}",
-            rms(&x[c][..1024])
-        );
+    for u in &x[..3] {
+        assert!(rel(rms(&u[..1024]), 400.0) < 1e-12, "{}", rms(&u[..1024]));
     }
     assert!(rel(s.expected_rms_at("U_BC", 0.1).unwrap(), 400.0) < 1e-14);
     let s = scenario(

@@ -47,6 +47,8 @@ pub(crate) struct Wander {
     k: f64,
     /// `cos 2π·phase`.
     cos0: f64,
+    /// `1 / (period · fs)`: cycles of the wander per sample; set by [`FrequencyLaw::new`].
+    step: f64,
 }
 
 impl Wander {
@@ -57,6 +59,7 @@ impl Wander {
             phase,
             k: amplitude * period / std::f64::consts::TAU,
             cos0: (std::f64::consts::TAU * phase).cos(),
+            step: 0.0,
         }
     }
 }
@@ -74,7 +77,10 @@ pub(crate) struct FrequencyLaw {
 }
 
 impl FrequencyLaw {
-    pub fn new(centre: f64, fs: f64, ramps: Vec<Ramp>, wanders: Vec<Wander>) -> Self {
+    pub fn new(centre: f64, fs: f64, ramps: Vec<Ramp>, mut wanders: Vec<Wander>) -> Self {
+        for w in &mut wanders {
+            w.step = 1.0 / (w.period * fs);
+        }
         FrequencyLaw {
             centre,
             step: centre / fs,
@@ -112,9 +118,8 @@ impl FrequencyLaw {
         f
     }
 
-    /// The integral of the law from 0 to `t` minus the constant part, in cycles: small
-    /// enough for plain double precision.
-    fn varying_cycles(&self, t: f64) -> f64 {
+    /// The integral of the ramps from 0 to `t`, in cycles.
+    fn ramp_cycles(&self, t: f64) -> f64 {
         let mut c = 0.0;
         for r in &self.ramps {
             if t > r.t0 {
@@ -125,6 +130,13 @@ impl FrequencyLaw {
                 }
             }
         }
+        c
+    }
+
+    /// The integral of the law from 0 to `t` minus the constant part, in cycles: small
+    /// enough for plain double precision.
+    fn varying_cycles(&self, t: f64) -> f64 {
+        let mut c = self.ramp_cycles(t);
         for w in &self.wanders {
             // ∫ A sin(2π τ/P + φ) dτ = A P / 2π · (cos φ − cos(2π t/P + φ))
             let x = t / w.period + w.phase;
@@ -133,13 +145,30 @@ impl FrequencyLaw {
         c
     }
 
-    /// Cycles of the fundamental from the start to sample `i`, with the fraction exact.
-    pub fn cycles_at_sample(&self, i: u64) -> Cycles {
+    /// The wander's unit phasor `e^{j2π(t/P + φ)}` at sample `i`, exactly (used as the
+    /// anchor of the generator's recurrence).
+    pub fn wander_phasor(&self, k: usize, i: u64) -> C64 {
+        let w = &self.wanders[k];
+        C64::polar_cycles(1.0, cycles_of_product(w.step, i as f64).frac + w.phase)
+    }
+
+    /// The wander's rotation per sample, `e^{j2π/(P·fs)}`.
+    pub fn wander_rotation(&self, k: usize) -> C64 {
+        C64::polar_cycles(1.0, self.wanders[k].step)
+    }
+
+    /// Cycles of the fundamental from the start to sample `i`, with the fraction exact;
+    /// `wander[k]` is wander `k`'s phasor at that sample.
+    pub fn cycles_at_sample(&self, i: u64, wander: &[C64]) -> Cycles {
         let base = cycles_of_product(self.step, i as f64);
         if self.ramps.is_empty() && self.wanders.is_empty() {
             return base;
         }
-        base.add(Cycles::from_f64(self.varying_cycles(i as f64 / self.fs)))
+        let mut c = self.ramp_cycles(i as f64 / self.fs);
+        for (w, z) in self.wanders.iter().zip(wander) {
+            c += w.k * (w.cos0 - z.re);
+        }
+        base.add(Cycles::from_f64(c))
     }
 
     /// Cycles of the fundamental from the start to time `t` (any real time).
