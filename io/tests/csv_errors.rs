@@ -173,3 +173,41 @@ fn unbalanced_quotes_do_not_panic() {
     let (_d, path) = file("t,\"U_A\n0,1\n", None);
     assert!(CsvReader::open(&path).is_err());
 }
+
+#[test]
+fn absurd_times_are_errors_not_panics() {
+    let (_d, path) = file("t,U_A\n0,1\n1e300,2\n", None);
+    let (_, e) = read_until_error(&path, 10);
+    assert_names(&e, 3, "column t", "is not within");
+
+    let sidecar = r#"{"sample_rate": 0, "start_ns": 9223372036854775000,
+        "channels": [{"name": "U_A"}]}"#;
+    let (_d, path) = file("t,U_A\n0,1\n1000,2\n", Some(sidecar));
+    let (read, e) = read_until_error(&path, 1);
+    assert_eq!(read, 1);
+    assert_names(&e, 3, "column t", "beyond the year 2262");
+}
+
+#[test]
+fn garbage_never_panics() {
+    let inputs: [&[u8]; 8] = [
+        b"\xff\xfe\x00t\x00,\x00",
+        b"t\n\n\n",
+        b"t,U_A\n\xff,\xfe\n",
+        b"t;U_A\n0;1,2,3\n",
+        b"\"t\",\"U_A\"\n\"0\",\"1\"\"\n",
+        b"t,U_A\n-inf,1\n",
+        b"t,U_A\n0,1\n0,1\n0,1\n",
+        b"\xEF\xBB\xBF",
+    ];
+    for bytes in inputs {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.csv");
+        std::fs::write(&path, bytes).unwrap();
+        if let Ok(mut reader) = CsvReader::open(&path) {
+            for max in [1, 1000] {
+                while let Ok(Some(_)) = reader.read_block(max) {}
+            }
+        }
+    }
+}

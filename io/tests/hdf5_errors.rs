@@ -218,3 +218,22 @@ fn a_minimal_file_from_another_tool_reads_with_defaults() {
     assert_eq!(block.channel(0), &[0.0, 0.5, 1.0]);
     assert_eq!(block.channel(1), &[1.5, 2.0, 2.5]);
 }
+
+#[test]
+fn an_absurd_rate_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = valid(dir.path());
+    edit(&path, |g| {
+        g.attr("sample_rate")
+            .unwrap()
+            .write_scalar(&1e-300f64)
+            .unwrap();
+    });
+    let mut reader = Hdf5Reader::open(&path).unwrap();
+    let first = pqe_io::RecordingReader::read_block(&mut reader, 1).unwrap();
+    assert!(first.is_some(), "sample 0 lies at the start");
+    let e = pqe_io::RecordingReader::read_block(&mut reader, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("beyond the year 2262"), "{e}");
+}

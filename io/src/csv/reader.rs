@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 /// rows it holds beyond the block being built.
 pub const LOOKAHEAD_ROWS: usize = 1024;
 
+/// The largest `t` accepted, in seconds (about 126 years): every offset in nanoseconds then
+/// fits an `i64` with room for the start time.
+const MAX_T_SECONDS: f64 = 4e9;
+
 /// How far a `t` value may lie from the uniform grid `t₀ + k / f_s`, in sample periods
 /// (plus the precision the value was printed with).
 const GRID_TOLERANCE: f64 = 0.5;
@@ -117,7 +121,7 @@ impl CsvReader {
             bom_len,
             file_len,
         };
-        reader.look_ahead(sidecar_rate);
+        reader.look_ahead(sidecar_rate)?;
         Ok(reader)
     }
 
@@ -155,21 +159,31 @@ impl RecordingReader for CsvReader {
                 }
                 Err(e) => return self.fail(builder, e),
             };
-            let b = builder.get_or_insert_with(|| {
-                let (start, rate, room) =
-                    self.clock
-                        .block_start(&self.info, &placed, self.next_sample);
+            if builder.is_none() {
+                let k = self.next_sample;
+                let (start, rate, room) = match self.clock.block_start(&self.info, &placed, k) {
+                    Some(timing) => timing,
+                    None => {
+                        let at = Location::file(&self.path)
+                            .at_line(row.line)
+                            .field("column t");
+                        let e = Error::format_after(at, "the time lies beyond the year 2262", k);
+                        return self.fail(builder, e);
+                    }
+                };
                 limit = limit.min(room);
-                BlockBuilder::new(
+                builder = Some(BlockBuilder::new(
                     start,
                     rate,
-                    self.next_sample,
+                    k,
                     row.analog.len(),
                     row.digital.len(),
                     self.clock.timing == Timing::Timed,
-                )
-            });
-            b.push(&row.analog, &row.digital, placed.time_ns);
+                ));
+            }
+            if let Some(b) = builder.as_mut() {
+                b.push(&row.analog, &row.digital, placed.time_ns);
+            }
             self.next_sample += 1;
         }
         builder.map(BlockBuilder::build).transpose()
@@ -278,10 +292,10 @@ impl CsvReader {
         row.t = parse_number(t_text, self.decimal_comma)
             .ok_or_else(|| not_a_number(at("column t"), &self.record[0], valid))?;
         row.t_decimals = infer::decimals(t_text);
-        if !row.t.is_finite() {
+        if row.t.is_nan() || row.t.abs() > MAX_T_SECONDS {
             return Err(Error::format_after(
                 at("column t"),
-                format!("t is {}", row.t),
+                format!("t = {} s is not within ±{MAX_T_SECONDS} s", row.t),
                 valid,
             ));
         }
@@ -320,7 +334,7 @@ impl CsvReader {
 
     /// Parse up to [`LOOKAHEAD_ROWS`] rows and settle the timing and start time from them.
     /// `sidecar_rate` is the rate a sidecar states.
-    fn look_ahead(&mut self, sidecar_rate: Option<f64>) {
+    fn look_ahead(&mut self, sidecar_rate: Option<f64>) -> Result<()> {
         let mut row = Row::default();
         while self.pending.len() < LOOKAHEAD_ROWS && !self.exhausted {
             match self.parse_next(&mut row) {
@@ -346,7 +360,16 @@ impl CsvReader {
         self.info.sample_rate = rate;
         let t0 = times.first().map(|t| t.0);
         if let Some(t0) = t0 {
-            self.info.start = self.info.start.add_seconds(t0);
+            let ns = (t0 * 1e9).round() as i64;
+            self.info.start = match self.info.start.as_nanos().checked_add(ns) {
+                Some(start) => Timestamp(start),
+                None => {
+                    return Err(Error::format(
+                        Location::file(sidecar::sidecar_path(&self.path)).field("start_ns"),
+                        format!("the start plus t = {t0} s lies beyond the year 2262"),
+                    ))
+                }
+            };
         }
         self.clock = Clock {
             timing: if segmented {
@@ -361,6 +384,7 @@ impl CsvReader {
             decimals: times.iter().map(|t| t.1).max().unwrap_or(0),
             previous: None,
         };
+        Ok(())
     }
 }
 
@@ -441,19 +465,23 @@ impl Clock {
     }
 
     /// Start time, rate and the most samples of a block whose first sample, number `k`, is
-    /// `placed`.
+    /// `placed`; `None` when the start does not fit a [`Timestamp`].
     fn block_start(
         &self,
         info: &RecordingInfo,
         placed: &Placed,
         k: u64,
-    ) -> (Timestamp, f64, usize) {
-        match self.timing {
+    ) -> Option<(Timestamp, f64, usize)> {
+        let shifted = |ns: i64| info.start.as_nanos().checked_add(ns).map(Timestamp);
+        Some(match self.timing {
             Timing::Uniform => {
-                let ns = (k as f64 * 1e9 / self.rate).round() as i64;
-                (info.start.add_nanos(ns), self.rate, usize::MAX)
+                let ns = (k as f64 * 1e9 / self.rate).round();
+                if ns.abs() >= i64::MAX as f64 {
+                    return None;
+                }
+                (shifted(ns as i64)?, self.rate, usize::MAX)
             }
-            Timing::Timed => (info.start.add_nanos(placed.time_ns), 0.0, usize::MAX),
+            Timing::Timed => (shifted(placed.time_ns)?, 0.0, usize::MAX),
             Timing::Segmented => {
                 let segment = info
                     .rate_segments
@@ -465,9 +493,9 @@ impl Clock {
                     Some(&(rate, _)) => (rate, usize::MAX),
                     None => (0.0, usize::MAX),
                 };
-                (info.start.add_nanos(placed.time_ns), rate, room)
+                (shifted(placed.time_ns)?, rate, room)
             }
-        }
+        })
     }
 }
 

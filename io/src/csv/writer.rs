@@ -152,7 +152,10 @@ impl RecordingWriter for CsvWriter {
 impl CsvWriter {
     /// Seconds from the recording's start of sample `i` of `block`.
     fn time_of(&self, block: &Block, i: usize) -> f64 {
-        let from_start_ns = block.start().as_nanos() - self.info.start.as_nanos();
+        let from_start_ns = block
+            .start()
+            .as_nanos()
+            .saturating_sub(self.info.start.as_nanos());
         if let Some(times) = block.sample_times() {
             return times[i] as f64 / 1e9;
         }

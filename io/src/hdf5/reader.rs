@@ -156,9 +156,20 @@ impl RecordingReader for Hdf5Reader {
             .collect();
         let times =
             (!self.buffer_times.is_empty()).then(|| self.buffer_times[off..off + n].to_vec());
-        let start = match &times {
-            Some(t) => self.info.start.add_nanos(t[0]),
-            None => self.info.start.add_nanos(self.uniform_offset_ns(self.next)),
+        let offset = match &times {
+            Some(t) => Some(t[0]),
+            None => self.uniform_offset_ns(self.next),
+        };
+        let Some(start) = offset
+            .and_then(|ns| self.info.start.as_nanos().checked_add(ns))
+            .map(Timestamp)
+        else {
+            self.finished = true;
+            return Err(Error::format_after(
+                Location::file(&self.path).field("/recording attribute start_ns"),
+                format!("the time of sample {} lies beyond the year 2262", self.next),
+                self.next,
+            ));
         };
         let mut block = planar_block(
             start,
@@ -197,15 +208,17 @@ impl Hdf5Reader {
         }
     }
 
-    /// Nanoseconds from the recording's start of sample `k`, from the rate (segments).
-    fn uniform_offset_ns(&self, k: u64) -> i64 {
+    /// Nanoseconds from the recording's start of sample `k`, from the rate (segments);
+    /// `None` when they do not fit an `i64`.
+    fn uniform_offset_ns(&self, k: u64) -> Option<i64> {
         let segments = &self.info.rate_segments;
+        let in_range = |ns: f64| (ns.abs() < i64::MAX as f64).then_some(ns as i64);
         if segments.len() <= 1 {
             let rate = self.info.sample_rate;
             return if rate > 0.0 {
-                (k as f64 * 1e9 / rate).round() as i64
+                in_range((k as f64 * 1e9 / rate).round())
             } else {
-                0
+                Some(0)
             };
         }
         let (mut seconds, mut first) = (0.0, 0u64);
@@ -219,7 +232,7 @@ impl Hdf5Reader {
                 break;
             }
         }
-        (seconds * 1e9).round() as i64
+        in_range((seconds * 1e9).round())
     }
 
     /// Make the buffer hold samples `next .. next + n`, reading ahead up to a chunk.

@@ -136,13 +136,15 @@ impl RecordingWriter for Hdf5Writer {
                 pending.extend(block.digital(d)[from..to].iter().map(|s| u8::from(*s != 0)));
             }
             if self.time_ns.is_some() {
-                let offset = block.start().as_nanos() - self.info.start.as_nanos();
+                let offset = block
+                    .start()
+                    .as_nanos()
+                    .saturating_sub(self.info.start.as_nanos());
                 for i in from..to {
                     let t = match block.sample_times() {
                         Some(times) => times[i],
-                        None if block.sample_rate() > 0.0 => {
-                            offset + (i as f64 * 1e9 / block.sample_rate()).round() as i64
-                        }
+                        None if block.sample_rate() > 0.0 => offset
+                            .saturating_add((i as f64 * 1e9 / block.sample_rate()).round() as i64),
                         None => offset,
                     };
                     self.pending_times.push(t);
