@@ -426,12 +426,8 @@ impl Analyzer {
     }
 
     fn moments(&self, c: usize, start: f64, end: f64) -> WindowMoments {
-        window_moments(&self.buffers[c], self.base, start, end).unwrap_or(WindowMoments {
-            mean_square: f64::NAN,
-            mean: f64::NAN,
-            peak: f64::NAN,
-            finite: false,
-        })
+        window_moments(&self.buffers[c], self.base, start, end)
+            .unwrap_or_else(WindowMoments::missing)
     }
 
     fn half_cycle_record(&self, h: &HalfCycleWindow) -> HalfCycleRecord {
@@ -649,7 +645,7 @@ impl Spectral {
                     a.config.load_current,
                 )
             } else {
-                missing_harmonics(kind, a.config.load_current)
+                missing_harmonics(kind)
             });
             if let (Some(fs), ChannelKind::Voltage) = (a.options.signalling_frequency, kind) {
                 ch.signalling = Some(if valid[c] {
@@ -680,18 +676,16 @@ impl Spectral {
         let ph_i: Option<Vec<usize>> = phases.iter().map(|&p| roles.current(p)).collect();
         // Unbalance.
         if wiring != Wiring::Single {
+            // Phase-to-neutral phasors give u2 and u0; line-to-line ones (delta) u2 only.
+            let three = |v: &[usize]| [phasor(v[0]), phasor(v[1]), phasor(v[2])];
             let unbalance = match (&ph_v, &ll_v) {
-                (Some(v), _) if wiring == Wiring::Wye => {
-                    let z: Vec<Complex64> = v.iter().map(|&c| phasor(c)).collect();
-                    Some(Unbalance::from_phase_phasors(z[0], z[1], z[2]))
+                (Some(v), ll) if wiring == Wiring::Wye || ll.is_none() => {
+                    let [a, b, c] = three(v);
+                    Some(Unbalance::from_phase_phasors(a, b, c))
                 }
                 (_, Some(v)) => {
-                    let z: Vec<Complex64> = v.iter().map(|&c| phasor(c)).collect();
-                    Some(Unbalance::from_line_to_line(z[0], z[1], z[2]))
-                }
-                (Some(v), None) => {
-                    let z: Vec<Complex64> = v.iter().map(|&c| phasor(c)).collect();
-                    Some(Unbalance::from_phase_phasors(z[0], z[1], z[2]))
+                    let [ab, bc, ca] = three(v);
+                    Some(Unbalance::from_line_to_line(ab, bc, ca))
                 }
                 _ => None,
             };
@@ -875,7 +869,7 @@ fn harmonic_values(
     }
 }
 
-fn missing_harmonics(kind: ChannelKind, _load_current: Option<f64>) -> HarmonicValues {
+fn missing_harmonics(kind: ChannelKind) -> HarmonicValues {
     let nan = vec![f64::NAN; MAX_ORDER + 1];
     let current = kind == ChannelKind::Current;
     HarmonicValues {

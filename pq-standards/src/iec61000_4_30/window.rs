@@ -45,7 +45,8 @@ impl WindowMoments {
         }
     }
 
-    fn missing() -> Self {
+    /// The moments of a window that reads a missing sample: NaN, not finite.
+    pub fn missing() -> Self {
         WindowMoments {
             mean_square: f64::NAN,
             mean: f64::NAN,
