@@ -301,7 +301,7 @@ impl Scenario {
                 start: e.t_s,
                 duration: e.duration,
                 ramp: e.ramp,
-                residual_percent: e.residual * 100.0,
+                residual_percent: e.residual_percent,
                 phases: [Phase::A, Phase::B, Phase::C]
                     .into_iter()
                     .zip(e.mask)

@@ -216,6 +216,8 @@ pub(crate) struct EventModel {
     pub ramp: f64,
     /// Residual as a fraction of the undisturbed magnitude.
     pub residual: f64,
+    /// The residual as the scenario gave it, %.
+    pub residual_percent: f64,
     pub mask: [bool; 3],
     pub point_on_wave: Option<f64>,
 }

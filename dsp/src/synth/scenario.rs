@@ -801,6 +801,7 @@ impl Checker<'_> {
                 duration: dur,
                 ramp,
                 residual: residual / 100.0,
+                residual_percent: residual,
                 mask,
                 point_on_wave: pow,
             });
