@@ -5,16 +5,17 @@
 //! The caller resamples each window to an exact number of cycles with
 //! [`pqe_dsp::resample::SyncResampler`], so harmonic `n` sits exactly on line `k = c·n`
 //! (`c` = cycles per window). [`HarmonicAnalyzer`] transforms such a window with a real FFT
-//! (rectangular window, IEC 61000-4-7 5.2) into a [`Spectrum`] of lines `C(k)`, each the
-//! complex RMS value of the component at `k·f1/c` hertz (`|C(k)|` is its RMS, `arg C(k)` its
-//! phase as a cosine at the window start). The groupings of 5.5 and 5.6 follow:
+//! (rectangular window of exactly 10/12 cycles, IEC 61000-4-7 Ed.2 4.4) into a [`Spectrum`]
+//! of lines `C(k)`, each the complex RMS value of the component at `k·f1/c` hertz (`|C(k)|`
+//! is its RMS, `arg C(k)` its phase as a cosine at the window start). The groupings of 5.5 (harmonics) and 5.6
+//! (interharmonics) follow; the distortion ratios are those defined in clause 3:
 //!
 //! | quantity | lines (`k = c·n`, `h = c/2`) | clause |
 //! |---|---|---|
-//! | harmonic component `Y_C,n` | `C(k)` | 5.2 |
-//! | harmonic subgroup `Y_sg,n` | `k−1 ..= k+1` | 5.6 |
-//! | harmonic group `Y_g,n` | `k−h+1 ..= k+h−1`, plus ½ of `k±h` | 5.5.1 |
-//! | interharmonic group `Y_ig,n` | `k+1 ..= k+c−1` (strictly between `n` and `n+1`) | 5.5.2 |
+//! | harmonic component `Y_C,n` | `C(k)` | 3.2 |
+//! | harmonic subgroup `Y_sg,n` | `k−1 ..= k+1` | 5.5 |
+//! | harmonic group `Y_g,n` | `k−h+1 ..= k+h−1`, plus ½ of `k±h` | 5.5 |
+//! | interharmonic group `Y_ig,n` | `k+1 ..= k+c−1` (strictly between `n` and `n+1`) | 5.6 |
 //! | interharmonic centred subgroup `Y_isg,n` | `k+2 ..= k+c−2` | 5.6 |
 //!
 //! Order 0 (DC) uses the one-sided versions: subgroup `C(0), C(1)`; group `C(0) ..= C(h−1)`
@@ -179,7 +180,7 @@ impl Spectrum {
         }
     }
 
-    /// The fundamental's line `C(c)`: complex RMS value (IEC 61000-4-7 3.2.1).
+    /// The fundamental's line `C(c)`: complex RMS value.
     pub fn fundamental(&self) -> Complex64 {
         self.harmonic(1)
     }
@@ -204,13 +205,13 @@ impl Spectrum {
         sum_norm_sqr(&self.lines).sqrt()
     }
 
-    /// Harmonic subgroup `Y_sg,n` (IEC 61000-4-7 5.6, eq. 9): RMS of lines `c·n − 1 ..= c·n + 1`.
+    /// Harmonic subgroup `Y_sg,n` (IEC 61000-4-7 5.5): RMS of lines `c·n − 1 ..= c·n + 1`.
     pub fn harmonic_subgroup(&self, n: usize) -> f64 {
         let k = n * self.cycles;
         self.band_power(k.saturating_sub(1), k + 1).sqrt()
     }
 
-    /// Harmonic group `Y_g,n` (IEC 61000-4-7 5.5.1, eq. 7/8): lines within ±(h−1) of `c·n`,
+    /// Harmonic group `Y_g,n` (IEC 61000-4-7 5.5): lines within ±(h−1) of `c·n`,
     /// plus half the power of the lines at ±h, `h = c/2` (5 for 50 Hz, 6 for 60 Hz).
     pub fn harmonic_group(&self, n: usize) -> f64 {
         let h = self.cycles / 2;
@@ -222,14 +223,14 @@ impl Spectrum {
         p.sqrt()
     }
 
-    /// Interharmonic group `Y_ig,n` (IEC 61000-4-7 5.5.2, eq. 10): all lines strictly between
+    /// Interharmonic group `Y_ig,n` (IEC 61000-4-7 5.6): all lines strictly between
     /// harmonics `n` and `n + 1`.
     pub fn interharmonic_group(&self, n: usize) -> f64 {
         let k = n * self.cycles;
         self.band_power(k + 1, k + self.cycles - 1).sqrt()
     }
 
-    /// Interharmonic centred subgroup `Y_isg,n` (IEC 61000-4-7 5.6, eq. 11): the interharmonic
+    /// Interharmonic centred subgroup `Y_isg,n` (IEC 61000-4-7 5.6): the interharmonic
     /// group without the lines adjacent to harmonics `n` and `n + 1`.
     pub fn interharmonic_centred_subgroup(&self, n: usize) -> f64 {
         let k = n * self.cycles;
@@ -250,7 +251,7 @@ impl Spectrum {
         wrap_deg((c.arg() - n as f64 * reference_angle).to_degrees())
     }
 
-    /// THD from harmonic components (IEC 61000-4-7 3.3.1), in percent of the fundamental:
+    /// THD from harmonic components (IEC 61000-4-7 clause 3), in percent of the fundamental:
     /// `100·√(Σ_{n=2..=H} |C(c·n)|²) / |C(c)|`, `H = max_order`.
     pub fn thd(&self, max_order: usize) -> f64 {
         ratio_pct(
@@ -259,7 +260,7 @@ impl Spectrum {
         )
     }
 
-    /// THDS, subgroup total harmonic distortion (IEC 61000-4-7 3.3.3), in percent:
+    /// THDS, subgroup total harmonic distortion (IEC 61000-4-7 clause 3), in percent:
     /// `100·√(Σ_{n=2..=H} Y_sg,n²) / Y_sg,1`.
     pub fn thds(&self, max_order: usize) -> f64 {
         ratio_pct(
@@ -268,7 +269,7 @@ impl Spectrum {
         )
     }
 
-    /// THDG, group total harmonic distortion (IEC 61000-4-7 3.3.2), in percent:
+    /// THDG, group total harmonic distortion (IEC 61000-4-7 clause 3), in percent:
     /// `100·√(Σ_{n=2..=H} Y_g,n²) / Y_g,1`.
     pub fn thdg(&self, max_order: usize) -> f64 {
         ratio_pct(

@@ -6,10 +6,11 @@
 //!
 //! * [`PhasePower`]: the single-phase nonsinusoidal quantities of IEEE 1459-2010 3.1.2 —
 //!   P, S, P1, Q1, S1, S_N, D_I, D_V, S_H, P_H, N, PF and the displacement power factor.
-//! * [`ThreePhasePower`]: the three-phase nonsinusoidal quantities of 3.2.2 and 3.2.3 —
-//!   effective voltage and current Ve, Ie (four-wire and three-wire forms), Se, Se1, SeN,
-//!   the positive-sequence powers P1+, Q1+, S1+, total P, and the arithmetic apparent power
-//!   ΣS for users who expect it (3.2.2.5 calls it the arithmetic apparent power).
+//! * [`ThreePhasePower`]: the three-phase quantities of 3.2 — from the unbalanced
+//!   sinusoidal case (3.2.2) the positive-sequence powers P1+, Q1+, S1+ and the arithmetic
+//!   apparent power ΣS for users who expect it; from the nonsinusoidal unbalanced case
+//!   (3.2.3) the effective voltage and current Ve, Ie (four-wire and three-wire forms), Se,
+//!   Se1, SeN and the effective power factor; and the total active power P.
 //! * Line-to-line windows and phasors derived from phase-to-neutral ones (wye), and phase
 //!   values against an artificial neutral derived from line-to-line ones (delta).
 //!
