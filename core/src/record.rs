@@ -213,7 +213,8 @@ impl IntervalRecord {
     /// `t`, `flagged` (1 or 0), `f`, then per channel its RMS under the channel's column
     /// name with `PK_`, `CF_`, `DC_` values, for voltages `UNDER_`/`OVER_` deviation and
     /// `MSV_` signalling voltage where computed, and `THD_`, `THDS_`, `THDG_` (plus `TDD_`
-    /// and `K_` for currents) where harmonics were computed; then the system quantities.
+    /// and `K_` for currents) where harmonics were computed, with `PHI_` the fundamental's
+    /// phase angle in degrees relative to U_A; then the system quantities.
     /// Harmonic spectra go to their own per-channel tables (see [`HarmonicValues`]).
     pub fn columns(&self) -> Vec<(String, f64)> {
         let mut out = vec![
@@ -237,6 +238,9 @@ impl IntervalRecord {
                 out.push((format!("MSV_{col}"), v));
             }
             if let Some(h) = &c.harmonics {
+                if let Some(angle) = h.phases.get(1) {
+                    out.push((format!("PHI_{col}"), *angle));
+                }
                 out.push((format!("THD_{col}"), h.thd));
                 out.push((format!("THDS_{col}"), h.thds));
                 out.push((format!("THDG_{col}"), h.thdg));

@@ -113,3 +113,69 @@ fn records_do_not_depend_on_block_size() {
         }
     }
 }
+
+/// Push `data` (with the samples `gap` left out, as a recorder that lost them) in blocks
+/// of `block_len`, never across the gap.
+fn run_with_gap(
+    data: &[Vec<f64>],
+    fs: f64,
+    gap: std::ops::Range<usize>,
+    block_len: usize,
+) -> Vec<Record> {
+    use pqe_core::Block;
+    use pqe_standards::Analyzer;
+    let channels = [voltage(Phase::A), current(Phase::A)];
+    let start = aligned_start();
+    let mut a = Analyzer::new(
+        &channels,
+        fs,
+        start,
+        SystemConfig::default(),
+        AnalyzerOptions::default(),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    for (from, to) in [(0, gap.start), (gap.end, data[0].len())] {
+        let mut i = from;
+        while i < to {
+            let j = (i + block_len).min(to);
+            let b = Block::from_channels(
+                start.add_seconds(i as f64 / fs),
+                fs,
+                i as u64,
+                data.iter().map(|c| c[i..j].to_vec()).collect(),
+            )
+            .unwrap();
+            a.push(&b).unwrap();
+            out.extend(a.drain());
+            i = j;
+        }
+    }
+    a.finish();
+    out.extend(a.drain());
+    out
+}
+
+#[test]
+fn records_around_a_gap_do_not_depend_on_block_size() {
+    let fs = 4_000.0;
+    let n = (3.0 * fs) as usize;
+    let data = vec![
+        Wave::distorted(49.6, 230.0, 0.3, 1).render(fs, 0, n),
+        Wave::distorted(49.6, 5.0, -0.2, 2).render(fs, 0, n),
+    ];
+    let gap = 5_003..6_711;
+    let reference = run_with_gap(&data, fs, gap.clone(), 65_536);
+    assert!(intervals(&reference).iter().any(|r| r.flags.after_gap));
+    for block in [1, 7, 1000] {
+        let other = run_with_gap(&data, fs, gap.clone(), block);
+        assert_eq!(other.len(), reference.len(), "block {block}");
+        for (a, b) in reference.iter().zip(&other) {
+            let ((ka, va), (kb, vb)) = (flatten(a), flatten(b));
+            assert_eq!(ka, kb);
+            for ((na, xa), (_, xb)) in va.iter().zip(&vb) {
+                assert!(same(*xa, *xb), "block {block}: {na}: {xa} vs {xb}");
+            }
+        }
+    }
+}

@@ -195,3 +195,35 @@ fn negative_sequence_unbalance() {
         }
     }
 }
+
+#[test]
+fn mains_signalling_voltage_at_a_configured_frequency() {
+    // A ripple-control signal of 2.3 V at 316.67 Hz on top of a 50.3 Hz supply.
+    let fs = 10_240.0;
+    let f_signal = 316.67;
+    let mut w = Wave::sine(50.3, V, 0.0);
+    w.harmonics = vec![(f_signal / 50.3, 2.3 / V, 0.4)];
+    let data = vec![w.render(fs, 0, (1.0 * fs) as usize)];
+    let records = run(
+        &[voltage(Phase::A)],
+        &data,
+        fs,
+        aligned_start(),
+        SystemConfig {
+            wiring: pqe_core::Wiring::Single,
+            ..SystemConfig::default()
+        },
+        AnalyzerOptions {
+            signalling_frequency: Some(f_signal),
+            ..AnalyzerOptions::default()
+        },
+        4096,
+    );
+    for r in intervals(&records) {
+        let msv = r.channel("U_A").unwrap().signalling.unwrap();
+        assert!((msv - 2.3).abs() < 0.05 * 2.3, "{msv}");
+        let cols = r.columns();
+        assert!(cols.iter().any(|(name, _)| name == "MSV_U_A"));
+        assert!(cols.iter().any(|(name, _)| name == "PHI_U_A"));
+    }
+}
