@@ -1,5 +1,7 @@
 //! Chunk invariance: the same recording pushed in blocks of 1, 7, 1000 and 65 536 samples
-//! gives the same records (bit-identical here; the contract is 1e-12 relative).
+//! gives the same records. The contract is "equal or within 1e-12 relative"; the chain
+//! meets it bit for bit (every stage is sample-sequential and windows are read at absolute
+//! sample indices), so the comparison here is exact.
 
 #[path = "chain_support.rs"]
 mod support;
@@ -10,7 +12,7 @@ use pqe_standards::AnalyzerOptions;
 use support::*;
 
 fn same(a: f64, b: f64) -> bool {
-    (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= 1e-12 * a.abs().max(b.abs())
+    (a.is_nan() && b.is_nan()) || a.to_bits() == b.to_bits()
 }
 
 fn flatten(r: &Record) -> (u8, Vec<(String, f64)>) {
