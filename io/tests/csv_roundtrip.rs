@@ -308,3 +308,47 @@ fn writer_refuses_duplicate_and_reserved_names() {
     let t = RecordingInfo::new(vec![ChannelSpec::new("t", "V")], RATE, Timestamp::EPOCH);
     assert!(CsvWriter::create(dir.path().join("y.csv"), &t).is_err());
 }
+
+#[test]
+fn blocks_do_not_cross_rate_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("segments.csv");
+    let start = Timestamp::from_nanos(0);
+    let mut info = RecordingInfo::new(vec![ChannelSpec::new("U_A", "V")], 1000.0, start);
+    info.rate_segments = vec![(1000.0, 10), (100.0, 15)];
+    let first =
+        Block::from_channels(start, 1000.0, 0, vec![(0..10).map(f64::from).collect()]).unwrap();
+    let second = Block::from_channels(
+        start.add_nanos(10_000_000),
+        100.0,
+        10,
+        vec![(10..15).map(f64::from).collect()],
+    )
+    .unwrap();
+    write(&path, &info, &[first, second]);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("\n0.009,9.0\n0.01,10.0\n0.02,11.0\n"),
+        "{text}"
+    );
+
+    let mut reader = CsvReader::open(&path).unwrap();
+    assert_eq!(reader.info().rate_segments, info.rate_segments);
+    let read = read_all(&mut reader, 4);
+    let layout: Vec<(u64, i64, f64)> = read
+        .blocks
+        .iter()
+        .map(|&(k, s, r)| (k, s.as_nanos(), r))
+        .collect();
+    assert_eq!(
+        layout,
+        vec![
+            (0, 0, 1000.0),
+            (4, 4_000_000, 1000.0),
+            (8, 8_000_000, 1000.0),
+            (10, 10_000_000, 100.0),
+            (14, 50_000_000, 100.0),
+        ]
+    );
+    assert_eq!(read.analog[0], (0..15).map(f64::from).collect::<Vec<_>>());
+}

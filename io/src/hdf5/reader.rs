@@ -54,13 +54,10 @@ impl Hdf5Reader {
     pub fn open(path: impl AsRef<Path>) -> Result<Hdf5Reader> {
         let path = path.as_ref().to_path_buf();
         let loc = Location::file(&path);
-        let file = File::open(&path).map_err(|e| {
-            if path.exists() {
-                Error::format(loc.clone(), format!("not an HDF5 file: {e}"))
-            } else {
-                Error::io(&path, std::io::Error::from(std::io::ErrorKind::NotFound))
-            }
-        })?;
+        // The operating system's refusal (missing file, no permission) comes first.
+        std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+        let file = File::open(&path)
+            .map_err(|e| Error::format(loc.clone(), format!("not an HDF5 file: {e}")))?;
         let group = file.group(GROUP).map_err(|_| {
             Error::format(
                 loc.field("/recording"),
