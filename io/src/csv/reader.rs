@@ -662,17 +662,16 @@ fn not_a_number(at: Location, cell: &[u8], valid: u64) -> Error {
     )
 }
 
-/// A fault the CSV tokenizer reports (I/O, or invalid quoting).
+/// A fault the CSV tokenizer reports: an I/O error (with quoting, the flexible byte reader
+/// has no other kind, but any is reported with its line).
 fn csv_error(path: &Path, e: ::csv::Error) -> Error {
     let line = e.position().map(|p| p.line());
+    let message = e.to_string();
     match e.into_kind() {
         ::csv::ErrorKind::Io(io) => Error::io(path, io),
-        other => {
+        _ => {
             let loc = Location::file(path);
-            Error::format(
-                line.map_or(loc.clone(), |l| loc.at_line(l)),
-                format!("{other:?}"),
-            )
+            Error::format(line.map_or(loc.clone(), |l| loc.at_line(l)), message)
         }
     }
 }

@@ -184,8 +184,9 @@ impl std::fmt::Debug for CsvWriter {
 
 /// A failed write of the CSV data.
 fn write_error(path: &Path, e: ::csv::Error) -> Error {
+    let message = e.to_string();
     match e.into_kind() {
         ::csv::ErrorKind::Io(io) => Error::io(path, io),
-        other => Error::io(path, std::io::Error::other(format!("{other:?}"))),
+        _ => Error::io(path, std::io::Error::other(message)),
     }
 }
