@@ -226,6 +226,12 @@ impl Analyzer {
         self.reference
     }
 
+    /// Samples per channel held in the analyzer's buffers (bounded by about one interval
+    /// plus margins and a trimming slack of 16 384 samples, whatever the recording's length).
+    pub fn buffered_samples(&self) -> usize {
+        self.buffers.first().map_or(0, Vec::len)
+    }
+
     /// Feed the next run of samples.
     pub fn push(&mut self, block: &Block) -> Result<()> {
         if self.finished {

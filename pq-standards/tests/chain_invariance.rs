@@ -181,3 +181,36 @@ fn records_around_a_gap_do_not_depend_on_block_size() {
         }
     }
 }
+
+#[test]
+fn memory_stays_bounded_on_long_recordings() {
+    use pqe_core::Block;
+    use pqe_standards::Analyzer;
+    let fs = 10_240.0;
+    let wave = Wave::distorted(50.2, 230.0, 0.0, 4);
+    let mut a = Analyzer::new(
+        &[voltage(Phase::A)],
+        fs,
+        aligned_start(),
+        SystemConfig::default(),
+        AnalyzerOptions::default(),
+    )
+    .unwrap();
+    let block = 1_000;
+    let mut most = 0;
+    for k in 0..300u64 {
+        let first = k * block as u64;
+        let b = Block::from_channels(
+            aligned_start().add_seconds(first as f64 / fs),
+            fs,
+            first,
+            vec![wave.render(fs, first, block)],
+        )
+        .unwrap();
+        a.push(&b).unwrap();
+        a.drain().for_each(drop);
+        most = most.max(a.buffered_samples());
+    }
+    // 29 s of samples went through; the buffer never held more than about 2.5 s.
+    assert!(most < 26_000, "{most}");
+}

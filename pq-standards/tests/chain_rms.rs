@@ -65,6 +65,10 @@ fn worst_rms_error(f: f64, nominal: NominalFrequency, fs: f64, phase: f64) -> f6
             ch.dc
         );
         assert!((ch.crest_factor - ch.peak / ch.rms).abs() < 1e-12);
+        // Under-deviation (IEC 61000-4-30 5.12) of a supply below Udin; no over-deviation.
+        let under = 100.0 * (UDIN - truth) / UDIN;
+        assert!((ch.under_deviation.unwrap() - under).abs() < 1e-2);
+        assert_eq!(ch.over_deviation, Some(0.0));
     }
     worst
 }

@@ -60,7 +60,10 @@ fn analyze(f: f64, b_scale: f64) -> Setup {
         &data,
         FS,
         aligned_start(),
-        SystemConfig::default(),
+        SystemConfig {
+            load_current: Some(20.0),
+            ..SystemConfig::default()
+        },
         AnalyzerOptions::default(),
         8192,
     );
@@ -138,6 +141,8 @@ fn harmonic_subgroups_interharmonics_and_phases() {
             let ia = r.channel("I_A").unwrap().harmonics.as_ref().unwrap();
             let k = (1.0 + 25.0 * 0.01) / (1.0 + 0.01);
             assert!((ia.k_factor.unwrap() - k).abs() < 1e-3, "{:?}", ia.k_factor);
+            // TDD = harmonic current / I_L = 1 A / 20 A.
+            assert!((ia.tdd.unwrap() - 5.0).abs() < 1e-3, "{:?}", ia.tdd);
         }
     }
     eprintln!(
