@@ -56,7 +56,8 @@ impl Generator {
 
     /// The next block of at most `max_samples` samples per channel, or `None` when the
     /// scenario has been generated to its end. `max_samples = 0` yields an empty block
-    /// until the end.
+    /// until the end. The block is allocated at its full size (`channels × samples` values),
+    /// so ask for bounded blocks (e.g. 65 536) on long scenarios.
     pub fn next_block(&mut self, max_samples: usize) -> Option<Block> {
         let total = self.model.n_total;
         if self.next >= total {

@@ -205,7 +205,9 @@ pub(crate) struct Jump {
     pub shift: [f64; 3],
 }
 
-/// A dip, swell or interruption, resolved to its exact start time.
+/// A dip, swell or interruption (IEC 61000-4-30 5.4), resolved to its exact start time.
+/// The envelope is 1 before `t_s`, falls linearly to `residual` over `ramp`, holds until
+/// `t_e = t_s + duration`, and returns linearly to 1 over `ramp`.
 #[derive(Debug, Clone)]
 pub(crate) struct EventModel {
     pub kind: EventKind,
@@ -238,7 +240,10 @@ impl EventModel {
     }
 }
 
-/// Amplitude modulation for flicker tests (IEC 61000-4-15).
+/// Amplitude modulation for flicker tests, as IEC 61000-4-15 specifies its test signals:
+/// `u(t) = U·(1 + (ΔV/V)/2 · m(t))·sin(2πft)` with `ΔV/V` the peak-to-peak relative change
+/// of the voltage and `m` a unit sine or a rectangular wave of 50 % duty; a rectangular
+/// modulation of `r` changes per minute has `r/2` periods per minute (Ed.2, tables 1–5).
 #[derive(Debug, Clone)]
 pub(crate) struct FlickerModel {
     pub t0: f64,
