@@ -129,7 +129,8 @@ impl Analyzer {
     ///
     /// Channels map to roles by kind and phase (`U_A` … `U_CA`, `I_A` … `I_N`); the
     /// fundamental is tracked on U_A, else the first voltage channel, else the first
-    /// current channel.
+    /// current channel (the reference channel). Harmonic phase angles are relative to the
+    /// reference channel's fundamental.
     pub fn new(
         channels: &[ChannelSpec],
         sample_rate: f64,
@@ -164,8 +165,11 @@ impl Analyzer {
         let settings = options.tracking.unwrap_or_else(|| {
             let mut s = TrackerSettings::for_voltage(config.udin);
             if channels[reference].kind != ChannelKind::Voltage {
-                // A current reference: no declared level to judge it against.
-                s.floor = 0.0;
+                // A current reference: judged against 1 % of the load current I_L where it
+                // is known; without it any signal that is not exactly zero is tracked.
+                s.floor = config
+                    .load_current
+                    .map_or(0.0, |il| 0.01 * std::f64::consts::SQRT_2 * il);
             }
             s
         });
