@@ -383,3 +383,21 @@ fn a_recording_of_digital_channels_only_round_trips() {
     let read = read_all(&mut reader, 7);
     assert_eq!(read.digital, vec![states]);
 }
+
+#[test]
+fn a_writer_dropped_without_finish_leaves_its_samples_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dropped.h5");
+    let info = info();
+    {
+        let mut w = Hdf5Writer::create(&path, &info).unwrap();
+        for b in blocks(&info, &[100, 50]) {
+            w.write_block(&b).unwrap();
+        }
+    }
+    let mut reader = Hdf5Reader::open(&path).unwrap();
+    assert_eq!(reader.info().total_samples, Some(150));
+    let read = read_all(&mut reader, 1000);
+    let expected: Vec<f64> = (0..150).map(|k| value(1, k)).collect();
+    assert!(same_bits(&read.analog[1], &expected));
+}

@@ -208,6 +208,14 @@ impl Hdf5Writer {
     }
 }
 
+impl Drop for Hdf5Writer {
+    /// A writer dropped without [`RecordingWriter::finish`] (after an error elsewhere) still
+    /// leaves the samples given to it readable; errors here have nobody to go to.
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
 impl std::fmt::Debug for Hdf5Writer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Hdf5Writer")
