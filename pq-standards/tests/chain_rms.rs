@@ -97,8 +97,8 @@ fn interval_rms_within_a_ten_thousandth_of_udin_across_the_band_at_60_hz() {
 }
 
 #[test]
-fn interval_rms_holds_at_low_sample_rates() {
-    for fs in [1_000.0, 2_000.0, 4_000.0] {
+fn interval_rms_holds_at_low_and_high_sample_rates() {
+    for fs in [1_000.0, 2_000.0, 4_000.0, 50_000.0, 100_000.0] {
         let e = worst_rms_error(47.7, NominalFrequency::Hz50, fs, 1.0);
         eprintln!("{fs} Hz sampling: worst RMS error {:.2e} of Udin", e);
         assert!(e < 1e-4, "{fs}: {e}");
