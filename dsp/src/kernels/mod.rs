@@ -5,7 +5,7 @@
 //! process: on x86_64 an AVX2 + FMA version (`std::arch`, chosen with
 //! `is_x86_feature_detected!`), elsewhere (or without those features) a portable scalar
 //! version with several independent accumulators so the compiler can pipeline and
-//! auto-vectorise it. Each kernel has a plain, obviously correct twin in [`reference`] that
+//! auto-vectorise it. Each kernel has a plain, obviously correct twin in [`reference`](mod@reference) that
 //! the tests compare it against.
 //!
 //! The result of a kernel depends only on the values of the slice and on the CPU's feature
@@ -48,7 +48,7 @@ fn detect() -> KernelBackend {
     KernelBackend::Scalar
 }
 
-/// Σ x[i].
+/// `Σ x[i]`.
 pub fn sum(x: &[f64]) -> f64 {
     match backend() {
         #[cfg(target_arch = "x86_64")]
@@ -58,7 +58,7 @@ pub fn sum(x: &[f64]) -> f64 {
     }
 }
 
-/// Σ x[i]².
+/// `Σ x[i]²`.
 pub fn sum_of_squares(x: &[f64]) -> f64 {
     match backend() {
         #[cfg(target_arch = "x86_64")]
@@ -68,7 +68,7 @@ pub fn sum_of_squares(x: &[f64]) -> f64 {
     }
 }
 
-/// Σ x[i]·y[i] over the common length of `x` and `y`.
+/// `Σ x[i]·y[i]` over the common length of `x` and `y`.
 pub fn dot(x: &[f64], y: &[f64]) -> f64 {
     let n = x.len().min(y.len());
     let (x, y) = (&x[..n], &y[..n]);
@@ -91,7 +91,7 @@ pub fn min_max(x: &[f64]) -> (f64, f64) {
     }
 }
 
-/// Largest magnitude max |x[i]| (0 for an empty slice, NaN skipped).
+/// Largest magnitude `max |x[i]|` (0 for an empty slice, NaN skipped).
 pub fn peak(x: &[f64]) -> f64 {
     let (lo, hi) = min_max(x);
     if lo > hi {

@@ -1,7 +1,7 @@
 //! Plain, obviously correct twins of the kernels: one accumulator, one element at a time.
 //! Tests compare the dispatched kernels against these.
 
-/// Σ x[i].
+/// `Σ x[i]`.
 pub fn sum(x: &[f64]) -> f64 {
     let mut s = 0.0;
     for v in x {
@@ -10,7 +10,7 @@ pub fn sum(x: &[f64]) -> f64 {
     s
 }
 
-/// Σ x[i]².
+/// `Σ x[i]²`.
 pub fn sum_of_squares(x: &[f64]) -> f64 {
     let mut s = 0.0;
     for v in x {
@@ -19,7 +19,7 @@ pub fn sum_of_squares(x: &[f64]) -> f64 {
     s
 }
 
-/// Σ x[i]·y[i] over the common length.
+/// `Σ x[i]·y[i]` over the common length.
 pub fn dot(x: &[f64], y: &[f64]) -> f64 {
     let mut s = 0.0;
     for (a, b) in x.iter().zip(y) {
