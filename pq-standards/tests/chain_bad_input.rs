@@ -54,6 +54,12 @@ fn nan_and_infinite_samples_flag_their_intervals_only() {
             assert!((r.channels[1].rms / 10.0 - 1.0).abs() < 1e-5);
         }
     }
+    // Every interval has the same columns, flagged or not (a table, not ragged rows).
+    let names = |r: &pqe_core::record::IntervalRecord| -> Vec<String> {
+        r.columns().into_iter().map(|(n, _)| n).collect()
+    };
+    assert!(iv.iter().all(|r| names(r) == names(iv[0])));
+    assert!(names(iv[0]).iter().any(|n| n == "THD_U_A"));
     // After the reference dropout the tracker comes back.
     let last = iv.last().unwrap();
     assert!(!last.flagged, "{:?}", last.flags);
