@@ -24,8 +24,12 @@ pub struct Generator {
     frac_cache: Vec<(f64, f64)>,
     /// The carriers' values at the current sample.
     carriers: Vec<C64>,
-    /// Per frequency wander: the sample its phasor was last computed for, and the phasor.
-    wander: Vec<(u64, C64)>,
+    /// Per frequency wander: its phasor `e^{j2π(t/P + φ)}`.
+    wander: Vec<Recurrence>,
+    /// The fundamental's phasor when the frequency is constant (no ramps, no wanders).
+    base: Option<Recurrence>,
+    /// Per carrier: the phasor of a fixed-frequency carrier.
+    fixed: Vec<Option<Recurrence>>,
     /// The wanders' phasors at the current sample.
     wander_now: Vec<C64>,
 }
@@ -41,7 +45,24 @@ impl Generator {
         let frac_cache = vec![(f64::NAN, 0.0); model.carriers.len()];
         let carriers = vec![C64::default(); model.carriers.len()];
         let n_w = model.law.wanders.len();
-        let wander = vec![(u64::MAX, C64::default()); n_w];
+        let wander = (0..n_w)
+            .map(|k| {
+                let (step, phase) = model.law.wander_step_phase(k);
+                Recurrence::new(step, phase)
+            })
+            .collect();
+        let base = model
+            .law
+            .constant_step()
+            .map(|step| Recurrence::new(step, 0.0));
+        let fixed = model
+            .carriers
+            .iter()
+            .map(|c| match *c {
+                Carrier::Fixed(step) => Some(Recurrence::new(step, 0.0)),
+                _ => None,
+            })
+            .collect();
         let wander_now = vec![C64::default(); n_w];
         Generator {
             model,
@@ -50,6 +71,8 @@ impl Generator {
             frac_cache,
             carriers,
             wander,
+            base,
+            fixed,
             wander_now,
         }
     }
@@ -141,31 +164,34 @@ impl Generator {
                 seg_idx += 1;
             }
             let seg = &m.segments[seg_idx];
-            for (k, state) in self.wander.iter_mut().enumerate() {
-                state.1 = wander_phasor(&m, k, i, *state);
-                state.0 = i;
-                self.wander_now[k] = state.1;
+            for (now, rec) in self.wander_now.iter_mut().zip(&mut self.wander) {
+                *now = rec.at(i);
             }
             let theta = m.law.cycles_at_sample(i, &self.wander_now);
-            let z = C64::polar_cycles(1.0, theta.frac);
+            let z = match &mut self.base {
+                Some(rec) => rec.at(i),
+                None => C64::polar_cycles(1.0, theta.frac),
+            };
             self.carriers[1] = z;
             // z^h = z^⌊h/2⌋ · z^⌈h/2⌉: a dependency chain of log2(h) products, not h.
             for h in 2..=m.max_order {
                 self.carriers[h] = self.carriers[h / 2].mul(self.carriers[h - h / 2]);
             }
             for (k, carrier) in m.carriers.iter().enumerate().skip(m.max_order + 1) {
-                let x = match *carrier {
+                self.carriers[k] = match *carrier {
                     Carrier::Locked(h) => {
                         let cache = &mut self.frac_cache[k];
                         if cache.0 != theta.whole {
                             *cache = (theta.whole, cycles_of_product(h, theta.whole).frac);
                         }
-                        cache.1 + h * theta.frac
+                        C64::polar_cycles(1.0, cache.1 + h * theta.frac)
                     }
-                    Carrier::Fixed(step) => cycles_of_product(step, i as f64).frac,
+                    Carrier::Fixed(_) => match &mut self.fixed[k] {
+                        Some(rec) => rec.at(i),
+                        None => continue,
+                    },
                     Carrier::Power(_) => continue,
                 };
-                self.carriers[k] = C64::polar_cycles(1.0, x);
             }
             let mut v = [0.0; 3];
             let mut cur = [0.0; 3];
@@ -225,25 +251,56 @@ impl Generator {
     }
 }
 
-/// Samples between exact anchors of a wander's phasor recurrence.
-const WANDER_ANCHOR: u64 = 256;
+/// Samples between exact anchors of a phasor recurrence.
+const ANCHOR: u64 = 256;
 
-/// Wander `k`'s phasor at sample `i`: exact at multiples of [`WANDER_ANCHOR`], then rotated
-/// sample by sample (≤ 255 products: relative error < 1e-13). `last` is the previous
-/// sample's state; from anywhere else the recurrence is replayed from the anchor, so the
-/// value depends on `i` alone, not on how the stream was cut.
-fn wander_phasor(m: &Model, k: usize, i: u64, last: (u64, C64)) -> C64 {
-    let anchor = i - i % WANDER_ANCHOR;
-    if i == anchor {
-        return m.law.wander_phasor(k, i);
+/// A unit phasor `e^{j2π(step·i + phase)}` rotating at a constant rate: exact (from the
+/// exact fraction of `step·i`) at every multiple of [`ANCHOR`], rotated by `e^{j2π·step}`
+/// from there (≤ 255 products: relative error < 1e-13). A request for any other sample
+/// than the next replays the rotation from its anchor, so the value depends on `i` alone,
+/// not on how the stream was cut into blocks.
+#[derive(Debug, Clone)]
+struct Recurrence {
+    step: f64,
+    phase: f64,
+    rotation: C64,
+    last: u64,
+    value: C64,
+}
+
+impl Recurrence {
+    fn new(step: f64, phase: f64) -> Self {
+        Recurrence {
+            step,
+            phase,
+            rotation: C64::polar_cycles(1.0, step),
+            last: u64::MAX,
+            value: C64::default(),
+        }
     }
-    let r = m.law.wander_rotation(k);
-    if last.0 == i.wrapping_sub(1) {
-        return last.1.mul(r);
+
+    fn exact(&self, i: u64) -> C64 {
+        C64::polar_cycles(
+            1.0,
+            cycles_of_product(self.step, i as f64).frac + self.phase,
+        )
     }
-    let mut z = m.law.wander_phasor(k, anchor);
-    for _ in anchor..i {
-        z = z.mul(r);
+
+    #[inline]
+    fn at(&mut self, i: u64) -> C64 {
+        let anchor = i - i % ANCHOR;
+        self.value = if i == anchor {
+            self.exact(i)
+        } else if self.last == i.wrapping_sub(1) {
+            self.value.mul(self.rotation)
+        } else {
+            let mut z = self.exact(anchor);
+            for _ in anchor..i {
+                z = z.mul(self.rotation);
+            }
+            z
+        };
+        self.last = i;
+        self.value
     }
-    z
 }

@@ -145,16 +145,14 @@ impl FrequencyLaw {
         c
     }
 
-    /// The wander's unit phasor `e^{j2π(t/P + φ)}` at sample `i`, exactly (used as the
-    /// anchor of the generator's recurrence).
-    pub fn wander_phasor(&self, k: usize, i: u64) -> C64 {
-        let w = &self.wanders[k];
-        C64::polar_cycles(1.0, cycles_of_product(w.step, i as f64).frac + w.phase)
+    /// Wander `k`'s rate in cycles per sample and its phase in cycles.
+    pub fn wander_step_phase(&self, k: usize) -> (f64, f64) {
+        (self.wanders[k].step, self.wanders[k].phase)
     }
 
-    /// The wander's rotation per sample, `e^{j2π/(P·fs)}`.
-    pub fn wander_rotation(&self, k: usize) -> C64 {
-        C64::polar_cycles(1.0, self.wanders[k].step)
+    /// Cycles per sample when the frequency is constant (no ramps, no wanders).
+    pub fn constant_step(&self) -> Option<f64> {
+        (self.ramps.is_empty() && self.wanders.is_empty()).then_some(self.step)
     }
 
     /// Cycles of the fundamental from the start to sample `i`, with the fraction exact;
