@@ -3,9 +3,11 @@
 //! Every deterministic part of a sample is a function of its absolute index alone: the
 //! fundamental's phase is the closed-form integral of the frequency law (its fraction kept
 //! exact by [`cycles_of_product`]), harmonics are powers of the unit phasor `e^{j2πθ}`
-//! (relative error below 1e-13 up to order 1000, far inside the 1e-9 budget), envelopes are
-//! evaluated at the sample's time. Noise comes from one seeded stream per channel, drawn in
-//! sample order. Hence any sequence of block sizes yields bit-identical samples.
+//! (relative error below 1e-13 up to order 1000, far inside the 1e-9 budget), phasors of
+//! constant rate are exact at every 256th sample and rotated in between ([`Recurrence`],
+//! replayed from the anchor when a block starts elsewhere), envelopes are evaluated at the
+//! sample's time. Noise comes from one seeded stream per channel, drawn in sample order.
+//! Hence any sequence of block sizes yields bit-identical samples.
 
 use super::model::{Carrier, Model, PhaseTerms, Source};
 use super::numeric::{cycles_of_product, Xoshiro256pp, C64};
