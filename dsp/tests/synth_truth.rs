@@ -487,3 +487,37 @@ fn every_component_matches_its_closed_form() {
     eprintln!("closed form: worst relative error {worst:e}");
     assert!(worst < 1e-11, "worst relative error {worst}");
 }
+
+#[test]
+fn spectrum_and_thd_truth() {
+    let s = scenario(
+        "duration = 1.0\n[frequency]\noffset = 0.2\n\
+         [[voltage.harmonics]]\norder = 3\nmagnitude = 3.0\n\
+         [[voltage.harmonics]]\norder = 5\nmagnitude = 4.0\n\
+         [[voltage.interharmonics]]\norder = 2.5\nmagnitude = 1.0\n\
+         [[voltage.interharmonics]]\nfrequency = 183.3\nmagnitude = 0.5\n",
+    );
+    let lines = s.expected_spectrum_at("U_A", 0.5).unwrap();
+    let freqs: Vec<f64> = lines.iter().map(|l| l.frequency).collect();
+    let want = [50.2, 125.5, 150.6, 183.3, 251.0];
+    assert_eq!(freqs.len(), want.len());
+    for (f, w) in freqs.iter().zip(want) {
+        assert!((f - w).abs() < 1e-9, "{freqs:?}");
+    }
+    assert!(rel(lines[4].rms, 0.04 * 230.0) < 1e-12);
+    assert_eq!(lines[3].order, None);
+    let thd = s.expected_thd_at("U_A", 0.5, 50).unwrap();
+    assert!((thd - 5.0).abs() < 1e-12, "{thd}");
+    // Line-to-line: the balanced 3rd cancels, the 5th is √3 times larger like the
+    // fundamental, so THD = 4 %.
+    let d = scenario(
+        "duration = 1.0\nwiring = \"delta\"\n\
+         [[voltage.harmonics]]\norder = 3\nmagnitude = 3.0\n\
+         [[voltage.harmonics]]\norder = 5\nmagnitude = 4.0\n",
+    );
+    let thd = d.expected_thd_at("U_AB", 0.5, 50).unwrap();
+    assert!((thd - 4.0).abs() < 1e-9, "{thd}");
+    let x = render(&d);
+    let (h3, _) = tone(&x[0][..1024], 10_240.0, 150.0);
+    assert!(h3 < 1e-9, "{h3}");
+}

@@ -107,6 +107,22 @@ pub struct PowerTruth {
     pub dpf: f64,
 }
 
+/// One component of a channel's spectrum.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpectralLine {
+    /// Frequency at the instant asked for, Hz.
+    pub frequency: f64,
+    /// Order relative to the fundamental for components locked to it (1 for the
+    /// fundamental); `None` for a fixed-frequency component.
+    pub order: Option<f64>,
+    /// RMS value, in the channel's unit.
+    pub rms: f64,
+    /// Phase (sine reference) of the component, degrees: for components locked to the
+    /// fundamental, relative to the fundamental's phase origin scaled by the order (the
+    /// `φ` of docs/scenarios.md plus `h·α`); for fixed ones, at t = 0.
+    pub phase_degrees: f64,
+}
+
 /// Unbalance of the configured fundamental voltages (symmetrical components).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct UnbalanceTruth {
@@ -310,6 +326,50 @@ impl Scenario {
                     .collect(),
             })
             .collect()
+    }
+
+    /// The spectral lines of `channel` if the state at `t` held: one per component
+    /// (fundamental, harmonics, interharmonics), sorted by frequency, noise excluded. Lines
+    /// of phases combined into one channel (line-to-line voltages, `I_N`) are summed as
+    /// phasors. The truth for harmonic and interharmonic measurements (IEC 61000-4-7).
+    pub fn expected_spectrum_at(&self, channel: &str, t: f64) -> Option<Vec<SpectralLine>> {
+        let c = self.channel_index(channel)?;
+        let m = &self.model;
+        let mut lines: Vec<SpectralLine> = m
+            .channel_phasors(c, t)
+            .into_iter()
+            .map(|(k, ph)| SpectralLine {
+                frequency: m.carrier_frequency(k, t),
+                order: match m.carriers[k] {
+                    model::Carrier::Power(h) => Some(h as f64),
+                    model::Carrier::Locked(h) => Some(h),
+                    model::Carrier::Fixed(_) => None,
+                },
+                rms: ph.abs() / std::f64::consts::SQRT_2,
+                phase_degrees: ph.arg().to_degrees(),
+            })
+            .collect();
+        lines.sort_by(|a, b| a.frequency.total_cmp(&b.frequency));
+        Some(lines)
+    }
+
+    /// Total harmonic distortion of `channel` at `t`, %: the RMS of the integer harmonics of
+    /// orders 2 to `max_order` over the fundamental's (IEC 61000-4-7 THD with
+    /// H = `max_order`; interharmonics and fixed tones excluded). `None` for an unknown
+    /// channel or one without fundamental.
+    pub fn expected_thd_at(&self, channel: &str, t: f64, max_order: usize) -> Option<f64> {
+        let lines = self.expected_spectrum_at(channel, t)?;
+        let is = |l: &SpectralLine, h: usize| l.order == Some(h as f64);
+        let fund = lines.iter().find(|l| is(l, 1))?.rms;
+        if fund == 0.0 {
+            return None;
+        }
+        let harm: f64 = lines
+            .iter()
+            .filter(|l| (2..=max_order).any(|h| is(l, h)))
+            .map(|l| l.rms * l.rms)
+            .sum();
+        Some(100.0 * harm.sqrt() / fund)
     }
 
     /// Standard deviation of the white noise on `channel`, in its unit.

@@ -547,8 +547,8 @@ impl Model {
         }
     }
 
-    /// Peak phasors of channel `c` at `t` (noise excluded).
-    fn channel_phasors(&self, c: usize, t: f64) -> Vec<(usize, C64)> {
+    /// Peak phasors of channel `c` at `t` (noise excluded), with their carriers.
+    pub fn channel_phasors(&self, c: usize, t: f64) -> Vec<(usize, C64)> {
         let mut out = Vec::new();
         match self.channels[c].source {
             Source::Voltage(p) => self.phasors(p, false, t, 1.0, &mut out),
@@ -568,6 +568,15 @@ impl Model {
             }
         }
         out
+    }
+
+    /// Frequency of carrier `k` at `t`, Hz.
+    pub fn carrier_frequency(&self, k: usize, t: f64) -> f64 {
+        match self.carriers[k] {
+            Carrier::Power(h) => h as f64 * self.law.frequency(t),
+            Carrier::Locked(h) => h * self.law.frequency(t),
+            Carrier::Fixed(step) => step * self.fs,
+        }
     }
 
     /// RMS channel `c` would have if the state at `t` (envelope, segment, frequency) held for
