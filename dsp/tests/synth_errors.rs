@@ -124,6 +124,23 @@ fn wrong_types_name_the_line() {
 }
 
 #[test]
+fn missing_required_keys_and_syntax_errors_name_the_place() {
+    assert_names(
+        "duration = 2\n\n[[events]]\nstart = 1\nduration = 0.1\n",
+        &["test.toml:3", "events[0]", "kind"],
+    );
+    assert_names(
+        "[[frequency.ramp]]\nstart = 1\nrate = 0.1\n",
+        &["test.toml:1", "frequency.ramp[0]", "end"],
+    );
+    assert_names(
+        "duration = 2\n[[events]]\nkind = \"swell\"\nstart = 1\nduration = 0.1\n",
+        &["test.toml:2", "events[0]", "residual"],
+    );
+    assert_names("duration = 2\n[voltage\nmagnitude = 1\n", &["test.toml:2"]);
+}
+
+#[test]
 fn start_accepts_strings_and_toml_datetimes() {
     let a = Scenario::from_toml_str("start = \"2024-05-06T07:08:09.5+02:00\"").unwrap();
     let b = Scenario::from_toml_str("start = 2024-05-06T05:08:09.5Z").unwrap();
