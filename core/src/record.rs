@@ -103,6 +103,9 @@ pub enum Record {
     /// One Urms(1/2) value per channel (IEC 61000-4-30 5.4.2; every second one, starting at
     /// a rising crossing, is also the Urms(1) value).
     HalfCycle(HalfCycleRecord),
+    /// A short-term (Pst, 10 min) or long-term (Plt, 2 h) flicker severity of one voltage
+    /// channel (IEC 61000-4-15).
+    Flicker(FlickerRecord),
 }
 
 /// Why an interval is flagged. Any reason set makes [`IntervalRecord::flagged`] true.
@@ -328,6 +331,63 @@ pub struct HalfCycleRecord {
     pub flagged: bool,
     /// RMS per channel, in the analyzer's channel order.
     pub rms: Vec<f64>,
+}
+
+/// Which flicker severity a [`FlickerRecord`] holds (IEC 61000-4-15 Ed.2 4.7.2, 4.7.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum FlickerSeverity {
+    /// Short-term severity Pst over 10 min of the clock.
+    Pst,
+    /// Long-term severity Plt: cube mean of the 12 Pst values of 2 h of the clock.
+    Plt,
+}
+
+/// Why a flicker value is flagged. Any reason set makes [`FlickerRecord::flagged`] true.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlickerFlags {
+    /// The flickermeter's filters were still settling during the period (after the start,
+    /// a gap or missing samples).
+    pub settling: bool,
+    /// The period was not fully observed (the recording started or ended inside it, or a
+    /// gap or missing samples cut it); the value covers only what was observed.
+    pub incomplete: bool,
+    /// Samples inside the period were missing (NaN or infinite).
+    pub missing_samples: bool,
+    /// For Plt: a member Pst was flagged or missing.
+    pub member_flagged: bool,
+}
+
+impl FlickerFlags {
+    /// True when any reason is set.
+    pub fn any(&self) -> bool {
+        self.settling || self.incomplete || self.missing_samples || self.member_flagged
+    }
+}
+
+/// One flicker severity value of one voltage channel (IEC 61000-4-15 Ed.2): Pst every
+/// 10 min of the clock, Plt every 2 h of the clock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlickerRecord {
+    /// Pst or Plt.
+    pub severity: FlickerSeverity,
+    /// Column name of the channel (`U_A`, …); empty when the flickermeter was not told.
+    pub column: String,
+    /// Start of the period, in seconds from the recording's start.
+    pub t: f64,
+    /// Absolute start of the period (a multiple of 600 s or 7200 s).
+    pub start: crate::Timestamp,
+    /// Nominal length of the period in seconds (600 or 7200).
+    pub duration: f64,
+    /// The severity (dimensionless; NaN when nothing valid was observed).
+    pub value: f64,
+    /// Largest instantaneous flicker sensation Pinst in the period (NaN when none).
+    pub pinst_max: f64,
+    /// Pst: seconds of valid Pinst behind the value; Plt: Pst values behind it.
+    pub observed: f64,
+    /// True when any of `flags` is set.
+    pub flagged: bool,
+    /// Why the value is flagged.
+    pub flags: FlickerFlags,
 }
 
 #[cfg(test)]
