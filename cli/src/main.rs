@@ -9,6 +9,7 @@ use std::process::ExitCode;
 mod commands;
 mod mapping;
 mod progress;
+mod table;
 
 /// PQE: power-quality measurements on recorded voltage and current waveforms.
 #[derive(Debug, Parser)]

@@ -64,16 +64,6 @@ pub fn apply(channels: &mut [ChannelSpec], mappings: &[ChannelMapping]) -> Resul
     Ok(())
 }
 
-/// The IEC column symbol of a channel (`U_A`, `I_N`), or its own name when kind or phase is
-/// not known.
-pub fn symbol(ch: &ChannelSpec) -> String {
-    match (ch.kind, ch.phase) {
-        (ChannelKind::Voltage, Some(p)) => format!("U_{p}"),
-        (ChannelKind::Current, Some(p)) => format!("I_{p}"),
-        _ => ch.name.trim().to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -176,3 +176,135 @@ fn bad_map_option_explains_itself() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("U_ or I_"), "{}", stderr(&o));
 }
+
+fn demo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../datasets/demo/demo-3v3i-50hz.cfg")
+}
+
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().split(',').map(String::from).collect();
+    let rows = lines
+        .map(|l| {
+            l.split(',')
+                .map(|c| c.parse().unwrap_or(f64::NAN))
+                .collect()
+        })
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn analyze_writes_interval_frequency_and_harmonic_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("res");
+    let o = pqe(&[
+        "analyze",
+        demo().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let (header, rows) = read_csv(&out.join("intervals.csv"));
+    assert_eq!(&header[..4], ["t", "flagged", "f", "U_A"]);
+    for col in [
+        "THD_U_A", "TDD_I_A", "K_I_A", "CF_U_A", "u2", "u0", "P", "Q", "S", "PF",
+    ] {
+        assert!(
+            header.iter().any(|h| h == col),
+            "no column {col} in {header:?}"
+        );
+    }
+    // 30 s of 10-cycle intervals at ~50 Hz: about 150, minus the tracker's settling.
+    assert!(
+        (140..=151).contains(&rows.len()),
+        "{} intervals",
+        rows.len()
+    );
+    // Consecutive intervals are gapless: each starts where the previous one ended.
+    let f = header.iter().position(|h| h == "f").unwrap();
+    for w in rows.windows(2) {
+        let expected = w[0][0] + 10.0 / w[0][f];
+        assert!(
+            (w[1][0] - expected).abs() < 2e-4,
+            "{} then {}",
+            w[0][0],
+            w[1][0]
+        );
+    }
+    // The scenario's phase A voltage is 231.5 V (plus 4.3 % THD): an unflagged interval
+    // before the first dip reads it.
+    let ua = header.iter().position(|h| h == "U_A").unwrap();
+    let first = rows.iter().find(|r| r[1] == 0.0).unwrap();
+    let expected = 231.5
+        * (1.0
+            + 0.012f64.powi(2)
+            + 0.035f64.powi(2)
+            + 0.02f64.powi(2)
+            + 0.01f64.powi(2)
+            + 0.007f64.powi(2)
+            + 0.003f64.powi(2))
+        .sqrt();
+    assert!(
+        (first[ua] - expected).abs() < 0.05 * 230.0 / 100.0,
+        "{} vs {expected}",
+        first[ua]
+    );
+
+    let (fh, frows) = read_csv(&out.join("frequency.csv"));
+    assert_eq!(fh, ["t", "f", "flagged"]);
+    assert_eq!(frows.len(), 3);
+    assert!(
+        frows.iter().all(|r| (r[1] - 50.0).abs() < 0.05),
+        "{frows:?}"
+    );
+
+    let (hh, hrows) = read_csv(&out.join("harmonics_U_A.csv"));
+    assert_eq!(hh.len(), 1 + 64 + 64);
+    assert_eq!(
+        (hh[1].as_str(), hh[64].as_str(), hh[65].as_str()),
+        ("H0", "H63", "IH0")
+    );
+    assert_eq!(hrows.len(), rows.len());
+    // H5 is 3.5 % of 231.5 V.
+    assert!(
+        (hrows[0][6] - 0.035 * 231.5).abs() < 0.05,
+        "H5 = {}",
+        hrows[0][6]
+    );
+
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(v["intervals"]["count"], rows.len() as u64);
+    assert!(v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f == "harmonics_I_C.csv"));
+}
+
+#[test]
+fn analyze_refuses_a_rate_too_low_to_track_the_fundamental() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("slow.csv");
+    let mut text = String::from("t,U_A\n");
+    for i in 0..4000 {
+        let t = i as f64 / 500.0;
+        text += &format!("{t},{}\n", 325.0 * (std::f64::consts::TAU * 50.0 * t).sin());
+    }
+    std::fs::write(&csv, text).unwrap();
+    let o = pqe(&[
+        "analyze",
+        csv.to_str().unwrap(),
+        "--out",
+        dir.path().join("r").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("20 samples per cycle"),
+        "{}",
+        stderr(&o)
+    );
+}
