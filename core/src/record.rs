@@ -106,6 +106,12 @@ pub enum Record {
     /// A short-term (Pst, 10 min) or long-term (Plt, 2 h) flicker severity of one voltage
     /// channel (IEC 61000-4-15).
     Flicker(FlickerRecord),
+    /// A dip, swell, interruption or rapid voltage change (IEC 61000-4-30 5.4, 5.5).
+    Event(EventRecord),
+    /// A 150/180-cycle, 10-min or 2-h aggregate of the interval values (IEC 61000-4-30 4.5).
+    Aggregate(AggregateRecord),
+    /// Where a waveform capture of an event lies (for COMTRADE captures of events).
+    CaptureTrigger(CaptureTrigger),
 }
 
 /// Why an interval is flagged. Any reason set makes [`IntervalRecord::flagged`] true.
@@ -388,6 +394,182 @@ pub struct FlickerRecord {
     pub flagged: bool,
     /// Why the value is flagged.
     pub flags: FlickerFlags,
+}
+
+/// What kind of voltage event an [`EventRecord`] describes (IEC 61000-4-30 Ed.3 5.4, 5.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventKind {
+    /// Voltage dip: Urms(1/2) below the dip threshold (5.4.2).
+    Dip,
+    /// Voltage swell: Urms(1/2) above the swell threshold (5.4.3).
+    Swell,
+    /// Voltage interruption: Urms(1/2) of every channel below the interruption threshold
+    /// (5.4.4).
+    Interruption,
+    /// Rapid voltage change: a step between two steady states that crosses neither the
+    /// dip nor the swell threshold (5.5).
+    Rvc,
+}
+
+impl EventKind {
+    /// The name as `events.csv` writes it: `dip`, `swell`, `interruption`, `rvc`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Dip => "dip",
+            EventKind::Swell => "swell",
+            EventKind::Interruption => "interruption",
+            EventKind::Rvc => "rvc",
+        }
+    }
+}
+
+/// One voltage event (IEC 61000-4-30 Ed.3 5.4 dips, swells, interruptions; 5.5 RVC),
+/// characterised from the Urms(1/2) values of the voltage channels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    /// Running number of the event in the recording.
+    pub index: u64,
+    /// Dip, swell, interruption or RVC.
+    pub kind: EventKind,
+    /// Start, in seconds from the recording's start.
+    pub t: f64,
+    /// Absolute start time.
+    pub start: crate::Timestamp,
+    /// Duration in seconds.
+    pub duration: f64,
+    /// Start as a fractional sample index of the recording.
+    pub start_sample: f64,
+    /// End (exclusive) as a fractional sample index.
+    pub end_sample: f64,
+    /// Residual voltage (dips, interruptions: the lowest Urms(1/2) of any channel), the
+    /// maximum (swells: the highest), or for an RVC the Urms(1/2) farthest from the
+    /// pre-event mean; V.
+    pub extreme: f64,
+    /// The same extreme per voltage channel: (column, value), in channel order.
+    pub channel_extremes: Vec<(String, f64)>,
+    /// The channels that crossed the threshold (column names, `U_A`, `U_AB`, …).
+    pub channels: Vec<String>,
+    /// The reference voltage the thresholds were taken from at the start (Udin or the
+    /// sliding reference), V.
+    pub reference: f64,
+    /// RVC: the largest absolute deviation of Urms(1/2) from the pre-event mean, V.
+    pub delta_u_max: Option<f64>,
+    /// RVC: the difference of the steady-state means after and before (after − before), V.
+    pub delta_u_ss: Option<f64>,
+    /// True when the event was cut by a gap or by the end of the recording (its duration
+    /// and extreme cover only what was observed), or rests on missing samples.
+    pub incomplete: bool,
+}
+
+impl EventRecord {
+    /// The phases the event involved, as `events.csv` writes them: the phase suffixes of
+    /// the channels joined by `+` (`A`, `A+B+C`, `AB+CA`).
+    pub fn phases_label(&self) -> String {
+        self.channels
+            .iter()
+            .map(|c| c.strip_prefix("U_").unwrap_or(c))
+            .collect::<Vec<_>>()
+            .join("+")
+    }
+
+    /// Absolute end time.
+    pub fn end(&self) -> crate::Timestamp {
+        self.start.add_seconds(self.duration)
+    }
+}
+
+/// Where to capture the waveform of an event: the event's span and the span with the
+/// configured pre- and post-trigger cycles, as sample indices of the recording.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaptureTrigger {
+    /// The [`EventRecord::index`] of the event.
+    pub event_index: u64,
+    /// Its kind.
+    pub kind: EventKind,
+    /// First sample of the event.
+    pub event_start_sample: u64,
+    /// Sample after the event's end.
+    pub event_end_sample: u64,
+    /// First sample to capture (the event's start minus the pre-trigger cycles, not before
+    /// sample 0).
+    pub capture_start_sample: u64,
+    /// Sample after the last to capture (the event's end plus the post-trigger cycles).
+    pub capture_end_sample: u64,
+    /// Absolute time of `capture_start_sample`.
+    pub capture_start: crate::Timestamp,
+    /// Absolute time of the event's start (the trigger).
+    pub trigger: crate::Timestamp,
+}
+
+/// The aggregation period of an [`AggregateRecord`] (IEC 61000-4-30 Ed.3 4.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AggregatePeriod {
+    /// 150 cycles (50 Hz) or 180 cycles (60 Hz): 15 basic intervals, about 3 s.
+    #[serde(rename = "3s")]
+    ThreeSeconds,
+    /// 10 min of the clock.
+    #[serde(rename = "10min")]
+    TenMinutes,
+    /// 2 h of the clock (12 10-min values).
+    #[serde(rename = "2h")]
+    TwoHours,
+}
+
+impl AggregatePeriod {
+    /// `3s`, `10min` or `2h`, as in `aggregates_<period>.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AggregatePeriod::ThreeSeconds => "3s",
+            AggregatePeriod::TenMinutes => "10min",
+            AggregatePeriod::TwoHours => "2h",
+        }
+    }
+}
+
+/// One aggregated value set (IEC 61000-4-30 Ed.3 4.5): the members' values combined per
+/// column, flagged when a member was flagged (4.7).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AggregateRecord {
+    /// 3 s, 10 min or 2 h.
+    pub period: AggregatePeriod,
+    /// Start, in seconds from the recording's start (for the clock-aligned periods the
+    /// tick that opens the period, which may lie before the recording's start).
+    pub t: f64,
+    /// Absolute start.
+    pub start: crate::Timestamp,
+    /// Absolute end (for 10 min and 2 h the closing tick of the clock).
+    pub end: crate::Timestamp,
+    /// True when a member was flagged or the period was not fully observed.
+    pub flagged: bool,
+    /// A member was flagged (an event, missing samples, lost tracking, a gap).
+    pub member_flagged: bool,
+    /// False when the period was not fully observed (the recording started or ended inside
+    /// it, or a gap cut it; for 3 s, fewer than 15 intervals before a 10-min tick).
+    pub complete: bool,
+    /// Members aggregated (intervals for 3 s and 10 min, 10-min values for 2 h).
+    pub count: usize,
+    /// Aggregated values under the interval column names (without `t` and `flagged`).
+    pub columns: Vec<(String, f64)>,
+}
+
+impl AggregateRecord {
+    /// The record as a table row: `t`, `flagged` (1 or 0), then [`AggregateRecord::columns`].
+    pub fn table_columns(&self) -> Vec<(String, f64)> {
+        let mut out = Vec::with_capacity(self.columns.len() + 2);
+        out.push(("t".to_string(), self.t));
+        out.push(("flagged".to_string(), if self.flagged { 1.0 } else { 0.0 }));
+        out.extend(self.columns.iter().cloned());
+        out
+    }
+
+    /// A value by column name.
+    pub fn value(&self, column: &str) -> Option<f64> {
+        self.columns
+            .iter()
+            .find(|(n, _)| n == column)
+            .map(|(_, v)| *v)
+    }
 }
 
 #[cfg(test)]
