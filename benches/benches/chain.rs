@@ -1,0 +1,72 @@
+//! The IEC 61000-4-30 measurement chain on 3 V + 3 I at 10.24 kHz (issue 3's reference
+//! load): the full chain (tracking, 10/12-cycle RMS, harmonics and interharmonics to order
+//! 63, powers, unbalance, 10-s frequency, Urms(1/2)) and the basic chain (tracking, RMS,
+//! frequency, Urms(1/2); no spectral analysis). Throughput is in samples (channels ×
+//! samples per channel) per second, one core.
+//!
+//! The input is the 30 s demo supply (datasets/scenarios/demo-30s.toml: harmonics, a
+//! ripple-control tone, unbalance, frequency wander, a distorted load, flicker, dips, a swell
+//! and an interruption), generated once in memory and fed in 65 536-sample blocks.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use pqe_core::Block;
+use pqe_dsp::synth::Scenario;
+use pqe_standards::{Analyzer, AnalyzerOptions};
+use std::hint::black_box;
+
+const SCENARIO: &str = include_str!("../../datasets/scenarios/demo-30s.toml");
+
+fn input() -> (Scenario, Vec<Block>) {
+    let scenario = Scenario::from_toml_str(SCENARIO).expect("bundled scenario parses");
+    let mut generator = scenario.generator();
+    let mut blocks = Vec::new();
+    while let Some(b) = generator.next_block(65_536) {
+        blocks.push(b);
+    }
+    (scenario, blocks)
+}
+
+fn run(scenario: &Scenario, blocks: &[Block], options: &AnalyzerOptions) -> usize {
+    let info = scenario.recording_info();
+    let mut analyzer = Analyzer::new(
+        &info.channels,
+        info.sample_rate,
+        info.start,
+        scenario.system_config(),
+        options.clone(),
+    )
+    .expect("analyzer");
+    let mut records = 0;
+    for b in blocks {
+        analyzer.push(b).expect("push");
+        records += analyzer.drain().count();
+    }
+    analyzer.finish();
+    records + analyzer.drain().count()
+}
+
+fn chain(c: &mut Criterion) {
+    let (scenario, blocks) = input();
+    let samples: u64 = blocks
+        .iter()
+        .map(|b| (b.len() * b.n_channels()) as u64)
+        .sum();
+    let mut group = c.benchmark_group("chain_3v3i_10k24");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(samples));
+    let full = AnalyzerOptions::default();
+    group.bench_function("full", |b| {
+        b.iter(|| black_box(run(&scenario, &blocks, &full)))
+    });
+    let basic = AnalyzerOptions {
+        harmonics: false,
+        ..AnalyzerOptions::default()
+    };
+    group.bench_function("basic", |b| {
+        b.iter(|| black_box(run(&scenario, &blocks, &basic)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, chain);
+criterion_main!(benches);
