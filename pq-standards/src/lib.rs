@@ -7,4 +7,7 @@ pub mod iec61000_4_7;
 pub mod ieee1459;
 pub mod unbalance;
 pub mod analyzer;
+pub mod en50160;
+pub mod ieee519;
+pub mod limits;
 pub use analyzer::{Analyzer, AnalyzerOptions};
