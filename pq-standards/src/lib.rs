@@ -7,6 +7,7 @@ pub mod iec61000_4_7;
 pub mod ieee1459;
 pub mod unbalance;
 pub mod analyzer;
+pub mod events;
 pub mod en50160;
 pub mod ieee519;
 pub mod limits;

@@ -15,6 +15,7 @@
 //! sample); every stage takes its input one sample or one cycle at a time, so results do
 //! not depend on how the recording was cut into blocks.
 
+pub mod aggregation;
 mod frequency;
 mod scheduler;
 mod tracker;
