@@ -25,7 +25,7 @@ Method, in short:
   (components), THDS, THDG (clause 3, orders 2–50), K-factor (orders 1–50, subgroups).
 - Power per IEEE 1459: P = mean(u·i); S = U·I; fundamental phasors give P1, Q1 (positive
   lagging), S1; PF = P/S; DPF = P1/S1; 3-phase 4-wire: Ve² = (3ΣU² + ΣU_LL²)/18,
-  Ie² = (ΣI² + I_N²)/3, Se = 3·Ve·Ie, PF = P/Se, Q = ΣQ1.
+  Ie² = (ΣI² + I_N²)/3, Se = 3·Ve·Ie, PF = P/Se, Q = ΣQ1; S1+ = 3·V1+·conj(I1+).
 - Unbalance u2, u0 from the fundamental phasors by symmetrical components (5.7.2).
 - 10-s frequency (5.1): for each 10-s period of the clock, the whole cycles (pairs of
   consecutive rising crossings) inside it, counted and divided by their summed duration.
@@ -309,8 +309,16 @@ class IntervalResult:
         Ie = math.sqrt((I2 + IN2) / 3)
         P = sum(ph[p]["P"] for p in "ABC")
         Se = 3 * Ve * Ie
+        # positive-sequence fundamental powers: S1+ = 3·V1+·conj(I1+)
+        a = np.exp(2j * np.pi / 3)
+        v = [self.channels[f"U_{p}"].fundamental() for p in "ABC"]
+        c = [self.channels[f"I_{p}"].fundamental() for p in "ABC"]
+        v1 = (v[0] + a * v[1] + a * a * v[2]) / 3
+        i1 = (c[0] + a * c[1] + a * a * c[2]) / 3
+        s1p = 3 * v1 * np.conj(i1)
         return {"P": P, "Q": sum(ph[p]["Q1"] for p in "ABC"), "S": Se, "PF": P / Se,
-                "Ve": Ve, "Ie": Ie, "S_arith": sum(ph[p]["S"] for p in "ABC")}
+                "Ve": Ve, "Ie": Ie, "S_arith": sum(ph[p]["S"] for p in "ABC"),
+                "P1pos": float(s1p.real), "Q1pos": float(s1p.imag), "S1pos": float(abs(s1p))}
 
     def unbalance(self) -> tuple[float, float]:
         a = np.exp(2j * np.pi / 3)
