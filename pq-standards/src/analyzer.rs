@@ -37,6 +37,8 @@
 //! - A sample rate below 20 times the nominal frequency, a Block whose rate or channel
 //!   count differs from the analyzer's, individually timed samples: errors.
 
+use crate::events::{EventDetector, EventOptions, EventOutput, HalfCycleValue};
+use crate::iec61000_4_30::aggregation::Aggregator;
 use crate::iec61000_4_30::window::{window_moments, WindowMoments, MARGIN};
 use crate::iec61000_4_30::{
     CycleBoundary, FundamentalTracker, HalfCycleSeries, HalfCycleWindow, IntervalScheduler,
@@ -75,6 +77,12 @@ pub struct AnalyzerOptions {
     pub points_per_cycle: Option<usize>,
     /// Tracking settings; `None` derives them from Udin.
     pub tracking: Option<TrackerSettings>,
+    /// Dips, swells, interruptions and RVC (IEC 61000-4-30 5.4, 5.5): thresholds,
+    /// hysteresis, sliding reference, capture lengths; `events.enabled` turns detection and
+    /// the event flagging of 4.7 on or off. Default on, with the typical thresholds.
+    pub events: EventOptions,
+    /// 150/180-cycle, 10-min and 2-h aggregates (4.5). Default on.
+    pub aggregation: bool,
 }
 
 impl Default for AnalyzerOptions {
@@ -88,6 +96,8 @@ impl Default for AnalyzerOptions {
             signalling_frequency: None,
             points_per_cycle: None,
             tracking: None,
+            events: EventOptions::default(),
+            aggregation: true,
         }
     }
 }
@@ -118,10 +128,19 @@ pub struct Analyzer {
     spectral: Option<Spectral>,
     boundaries: Vec<CycleBoundary>,
     finished: bool,
+    /// Event detection on the voltage channels `event_channels` (None when disabled or
+    /// without voltage channels).
+    detector: Option<EventDetector>,
+    event_channels: Vec<usize>,
+    /// Intervals and 10-s values waiting for the event detector, with their span.
+    held: VecDeque<((f64, f64), Record)>,
+    aggregator: Option<Aggregator>,
 }
 
 /// Sorting key of a record: the sample that made it computable, then its kind.
-type Keyed = (u64, u8, Record);
+/// The record's span in samples rides along (half cycles and intervals: their window;
+/// others: unused) so the event flagging compares exact positions.
+type Keyed = (u64, u8, Record, (f64, f64));
 
 impl Analyzer {
     /// An analyzer for a recording of `channels` sampled at `sample_rate`, whose sample 0
@@ -188,7 +207,34 @@ impl Analyzer {
         } else {
             MARGIN + 1
         };
+        let event_channels = event_channels(channels, &roles, config.wiring);
+        let declared_of = |c: usize| declared_voltage(&config, channels[c].phase, config.udin);
+        let detector = if options.events.enabled && !event_channels.is_empty() {
+            Some(EventDetector::new(
+                event_channels.iter().map(|&c| columns[c].clone()).collect(),
+                event_channels.iter().map(|&c| declared_of(c)).collect(),
+                config.nominal_frequency,
+                sample_rate,
+                start,
+                options.events.clone(),
+            )?)
+        } else {
+            None
+        };
+        let aggregator = options.aggregation.then(|| {
+            let declared = channels
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.kind == ChannelKind::Voltage)
+                .map(|(c, _)| (columns[c].clone(), declared_of(c)))
+                .collect();
+            Aggregator::new(start, declared)
+        });
         Ok(Analyzer {
+            detector,
+            event_channels,
+            held: VecDeque::new(),
+            aggregator,
             columns,
             roles,
             reference,
@@ -293,10 +339,21 @@ impl Analyzer {
             fresh.extend(
                 records
                     .into_iter()
-                    .map(|r| (u64::MAX, 2, Record::Frequency(r))),
+                    .map(|r| (u64::MAX, 2, Record::Frequency(r), (0.0, 0.0))),
             );
         }
         self.release(fresh);
+        // Events still open end with the recording; every held record is now final.
+        self.interrupt_events();
+        if let Some(aggregator) = &mut self.aggregator {
+            let mut records = Vec::new();
+            let end = self
+                .start
+                .add_seconds(self.next_index as f64 / self.sample_rate);
+            aggregator.finish(end, &mut records);
+            self.output
+                .extend(records.into_iter().map(Record::Aggregate));
+        }
     }
 
     /// The next record, in the order the recording made them computable.
@@ -343,9 +400,11 @@ impl Analyzer {
             fresh.extend(
                 records
                     .into_iter()
-                    .map(|r| (index, 2, Record::Frequency(r))),
+                    .map(|r| (index, 2, Record::Frequency(r), (0.0, 0.0))),
             );
         }
+        // Events cannot continue across a gap: they close where the recording stopped.
+        self.interrupt_events();
         self.tracker.restart(index, false);
         self.scheduler.restart(index as f64);
         self.half_cycles.restart();
@@ -369,11 +428,11 @@ impl Analyzer {
                 fresh.extend(
                     frequencies
                         .drain(..)
-                        .map(|r| (b.ready_at, 2, Record::Frequency(r))),
+                        .map(|r| (b.ready_at, 2, Record::Frequency(r), (0.0, 0.0))),
                 );
             }
             self.scheduler.push(b, &mut windows);
-            if self.options.half_cycle {
+            if self.options.half_cycle || self.detector.is_some() {
                 self.half_cycles.push(b, &mut halves);
             }
         }
@@ -392,7 +451,12 @@ impl Analyzer {
             let h = *h;
             self.pending_half.pop_front();
             let record = self.half_cycle_record(&h);
-            fresh.push((h.ready_at.max(needed - 1), 0, Record::HalfCycle(record)));
+            fresh.push((
+                h.ready_at.max(needed - 1),
+                0,
+                Record::HalfCycle(record),
+                (h.start, h.end),
+            ));
         }
         while let Some(w) = self.pending_windows.front() {
             let needed = w.end.ceil() as u64 + self.interval_margin as u64 + 1;
@@ -402,14 +466,139 @@ impl Analyzer {
             let w = w.clone();
             self.pending_windows.pop_front();
             let record = self.interval_record(&w);
-            fresh.push((w.ready_at.max(needed - 1), 1, Record::Interval(record)));
+            fresh.push((
+                w.ready_at.max(needed - 1),
+                1,
+                Record::Interval(record),
+                (w.start, w.end),
+            ));
         }
     }
 
+    /// Put the records of one push in the order of the sample that made them computable
+    /// (stable: records of one kind keep the order in which they were made) and pass them,
+    /// one by one in that order, through the event, flagging and aggregation stages. The
+    /// order, and so every decision of those stages, is the same however the recording
+    /// was cut into blocks: the records of one push are exactly those whose key falls
+    /// inside the push's samples.
     fn release(&mut self, mut fresh: Vec<Keyed>) {
-        // Stable: records of one kind keep the order in which they were made.
-        fresh.sort_by_key(|(at, rank, _)| (*at, *rank));
-        self.output.extend(fresh.into_iter().map(|(_, _, r)| r));
+        fresh.sort_by_key(|(at, rank, _, _)| (*at, *rank));
+        for (_, _, record, span) in fresh {
+            self.post(record, span);
+        }
+    }
+
+    /// The event, flagging and aggregation stages for one record.
+    ///
+    /// - A Urms(1/2) value goes to the event detector (IEC 61000-4-30 5.4, 5.5); the events
+    ///   that end, and their capture triggers, are output.
+    /// - Intervals and 10-s frequency values are held back until the detector has taken
+    ///   every half cycle that starts before their end: only then is it known whether a
+    ///   dip, swell or interruption touched them (4.7). They are released in the order they
+    ///   were held; released intervals feed the aggregation (4.5).
+    fn post(&mut self, record: Record, span: (f64, f64)) {
+        match record {
+            Record::HalfCycle(h) => {
+                if let Some(detector) = &mut self.detector {
+                    let rms: Vec<f64> = self.event_channels.iter().map(|&c| h.rms[c]).collect();
+                    let mut out = Vec::new();
+                    detector.push(
+                        HalfCycleValue {
+                            start: span.0,
+                            end: span.1,
+                            rms: &rms,
+                        },
+                        &mut out,
+                    );
+                    self.emit_events(out);
+                }
+                if self.options.half_cycle {
+                    self.output.push_back(Record::HalfCycle(h));
+                }
+            }
+            Record::Interval(i) => {
+                if let Some(detector) = &mut self.detector {
+                    let rms: Vec<f64> = self
+                        .event_channels
+                        .iter()
+                        .map(|&c| i.channels[c].rms)
+                        .collect();
+                    detector.update_sliding_reference(&rms);
+                }
+                self.held.push_back((span, Record::Interval(i)));
+            }
+            Record::Frequency(f) => {
+                let start = f.t * self.sample_rate;
+                self.held.push_back((
+                    (start, start + 10.0 * self.sample_rate),
+                    Record::Frequency(f),
+                ));
+            }
+            other => self.output.push_back(other),
+        }
+        self.release_held(false);
+    }
+
+    /// Output the held records the event detector has caught up with (all of them when
+    /// `all`), flagged when an event touched them, and aggregate the intervals.
+    fn release_held(&mut self, all: bool) {
+        let progress = match &self.detector {
+            Some(d) if !all => d.progress(),
+            _ => f64::INFINITY,
+        };
+        while let Some(((start, end), _)) = self.held.front() {
+            let (start, end) = (*start, *end);
+            if end > progress {
+                break;
+            }
+            let Some((_, mut record)) = self.held.pop_front() else {
+                break;
+            };
+            let touched = self
+                .detector
+                .as_ref()
+                .is_some_and(|d| d.touches(start, end));
+            let mut aggregates = Vec::new();
+            match &mut record {
+                Record::Interval(i) => {
+                    if touched {
+                        i.flags.event = true;
+                        i.flagged = true;
+                    }
+                    if let Some(aggregator) = &mut self.aggregator {
+                        aggregator.push(i, &mut aggregates);
+                    }
+                }
+                Record::Frequency(f) => f.flagged |= touched,
+                _ => {}
+            }
+            self.output.push_back(record);
+            self.output
+                .extend(aggregates.into_iter().map(Record::Aggregate));
+            if let Some(d) = &mut self.detector {
+                // Nothing held later starts more than one 10-s period before this ends.
+                d.forget_before(end - 30.0 * self.sample_rate);
+            }
+        }
+    }
+
+    /// A gap or the end of the recording: open events close, held records are released.
+    fn interrupt_events(&mut self) {
+        if let Some(detector) = &mut self.detector {
+            let mut out = Vec::new();
+            detector.interrupt(&mut out);
+            self.emit_events(out);
+        }
+        self.release_held(true);
+    }
+
+    fn emit_events(&mut self, out: Vec<EventOutput>) {
+        for o in out {
+            self.output.push_back(match o {
+                EventOutput::Event(e) => Record::Event(e),
+                EventOutput::Capture(c) => Record::CaptureTrigger(c),
+            });
+        }
     }
 
     /// Drop samples no pending or future window can read.
@@ -534,6 +723,33 @@ fn declared_voltage(config: &SystemConfig, phase: Option<Phase>, udin: f64) -> f
         (Wiring::Wye | Wiring::Single, true) => udin * 3f64.sqrt(),
         _ => udin,
     }
+}
+
+/// The voltage channels events are detected on (IEC 61000-4-30 5.4.1): phase-to-neutral
+/// for wye and single wiring, line-to-line for delta; when the recording lacks those, the
+/// other kind; failing both, every voltage channel that is not a neutral.
+fn event_channels(channels: &[ChannelSpec], roles: &Roles, wiring: Wiring) -> Vec<usize> {
+    let of = |phases: [Phase; 3]| -> Vec<usize> {
+        phases.iter().filter_map(|&p| roles.voltage(p)).collect()
+    };
+    let phase = of([Phase::A, Phase::B, Phase::C]);
+    let line = of([Phase::AB, Phase::BC, Phase::CA]);
+    let (first, second) = match wiring {
+        Wiring::Delta => (line, phase),
+        _ => (phase, line),
+    };
+    if !first.is_empty() {
+        return first;
+    }
+    if !second.is_empty() {
+        return second;
+    }
+    channels
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.kind == ChannelKind::Voltage && s.phase != Some(Phase::N))
+        .map(|(c, _)| c)
+        .collect()
 }
 
 /// Which channel plays which role.

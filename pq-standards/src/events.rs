@@ -221,6 +221,21 @@ impl Open {
             references: references.to_vec(),
         }
     }
+
+    /// Take one more value: extremes (lowest, or highest for a swell) and the channels that
+    /// crossed the threshold. Interruptions pass `crossed` of their start only (every
+    /// channel), so their list stays the channels that started them.
+    fn take(&mut self, rms: &[f64], crossed: &[bool], swell: bool) {
+        for ((e, was), (&x, &now)) in self
+            .extremes
+            .iter_mut()
+            .zip(self.crossed.iter_mut())
+            .zip(rms.iter().zip(crossed))
+        {
+            *e = if swell { e.max(x) } else { e.min(x) };
+            *was |= now;
+        }
+    }
 }
 
 /// The RVC state machine of 5.5.
@@ -406,9 +421,7 @@ impl EventDetector {
                     .unwrap_or_else(|| unreachable_open(&v));
                 self.close(EventKind::Interruption, open, v.start, false, out);
             } else {
-                for c in 0..n {
-                    open.extremes[c] = open.extremes[c].min(v.rms[c]);
-                }
+                open.take(v.rms, &int_below, false);
             }
         } else if int_below.iter().all(|b| *b) {
             self.interruption = Some(Open::new(&v, int_below, &refs));
@@ -422,10 +435,7 @@ impl EventDetector {
                 let open = self.dip.take().unwrap_or_else(|| unreachable_open(&v));
                 self.close(EventKind::Dip, open, v.start, false, out);
             } else {
-                for c in 0..n {
-                    open.extremes[c] = open.extremes[c].min(v.rms[c]);
-                    open.crossed[c] |= dip_below[c];
-                }
+                open.take(v.rms, &dip_below, false);
             }
         } else if dip_below.iter().any(|b| *b) {
             self.dip = Some(Open::new(&v, dip_below, &refs));
@@ -439,10 +449,7 @@ impl EventDetector {
                 let open = self.swell.take().unwrap_or_else(|| unreachable_open(&v));
                 self.close(EventKind::Swell, open, v.start, false, out);
             } else {
-                for c in 0..n {
-                    open.extremes[c] = open.extremes[c].max(v.rms[c]);
-                    open.crossed[c] |= swell_above[c];
-                }
+                open.take(v.rms, &swell_above, true);
             }
         } else if swell_above.iter().any(|b| *b) {
             self.swell = Some(Open::new(&v, swell_above, &refs));
@@ -498,7 +505,7 @@ impl EventDetector {
             }
             if open.after.len() == n && steady(&open.after, &udin, end_band).is_some() {
                 let means = steady(&open.after, &udin, end_band).unwrap_or_default();
-                let open = self.rvc.open.take().unwrap_or_else(|| unreachable_rvc());
+                let open = self.rvc.open.take().unwrap_or_else(unreachable_rvc);
                 self.close_rvc(open, &means, out);
             }
             return;
