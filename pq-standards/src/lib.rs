@@ -2,6 +2,7 @@
 //!
 //! The methods of each power-quality standard, one module per standard, and the composed
 //! streaming `Analyzer` that turns [`pqe_core::Block`]s into records.
+pub mod iec61000_4_15;
 pub mod iec61000_4_30;
 pub mod iec61000_4_7;
 pub mod ieee1459;
