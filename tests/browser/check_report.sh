@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Render the report of synthetic data in headless Chromium and check the screenshot:
+#   - the page is not blank (ink in most horizontal bands, coloured chart pixels),
+#   - Chromium logged no console errors and fetched nothing from the network.
+# Needs Debian's `chromium` and python3 (no Python packages).
+#
+# usage: tests/browser/check_report.sh [OUT_DIR]   (default: target/browser-check)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out="${1:-target/browser-check}"
+mkdir -p "$out"
+abs="$(cd "$out" && pwd)"
+
+browser="$(command -v chromium || command -v chromium-browser || true)"
+if [ -z "$browser" ]; then
+  echo "check_report: chromium not found (apt-get install -y chromium)" >&2
+  exit 1
+fi
+
+# Two pages: the whole report (its top 4000 px: header, trends, flicker, spectra) and the
+# same data without trends and spectra (events, phasors, compliance, empty-section notes).
+cargo run -q -p pqe-io --example render_report -- "$out/report.html" 24 3
+cargo run -q -p pqe-io --example render_report -- "$out/report-lower.html" 24 3 --lower
+
+shoot() { # shoot NAME: render $out/NAME.html into $out/NAME.png and check it
+  local name="$1" html="$abs/$1.html" png="$abs/$1.png" log="$abs/$1.chromium.log"
+  local profile
+  profile="$(mktemp -d)"
+  rm -f "$png"
+  # A timeout guards against a browser that hangs; nothing to wait for (no scripts, no
+  # network), so the screenshot is taken once the page has loaded.
+  if ! timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+      --disable-background-networking --disable-component-update --disable-sync \
+      --user-data-dir="$profile" --hide-scrollbars --window-size=1280,4000 \
+      --enable-logging=stderr --v=0 \
+      --screenshot="$png" "file://$html" >"$log" 2>&1; then
+    rm -rf "$profile"
+    echo "check_report: chromium failed on $name; its log:" >&2
+    cat "$log" >&2
+    return 1
+  fi
+  rm -rf "$profile"
+  [ -s "$png" ] || { echo "check_report: no screenshot of $name" >&2; cat "$log" >&2; return 1; }
+  # Console messages from the page are logged as CONSOLE(...); failed loads as net::ERR_*.
+  # Neither may appear for a self-contained page.
+  if grep -E "CONSOLE|Uncaught|net::ERR_|Failed to load resource" "$log" >/dev/null; then
+    echo "check_report: $name logged errors:" >&2
+    grep -E "CONSOLE|Uncaught|net::ERR_|Failed to load resource" "$log" >&2
+    return 1
+  fi
+  python3 tests/browser/png_check.py "$png"
+}
+
+shoot report
+shoot report-lower
+echo "check_report: ok ($abs/report.png, $abs/report-lower.png)"
