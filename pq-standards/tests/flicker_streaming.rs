@@ -9,6 +9,7 @@ use pqe_core::record::{FlickerRecord, FlickerSeverity};
 use pqe_core::{NominalFrequency, Timestamp};
 use pqe_dsp::synth::Scenario;
 use pqe_standards::iec61000_4_15::{long_term_severity, FlickerOptions, Flickermeter, Lamp};
+use std::f64::consts::PI;
 
 fn point(shape: Shape, fmod: f64, dvv_percent: f64) -> TestPoint {
     TestPoint {
@@ -414,4 +415,51 @@ fn generator_scenario_at_the_pst_1_point() {
         complete[0].value
     );
     assert!((complete[0].value - 1.0).abs() < 0.02);
+}
+
+/// A distorted voltage off the nominal frequency: the harmonics' products in `u²` lie at
+/// multiples of the supply frequency, near multiples of the decimated rate for some, and
+/// must neither alias into the flicker band nor disturb the calibrated response.
+#[test]
+fn harmonics_and_frequency_deviation_do_not_disturb_the_meter() {
+    let fs = 10_240.0;
+    let harmonics = [
+        (3.0, 0.05),
+        (5.0, 0.06),
+        (7.0, 0.05),
+        (9.0, 0.015),
+        (11.0, 0.035),
+        (13.0, 0.03),
+    ];
+    println!("\ndistorted supply (THD ≈ 11 %), 10.24 kHz: Pinst max");
+    for (nominal, f) in [
+        (NominalFrequency::Hz50, 49.5),
+        (NominalFrequency::Hz50, 50.5),
+        (NominalFrequency::Hz60, 59.4),
+        (NominalFrequency::Hz60, 60.6),
+    ] {
+        for depth in [0.0, 0.25] {
+            let options = FlickerOptions {
+                pinst_step: Some(0.5),
+                ..FlickerOptions::for_lamp(Lamp::V230)
+            };
+            let meter = Flickermeter::new(fs, nominal, clock(0.0), clock(0.0), options).unwrap();
+            let run = run_meter(meter, (50.0 * fs) as u64, 8192, |i| {
+                let t = i as f64 / fs;
+                let envelope = 1.0 + 0.5 * depth / 100.0 * (2.0 * PI * (8.8 * t).fract()).sin();
+                let wave: f64 = std::iter::once((1.0, 1.0))
+                    .chain(harmonics)
+                    .map(|(h, a)| a * (2.0 * PI * (h * f * t).fract()).sin())
+                    .sum();
+                325.0 * envelope * wave
+            });
+            let max = run.pinst_max();
+            println!("  {f} Hz, ΔV/V {depth:.2} %: {max:.5}");
+            if depth == 0.0 {
+                assert!(max < 1e-3, "{f} Hz without modulation: {max}");
+            } else {
+                assert!((max - 1.0).abs() < 0.02, "{f} Hz: {max}");
+            }
+        }
+    }
 }

@@ -87,3 +87,32 @@ fn table5_rectangular_pst_on_60_hz() {
     let worst = report("table 5 on 60 Hz (≤ 1620 cpm), 7.68 kHz: Pst", &rows);
     assert!(worst < AIM_PST, "worst {worst:.2} %");
 }
+
+/// The calibration gain of block 4 for each lamp and supply (documented in
+/// `weighting::Calibration`), and the decimated rate each input rate leads to.
+#[test]
+fn calibration_gains() {
+    println!("\nblock 4 calibration gain (8.8 Hz rows of table 1)");
+    for lamp in [Lamp::V230, Lamp::V120] {
+        for supply in [NominalFrequency::Hz50, NominalFrequency::Hz60] {
+            for fs in [2000.0, 6400.0, 10_240.0, 102_400.0] {
+                let m = pqe_standards::iec61000_4_15::Flickermeter::new(
+                    fs,
+                    supply,
+                    flicker_support::clock(0.0),
+                    flicker_support::clock(0.0),
+                    pqe_standards::iec61000_4_15::FlickerOptions::for_lamp(lamp),
+                )
+                .unwrap();
+                println!(
+                    "{} lamp, {} supply, {fs:>7} Hz → {:>8.3} Hz: gain {:.6e}",
+                    lamp.name(),
+                    supply,
+                    m.decimated_rate(),
+                    m.gain()
+                );
+                assert!(m.gain() > 1e5 && m.gain() < 1e6);
+            }
+        }
+    }
+}

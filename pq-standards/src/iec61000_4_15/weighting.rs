@@ -5,14 +5,14 @@
 //! - Input adaptor (4.2): the standard scales the voltage to a reference level with a
 //!   1-min first-order low-pass over its half-period RMS. Since the demodulator squares,
 //!   `(u/U)² = u²/U²`: the squared, decimated signal is divided by its mean square tracked
-//!   with a 60-s first-order low-pass ([`MeanSquareTracker`]). So that a fresh start does
+//!   with a 60-s first-order low-pass (`MeanSquareTracker`). So that a fresh start does
 //!   not wait for a 60-s filter, the tracker begins as the running mean of everything it
 //!   has seen and becomes the 60-s low-pass once 60 s are in (the same estimate a 1-min
 //!   filter converges to, reached without its start-up error).
 //! - Weighting (4.4): first-order high-pass at 0.05 Hz (removes DC), sixth-order
 //!   Butterworth low-pass at 35 Hz on 50 Hz supplies and 42 Hz on 60 Hz supplies (removes
 //!   the double mains frequency; chosen by the supply), and the lamp–eye filter of the
-//!   [`Lamp`](super::Lamp) (chosen by the lamp, not by the supply):
+//!   [`Lamp`] (chosen by the lamp, not by the supply):
 //!   `H(s) = K·ω1·s / (s² + 2λs + ω1²) · (1 + s/ω2) / ((1 + s/ω3)(1 + s/ω4))`,
 //!   bilinear-transformed with prewarping at ω1 (the filter's peak, so the digital filter
 //!   matches the analog one exactly where the eye is most sensitive). The Butterworth
@@ -171,8 +171,10 @@ pub fn butterworth_cutoff(nominal: NominalFrequency) -> f64 {
 /// `A²/2·(1 + |L(2f)|)`. The gain is the inverse of that maximum, with `W` and `L` the
 /// responses of this meter's own digital filters (decimator and droop compensation
 /// included), so the meter reads exactly 1 at its calibration point whatever its rate.
-/// With the analog filters this is about 3.03·10⁵ for the 230 V lamp and 1.86·10⁵ for the
-/// 120 V lamp (the test suite prints the values of each configuration).
+/// The gain comes out as 3.0960·10⁵ for the 230 V lamp and 3.0765·10⁵ for the 120 V lamp,
+/// the same to 10⁻⁵ at every input rate and on both supplies (the 120 V lamp–eye filter is
+/// less sensitive at 8.8 Hz in about the ratio of the two depths, so the gains nearly
+/// agree; `flicker_tables` prints them per configuration).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Calibration {
     /// Modulation frequency of the calibration point, Hz.
