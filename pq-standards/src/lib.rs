@@ -2,14 +2,14 @@
 //!
 //! The methods of each power-quality standard, one module per standard, and the composed
 //! streaming `Analyzer` that turns [`pqe_core::Block`]s into records.
+pub mod analyzer;
+pub mod en50160;
+pub mod events;
 pub mod iec61000_4_15;
 pub mod iec61000_4_30;
 pub mod iec61000_4_7;
 pub mod ieee1459;
-pub mod unbalance;
-pub mod analyzer;
-pub mod events;
-pub mod en50160;
 pub mod ieee519;
 pub mod limits;
+pub mod unbalance;
 pub use analyzer::{Analyzer, AnalyzerOptions};
