@@ -2,8 +2,8 @@
 
 - `pqe_bin`: the `pqe` binary: $PQE_BIN, else target/release/pqe, built with
   `cargo build --release -p pqe-cli` when missing.
-- the `slow` marker (registered here and in pytest.ini) for long variants: deselect them
-  with `-m "not slow"`.
+- the `slow` marker (registered here and in pytest.ini) for long variants; pytest.ini leaves
+  them out by default (`-m "not slow"`), `pytest -m slow` runs them.
 """
 
 import os
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: long-running variant (deselect with -m 'not slow')")
+    config.addinivalue_line("markers", "slow: long-running variant, left out by default (run with -m slow)")
 
 
 def _locate_pqe() -> Path:
