@@ -117,6 +117,10 @@ pub struct Analyzer {
     frequency: TenSecondFrequency,
     scheduler: IntervalScheduler,
     half_cycles: HalfCycleSeries,
+    /// The last rising boundaries, around the one the Urms(1/2) cycles are placed on
+    /// next (see [`regular_boundary`]), and the last placed.
+    recent_boundaries: VecDeque<CycleBoundary>,
+    last_regular: Option<f64>,
     /// `buffers[c][i]` is sample `base + i` of channel `c`.
     buffers: Vec<Vec<f64>>,
     base: u64,
@@ -249,6 +253,8 @@ impl Analyzer {
                 options.resync_on_ten_minutes,
             ),
             half_cycles: HalfCycleSeries::new(),
+            recent_boundaries: VecDeque::with_capacity(2 * CYCLE_LAG + 2),
+            last_regular: None,
             buffers: vec![Vec::new(); channels.len()],
             base: 0,
             next_index: 0,
@@ -333,6 +339,7 @@ impl Analyzer {
         }
         self.finished = true;
         let mut fresh = Vec::new();
+        self.flush_half_cycles(&mut fresh);
         if self.options.frequency {
             let mut records = Vec::new();
             self.frequency.finish(self.next_index as f64, &mut records);
@@ -403,11 +410,17 @@ impl Analyzer {
                     .map(|r| (index, 2, Record::Frequency(r), (0.0, 0.0))),
             );
         }
-        // Events cannot continue across a gap: they close where the recording stopped.
+        // The cycles up to the gap are complete; events cannot continue across it: they
+        // close where the recording stopped.
+        let mut before = Vec::new();
+        self.flush_half_cycles(&mut before);
+        self.release(before);
         self.interrupt_events();
         self.tracker.restart(index, false);
         self.scheduler.restart(index as f64);
         self.half_cycles.restart();
+        self.recent_boundaries.clear();
+        self.last_regular = None;
         self.pending_windows.clear();
         self.pending_half.clear();
         for b in &mut self.buffers {
@@ -421,7 +434,8 @@ impl Analyzer {
         let mut windows = Vec::new();
         let mut halves = Vec::new();
         let mut frequencies = Vec::new();
-        for &b in &self.boundaries {
+        let boundaries = std::mem::take(&mut self.boundaries);
+        for &b in &boundaries {
             if self.options.frequency {
                 frequencies.clear();
                 self.frequency.push(b, &mut frequencies);
@@ -433,11 +447,51 @@ impl Analyzer {
             }
             self.scheduler.push(b, &mut windows);
             if self.options.half_cycle || self.detector.is_some() {
-                self.half_cycles.push(b, &mut halves);
+                self.recent_boundaries.push_back(b);
+                if self.recent_boundaries.len() > 2 * CYCLE_LAG + 1 {
+                    self.recent_boundaries.pop_front();
+                }
+                let n = self.recent_boundaries.len();
+                if n > CYCLE_LAG {
+                    self.place_half_cycles(n - 1 - CYCLE_LAG, &mut halves);
+                }
             }
         }
+        self.boundaries = boundaries;
         self.pending_windows.extend(windows);
         self.pending_half.extend(halves);
+    }
+
+    /// Place boundary `k` of `recent_boundaries` (see [`regular_boundary`]) and make the
+    /// Urms(1/2) cycles it completes.
+    fn place_half_cycles(&mut self, k: usize, halves: &mut Vec<HalfCycleWindow>) {
+        let Some((regular, length)) = regular_boundary(&self.recent_boundaries, k) else {
+            return;
+        };
+        if self
+            .last_regular
+            .is_some_and(|p| regular.position <= p + 0.5 * length)
+        {
+            return;
+        }
+        self.last_regular = Some(regular.position);
+        let made = halves.len();
+        self.half_cycles.push(regular, halves);
+        for h in &mut halves[made..] {
+            h.end = h.start + length;
+        }
+    }
+
+    /// The recording ends or breaks: the last boundaries are placed with the ones before
+    /// them only, and the cycles whose samples are there are computed.
+    fn flush_half_cycles(&mut self, fresh: &mut Vec<Keyed>) {
+        let n = self.recent_boundaries.len();
+        let mut halves = Vec::new();
+        for k in n - n.min(CYCLE_LAG)..n {
+            self.place_half_cycles(k, &mut halves);
+        }
+        self.pending_half.extend(halves);
+        self.compute_ready(fresh);
     }
 
     /// Compute every pending window whose samples (with margin) have arrived.
@@ -723,6 +777,63 @@ fn declared_voltage(config: &SystemConfig, phase: Option<Phase>, udin: f64) -> f
         (Wiring::Wye | Wiring::Single, true) => udin * 3f64.sqrt(),
         _ => udin,
     }
+}
+
+/// Cycles the Urms(1/2) cycles lag behind the tracker: the boundary they start on is
+/// judged with this many boundaries on either side.
+const CYCLE_LAG: usize = 5;
+
+/// The Urms(1/2) cycles (IEC 61000-4-30 5.4.1: one cycle commencing at a fundamental zero
+/// crossing) are placed on the tracker's boundaries made robust against the tracker's own
+/// transients: an abrupt change of the envelope (the events these values exist for) makes
+/// the band-pass filter ring, which moves the next one or two detected crossings by up to a
+/// few milliseconds although the fundamental's phase did not move. So, with `b` holding up
+/// to [`CYCLE_LAG`] boundaries before and after boundary `k = len − 1 − CYCLE_LAG` (fewer
+/// before at the start):
+///
+/// - the cycle length `L` is the median spacing of the boundaries in `b`;
+/// - boundary `k` is placed at the median of `b_j − (j − k)·L` over all `j`: every boundary
+///   projected onto `k` along the period. Outliers (ringing) do not move the median; a real
+///   phase jump does, from the first boundary after it (more than half the projections
+///   then come from after the jump).
+///
+/// Returns the placed boundary (ready when the newest boundary was) and `L`, or `None`
+/// with fewer than two boundaries. At the end of the recording or before a gap the last
+/// [`CYCLE_LAG`] boundaries are placed with fewer (or no) boundaries after them.
+fn regular_boundary(b: &VecDeque<CycleBoundary>, k: usize) -> Option<(CycleBoundary, f64)> {
+    let n = b.len();
+    if n < 2 || k >= n {
+        return None;
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        let m = v.len();
+        if m % 2 == 1 {
+            v[m / 2]
+        } else {
+            0.5 * (v[m / 2 - 1] + v[m / 2])
+        }
+    };
+    let length = median(
+        b.iter()
+            .zip(b.iter().skip(1))
+            .map(|(x, y)| y.position - x.position)
+            .collect(),
+    );
+    let position = median(
+        b.iter()
+            .enumerate()
+            .map(|(j, x)| x.position - (j as f64 - k as f64) * length)
+            .collect(),
+    );
+    Some((
+        CycleBoundary {
+            position,
+            tracked: b[k].tracked,
+            ready_at: b[n - 1].ready_at,
+        },
+        length,
+    ))
 }
 
 /// The voltage channels events are detected on (IEC 61000-4-30 5.4.1): phase-to-neutral
