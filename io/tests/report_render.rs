@@ -367,3 +367,24 @@ fn series_from_table_columns() {
     assert_eq!(s.flagged, vec![false, true]);
     assert!(!s.is_empty());
 }
+
+#[test]
+fn spectrum_from_columns_mean_and_p95() {
+    use pqe_io::report::Spectrum;
+    // 20 intervals of H5: 1..=20 %, the 20th flagged; H7 all NaN.
+    let h5: Vec<f64> = (1..=20).map(f64::from).collect();
+    let h7 = vec![f64::NAN; 20];
+    let mut flags = vec![0.0; 20];
+    flags[19] = 1.0;
+    let s = Spectrum::from_columns(
+        "U_A",
+        "% of U1",
+        &[(5, &h5), (7, &h7)],
+        Some(&flags),
+        vec![(5, 6.0)],
+        "EN 50160 Table 1",
+    );
+    // 19 values 1..=19: mean 10, P95 = rank ⌈18.05⌉ = 19 → 19 %.
+    assert_eq!(s.mean, vec![(5, 10.0)]);
+    assert_eq!(s.p95, vec![(5, 19.0)]);
+}

@@ -30,7 +30,7 @@
 //! still computed and the note saying what the week would have said, unless
 //! [`En50160Input::allow_short_observation`] asks for verdicts anyway.
 
-use crate::limits::{self, describe_duration, Interval, LimitsError, Verdict};
+use crate::limits::{self, describe_duration, Interval, LimitsError, TableRow, Verdict};
 use serde::{Deserialize, Serialize};
 
 /// A series of values, each with its flag (true = flagged, left out of the assessment).
@@ -243,6 +243,14 @@ impl En50160Limits {
     pub fn from_toml(text: &str) -> Result<Self, LimitsError> {
         limits::parse(text)
     }
+    /// Table 1 as (order, limit % of U1) pairs, e.g. for the limit marks of a spectrum.
+    pub fn harmonic_table(&self) -> Vec<(usize, f64)> {
+        self.harmonics
+            .limits
+            .iter()
+            .map(|l| (l.order, l.max))
+            .collect()
+    }
     /// The Table 1 limit for a harmonic order, % of U1.
     pub fn harmonic_limit(&self, order: usize) -> Option<f64> {
         self.harmonics
@@ -350,8 +358,8 @@ pub struct En50160Assessment {
 }
 
 impl En50160Assessment {
-    /// The criteria as report rows: criterion, limit, measured, required, verdict.
-    pub fn table_rows(&self) -> Vec<[String; 5]> {
+    /// The criteria as report rows.
+    pub fn table_rows(&self) -> Vec<TableRow> {
         self.criteria
             .iter()
             .map(|c| {
@@ -362,13 +370,14 @@ impl En50160Assessment {
                     ),
                     None => format!("no usable values ({} flagged)", c.values_flagged),
                 };
-                [
-                    format!("{} [EN 50160 {}]", c.name, c.clause),
-                    c.limit.clone(),
+                TableRow {
+                    criterion: format!("{} [EN 50160 {}]", c.name, c.clause),
+                    limit: c.limit.clone(),
                     measured,
-                    format!("≥ {} %", c.required_percent),
-                    c.verdict.as_str().to_string(),
-                ]
+                    required: format!("≥ {} % of the values", c.required_percent),
+                    verdict: c.verdict,
+                    note: c.note.clone(),
+                }
             })
             .collect()
     }

@@ -30,7 +30,7 @@
 //! indicative outcome in the note, unless [`Ieee519Input::allow_short_observation`].
 //! A value exactly at its limit complies.
 
-use crate::limits::{self, describe_duration, percentile, LimitsError, Verdict};
+use crate::limits::{self, describe_duration, percentile, LimitsError, TableRow, Verdict};
 use serde::{Deserialize, Serialize};
 
 pub use crate::en50160::FlaggedSeries;
@@ -383,7 +383,7 @@ impl Ieee519Assessment {
     /// Compact report rows (criterion, limit, measured, required, verdict): per channel and
     /// statistic, the THD/TDD check and the individual order closest to (or furthest past)
     /// its limit.
-    pub fn table_rows(&self) -> Vec<[String; 5]> {
+    pub fn table_rows(&self) -> Vec<TableRow> {
         let mut rows = Vec::new();
         let mut keys: Vec<(String, Statistic)> = Vec::new();
         for c in &self.checks {
@@ -416,7 +416,7 @@ impl Ieee519Assessment {
                         .map(|c| c.verdict),
                 );
                 let mut r = row(w, &format!("individual orders (worst {})", w.quantity));
-                r[4] = verdict.as_str().to_string();
+                r.verdict = verdict;
                 rows.push(r);
             }
         }
@@ -424,7 +424,7 @@ impl Ieee519Assessment {
     }
 }
 
-fn row(c: &Check, what: &str) -> [String; 5] {
+fn row(c: &Check, what: &str) -> TableRow {
     let measured = match (c.measured, c.period) {
         (Some(m), Some(p)) => {
             let unit = if c.statistic == Statistic::Daily99ThreeSecond {
@@ -446,13 +446,14 @@ fn row(c: &Check, what: &str) -> [String; 5] {
             c.multiplier * c.limit
         )
     };
-    [
-        format!("{} {} [IEEE 519 cl. 5]", c.channel, what),
+    TableRow {
+        criterion: format!("{} {} [IEEE 519 cl. 5]", c.channel, what),
         limit,
         measured,
-        c.statistic.describe().to_string(),
-        c.verdict.as_str().to_string(),
-    ]
+        required: c.statistic.describe().to_string(),
+        verdict: c.verdict,
+        note: c.note.clone(),
+    }
 }
 
 /// Assess with the embedded limits.

@@ -269,7 +269,10 @@ fn no_data_is_not_assessed() {
         (f.verdict, f.note.as_str()),
         (Verdict::NotAssessed, "no values")
     );
-    assert!(!a.table_rows().is_empty());
+    let rows = a.table_rows();
+    assert_eq!(rows.len(), a.criteria.len());
+    assert_eq!(rows[0].verdict, Verdict::NotAssessed);
+    assert!(rows[0].criterion.ends_with("[EN 50160 4.2.1]"));
 }
 
 fn dip(duration: f64, residual: f64) -> EventInput {

@@ -163,9 +163,12 @@ fn voltage_weekly_p95_and_daily_p99() {
     assert_eq!(a.voltage_class.as_deref(), Some("Table 1: V ≤ 1.0 kV"));
     // Compact rows: THD then worst individual order per statistic.
     let rows = a.table_rows();
-    assert!(rows
+    let worst = rows
         .iter()
-        .any(|r| r[0].contains("individual orders (worst H5)")));
+        .find(|r| r.criterion.contains("individual orders (worst H5)"))
+        .unwrap();
+    assert_eq!(worst.verdict, Verdict::Fail);
+    assert_eq!(worst.cells()[4], "fail");
 }
 
 /// Current: Isc/I_L = 30 on 480 V: TDD 8 %, H5 7 %, H11 3.5 %.

@@ -136,6 +136,56 @@ pub struct Spectrum {
     pub limit_source: String,
 }
 
+impl Spectrum {
+    /// A spectrum from per-order columns, one value per interval in % (for a voltage, e.g.
+    /// `H5 / H1 · 100` from `harmonics_<channel>.csv`): the mean and the 95th percentile
+    /// (nearest rank: the value of rank ⌈0.95·N⌉ in ascending order) of each order over the
+    /// intervals, leaving out flagged intervals (non-zero in `flagged`, as the `flagged`
+    /// column of `intervals.csv`) and non-finite values. Orders without a usable value are
+    /// left out. `limits` are drawn as marks, `limit_source` names them in the legend.
+    pub fn from_columns(
+        channel: impl Into<String>,
+        reference: impl Into<String>,
+        orders: &[(usize, &[f64])],
+        flagged: Option<&[f64]>,
+        limits: Vec<(usize, f64)>,
+        limit_source: impl Into<String>,
+    ) -> Spectrum {
+        let mut mean = Vec::new();
+        let mut p95 = Vec::new();
+        for (order, values) in orders {
+            let mut used: Vec<f64> = values
+                .iter()
+                .enumerate()
+                .filter(|(i, v)| {
+                    v.is_finite()
+                        && !flagged
+                            .and_then(|f| f.get(*i))
+                            .is_some_and(|x| *x != 0.0 && !x.is_nan())
+                })
+                .map(|(_, v)| *v)
+                .collect();
+            if used.is_empty() {
+                continue;
+            }
+            used.sort_by(f64::total_cmp);
+            let n = used.len();
+            mean.push((*order, used.iter().sum::<f64>() / n as f64));
+            // ⌈0.95·N⌉ in integers: (95·N + 99) / 100.
+            let rank = ((95 * n).div_ceil(100)).clamp(1, n);
+            p95.push((*order, used[rank - 1]));
+        }
+        Spectrum {
+            channel: channel.into(),
+            reference: reference.into(),
+            mean,
+            p95,
+            limits,
+            limit_source: limit_source.into(),
+        }
+    }
+}
+
 /// One voltage event.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EventRow {

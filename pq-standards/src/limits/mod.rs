@@ -95,6 +95,37 @@ impl fmt::Display for Verdict {
     }
 }
 
+/// One row of a compliance table, ready for a report (`pqe_io::report::ComplianceRow` has
+/// the same fields).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableRow {
+    /// What is judged, with the clause.
+    pub criterion: String,
+    /// The limit in words.
+    pub limit: String,
+    /// What was measured.
+    pub measured: String,
+    /// What the standard requires (share of values or statistic).
+    pub required: String,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Why the verdict is what it is, when that needs saying.
+    pub note: String,
+}
+
+impl TableRow {
+    /// The five cells criterion, limit, measured, required, verdict word.
+    pub fn cells(&self) -> [String; 5] {
+        [
+            self.criterion.clone(),
+            self.limit.clone(),
+            self.measured.clone(),
+            self.required.clone(),
+            self.verdict.as_str().to_string(),
+        ]
+    }
+}
+
 /// A span of values `low .. high`; each end belongs to the span when its `*_inclusive` flag
 /// is set. Used for the bins of the EN 50160 dip and swell tables.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
