@@ -38,7 +38,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import signal
+from scipy import signal, special
 
 
 # --------------------------------------------------------------------------- reading
@@ -137,7 +137,7 @@ def _refine_crossing_ls(x: np.ndarray, zc: np.ndarray, k: int, cycles: int = 2) 
         i = np.arange(int(math.ceil(lo)), int(math.floor(hi)) + 1)
         ang = 2 * np.pi * np.outer((i - z) / period, orders)
         a = np.hstack([np.cos(ang), np.sin(ang[:, 1:])])
-        c, *_ = np.linalg.lstsq(a, x[i], rcond=None)
+        c = np.linalg.solve(a.T @ a, a.T @ x[i])  # least squares (well conditioned basis)
         phi = math.atan2(c[j1], c[len(orders) + j1 - 1])  # u ≈ A·sin(2πτ + phi)
         z -= phi / (2 * np.pi) * period
     return z
@@ -198,7 +198,7 @@ class SincResampler:
 
 def _kaiser(d: np.ndarray, half: int, beta: float) -> np.ndarray:
     r = np.clip(d / half, -1.0, 1.0)
-    return np.i0(beta * np.sqrt(1.0 - r * r)) / np.i0(beta)
+    return special.i0(beta * np.sqrt(1.0 - r * r)) / special.i0(beta)
 
 
 @dataclass
