@@ -6,6 +6,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod capture;
 mod commands;
 mod mapping;
 mod progress;

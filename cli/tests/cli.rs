@@ -308,3 +308,76 @@ fn analyze_refuses_a_rate_too_low_to_track_the_fundamental() {
         stderr(&o)
     );
 }
+
+#[test]
+fn analyze_reports_the_demo_events_with_captures_and_aggregates() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("res");
+    let o = pqe(&[
+        "analyze",
+        demo().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // datasets/scenarios/demo-30s.toml: dip A 70 % 120 ms at 10.3 s, dip ABC 45 % 0.5 s at
+    // 14.2 s, swell C 115 % 0.3 s at 18 s, interruption 1.2 s at 21 s, dip BC 85 % 2 s at 25 s.
+    let text = std::fs::read_to_string(out.join("events.csv")).unwrap();
+    let mut lines = text.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("kind,start,duration,extreme,phases"));
+    let events: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let find = |kind: &str, at: f64| {
+        events
+            .iter()
+            .find(|e| e[0] == kind && (e[1].parse::<f64>().unwrap() - at).abs() < 0.05)
+            .unwrap_or_else(|| panic!("no {kind} near {at} s in {events:?}"))
+    };
+    let dip_a = find("dip", 10.3);
+    assert_eq!(dip_a[4], "A");
+    assert!(
+        (dip_a[3].parse::<f64>().unwrap() / 230.0 - 0.70).abs() < 0.01,
+        "{dip_a:?}"
+    );
+    assert_eq!(find("dip", 14.2)[4], "A+B+C");
+    assert_eq!(find("swell", 18.0)[4], "C");
+    // An interruption starts once a whole Urms(1/2) cycle lies below 10 % and ends as soon
+    // as one channel recovers: up to one cycle shorter than the generated 1.2 s.
+    let interruption = find("interruption", 21.0);
+    let d = interruption[2].parse::<f64>().unwrap();
+    assert!((1.2 - 0.0205..=1.2 + 0.01).contains(&d), "{interruption:?}");
+    assert_eq!(find("dip", 25.0)[4], "B+C");
+
+    // A COMTRADE capture per event, readable by pqe itself, spanning the event.
+    let captures: Vec<_> = std::fs::read_dir(out.join("captures"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cfg"))
+        .collect();
+    assert_eq!(captures.len(), events.len());
+    let swell = captures
+        .iter()
+        .find(|p| p.to_string_lossy().contains("swell_C"))
+        .unwrap();
+    let o = pqe(&["inspect", "--json", swell.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let n = v["recording"]["total_samples"].as_u64().unwrap();
+    // 0.3 s plus 10 + 10 cycles at 10.24 kHz.
+    assert!((n as f64 / 10_240.0 - 0.7).abs() < 0.03, "{n} samples");
+
+    // 150-cycle aggregates: the quadratic mean of 15 intervals each.
+    let (h3, a3) = read_csv(&out.join("aggregates_3s.csv"));
+    assert_eq!(&h3[..3], ["t", "flagged", "f"]);
+    assert!((9..=10).contains(&a3.len()), "{} 3-s values", a3.len());
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(v["events"]["count"], events.len());
+    assert_eq!(
+        v["captures"]["files"].as_array().unwrap().len(),
+        events.len()
+    );
+}

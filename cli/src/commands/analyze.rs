@@ -6,6 +6,12 @@
 //! - `frequency.csv`: the 10-s frequency (`t`, `f`, `flagged`);
 //! - `harmonics_<channel>.csv`: harmonic subgroups `H0`…`H63` and interharmonic centred
 //!   subgroups `IH0`…`IH63` per interval, in the channel's unit;
+//! - `aggregates_3s.csv`, `aggregates_10min.csv`, `aggregates_2h.csv`: 150/180-cycle,
+//!   10-min and 2-h aggregates (`t`, `flagged`, then the interval columns);
+//! - `flicker.csv`: Pst per voltage channel every 10 min of the clock (`t`, `flagged`,
+//!   `Pst_A`, …) and Plt where a 2-h period closes (`Plt_A`, …);
+//! - `events.csv`: dips, swells, interruptions and RVCs (`kind`, `start`, `duration`,
+//!   `extreme`, `phases`, then details), and a COMTRADE capture of each under `captures/`;
 //! - `urms_half_cycle.csv` with `--half-cycle`: the Urms(1/2) series;
 //! - `statistics.csv`: per-channel RMS, mean, extremes and missing samples over the whole
 //!   recording;
@@ -14,13 +20,16 @@
 //! `t` is seconds from the recording's start.
 
 use super::for_each_block;
+use crate::capture::{CaptureFile, CaptureRecorder};
 use crate::mapping::{self, ChannelMapping};
-use crate::table::{file_safe, CsvTable};
+use crate::table::{cell, file_safe, CsvTable};
 use anyhow::{bail, Context, Result};
 use pqe_core::record::{
-    ChannelStatistics, ChannelStatisticsAccumulator, FrequencyRecord, IntervalRecord, Record,
+    ChannelStatistics, ChannelStatisticsAccumulator, EventRecord, FlickerRecord, FlickerSeverity,
+    FrequencyRecord, IntervalRecord, Record,
 };
 use pqe_core::{NominalFrequency, RecordingInfo, SystemConfig, Wiring};
+use pqe_standards::events::EventOptions;
 use pqe_standards::{Analyzer, AnalyzerOptions};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -65,6 +74,34 @@ pub struct Args {
     /// Also write the Urms(1/2) series (urms_half_cycle.csv).
     #[arg(long)]
     pub half_cycle: bool,
+    /// Dip threshold in % of Udin (IEC 61000-4-30 5.4.2).
+    #[arg(long, default_value_t = 90.0)]
+    pub dip_threshold: f64,
+    /// Swell threshold in % of Udin (5.4.3).
+    #[arg(long, default_value_t = 110.0)]
+    pub swell_threshold: f64,
+    /// Interruption threshold in % of Udin (5.4.4).
+    #[arg(long, default_value_t = 10.0)]
+    pub interruption_threshold: f64,
+    /// Hysteresis of the dip, swell and interruption thresholds, in % of Udin.
+    #[arg(long, default_value_t = 2.0)]
+    pub hysteresis: f64,
+    /// Judge dips and swells against the sliding reference voltage instead of Udin (5.4.4
+    /// option for MV/HV).
+    #[arg(long)]
+    pub sliding_reference: bool,
+    /// RVC threshold in % of Udin (5.5).
+    #[arg(long, default_value_t = 3.0)]
+    pub rvc_threshold: f64,
+    /// Cycles captured before each event's start.
+    #[arg(long, default_value_t = 10.0)]
+    pub capture_pre_cycles: f64,
+    /// Cycles captured after each event's end.
+    #[arg(long, default_value_t = 10.0)]
+    pub capture_post_cycles: f64,
+    /// Most event captures written (the rest are counted in summary.json).
+    #[arg(long, default_value_t = 200)]
+    pub max_captures: usize,
 }
 
 /// Run `pqe analyze`.
@@ -91,11 +128,29 @@ pub fn run(args: Args) -> Result<()> {
             }
         );
     }
+    let defaults = EventOptions::default();
+    let events = EventOptions {
+        dip_threshold: args.dip_threshold,
+        dip_hysteresis: args.hysteresis,
+        swell_threshold: args.swell_threshold,
+        swell_hysteresis: args.hysteresis,
+        interruption_threshold: args.interruption_threshold,
+        interruption_hysteresis: args.hysteresis,
+        sliding_reference: args.sliding_reference,
+        rvc_threshold: args.rvc_threshold,
+        rvc_hysteresis: (args.rvc_threshold / 2.0).min(defaults.rvc_hysteresis),
+        capture_pre_cycles: args.capture_pre_cycles,
+        capture_post_cycles: args.capture_post_cycles,
+        ..defaults
+    };
+    events.validate()?;
     let options = AnalyzerOptions {
         harmonics: !args.no_harmonics,
-        half_cycle: args.half_cycle,
+        // Urms(1/2) feeds the event detector; it is written only on request.
+        half_cycle: true,
         thd_max_order: args.thd_order,
         signalling_frequency: args.signalling_frequency,
+        events,
         ..AnalyzerOptions::default()
     };
     let mut analyzer = Analyzer::new(
@@ -109,7 +164,19 @@ pub fn run(args: Args) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
 
-    let mut outputs = Outputs::new(&args.out, analyzer.columns().to_vec(), args.half_cycle);
+    let capture_cycles = args.capture_pre_cycles + args.capture_post_cycles;
+    let captures = CaptureRecorder::new(
+        &args.out,
+        &info,
+        capture_cycles / config.nominal_frequency.hz(),
+        args.max_captures,
+    );
+    let mut outputs = Outputs::new(
+        &args.out,
+        analyzer.columns().to_vec(),
+        args.half_cycle,
+        captures,
+    );
     let mut acc = vec![ChannelStatisticsAccumulator::new(); info.channels.len()];
     let mut samples = 0u64;
     for_each_block(reader.as_mut(), "analysing", |b| {
@@ -117,6 +184,7 @@ pub fn run(args: Args) -> Result<()> {
             a.push(ch);
         }
         samples += b.len() as u64;
+        outputs.captures.push(b)?;
         analyzer.push(b)?;
         for r in analyzer.drain() {
             outputs.write(r)?;
@@ -149,12 +217,19 @@ pub fn run(args: Args) -> Result<()> {
     std::fs::write(&path, serde_json::to_string_pretty(&summary)? + "\n")
         .with_context(|| format!("cannot write {}", path.display()))?;
     eprintln!(
-        "pqe: {} samples of {} channels: {} intervals ({} flagged), {} 10-s frequency values → {}",
+        "pqe: {} samples of {} channels: {} intervals ({} flagged), {} 10-s frequency values, \
+         {} Pst values, {} events → {}",
         samples,
         stats.len(),
         tables.intervals,
         tables.flagged_intervals,
         tables.frequency.len(),
+        tables
+            .flicker
+            .iter()
+            .filter(|r| r.severity == FlickerSeverity::Pst)
+            .count(),
+        tables.events.len(),
         args.out.display()
     );
     Ok(())
@@ -168,6 +243,11 @@ struct TableSummary {
     /// Sum and count of each interval column over unflagged intervals.
     interval_means: BTreeMap<String, (f64, u64)>,
     frequency: Vec<FrequencyRecord>,
+    flicker: Vec<FlickerRecord>,
+    events: Vec<EventRecord>,
+    aggregates: BTreeMap<&'static str, (u64, u64)>,
+    captures: Vec<CaptureFile>,
+    captures_skipped: usize,
     files: Vec<String>,
 }
 
@@ -180,11 +260,19 @@ struct Outputs {
     frequency: Option<CsvTable>,
     half_cycle: Option<CsvTable>,
     harmonics: BTreeMap<String, CsvTable>,
+    aggregates: BTreeMap<&'static str, CsvTable>,
+    events: Option<CsvTable>,
+    captures: CaptureRecorder,
     summary: TableSummary,
 }
 
 impl Outputs {
-    fn new(dir: &Path, columns: Vec<String>, write_half_cycle: bool) -> Self {
+    fn new(
+        dir: &Path,
+        columns: Vec<String>,
+        write_half_cycle: bool,
+        captures: CaptureRecorder,
+    ) -> Self {
         Outputs {
             dir: dir.to_path_buf(),
             columns,
@@ -193,6 +281,9 @@ impl Outputs {
             frequency: None,
             half_cycle: None,
             harmonics: BTreeMap::new(),
+            aggregates: BTreeMap::new(),
+            events: None,
+            captures,
             summary: TableSummary::default(),
         }
     }
@@ -223,8 +314,87 @@ impl Outputs {
                 let table = self.half_cycle.as_mut().expect("opened above");
                 table.write_numbers(row.into_iter().chain(r.rms.iter().copied()))
             }
+            Record::Aggregate(r) => {
+                let name = r.period.as_str();
+                let row = r.table_columns();
+                if !self.aggregates.contains_key(name) {
+                    let path = self.dir.join(format!("aggregates_{name}.csv"));
+                    let cols = row.iter().map(|(c, _)| c.clone()).collect();
+                    self.aggregates.insert(name, CsvTable::create(&path, cols)?);
+                }
+                self.aggregates
+                    .get_mut(name)
+                    .expect("inserted above")
+                    .write_named(&row)?;
+                let e = self.summary.aggregates.entry(name).or_insert((0, 0));
+                e.0 += 1;
+                e.1 += u64::from(r.flagged);
+                Ok(())
+            }
+            Record::Flicker(r) => {
+                self.summary.flicker.push(r);
+                Ok(())
+            }
+            Record::Event(e) => self.write_event(e),
+            Record::CaptureTrigger(t) => {
+                let event = self
+                    .summary
+                    .events
+                    .iter()
+                    .find(|e| e.index == t.event_index);
+                self.captures.trigger(t, event)
+            }
             _ => Ok(()),
         }
+    }
+
+    fn write_event(&mut self, e: EventRecord) -> Result<()> {
+        if self.events.is_none() {
+            let cols = [
+                "kind",
+                "start",
+                "duration",
+                "extreme",
+                "phases",
+                "start_time",
+                "extreme_percent",
+                "reference",
+                "delta_u_max",
+                "delta_u_ss",
+                "incomplete",
+                "channel_extremes",
+            ];
+            let table = CsvTable::create(
+                &self.dir.join("events.csv"),
+                cols.map(String::from).to_vec(),
+            )?;
+            self.events = Some(table);
+        }
+        let extremes: Vec<String> = e
+            .channel_extremes
+            .iter()
+            .map(|(c, v)| format!("{c}={}", cell(*v)))
+            .collect();
+        let cells = vec![
+            e.kind.as_str().to_string(),
+            cell(e.t),
+            cell(e.duration),
+            cell(e.extreme),
+            e.phases_label(),
+            e.start.to_string(),
+            cell(100.0 * e.extreme / e.reference),
+            cell(e.reference),
+            e.delta_u_max.map_or_else(String::new, cell),
+            e.delta_u_ss.map_or_else(String::new, cell),
+            u8::from(e.incomplete).to_string(),
+            extremes.join(" "),
+        ];
+        self.events
+            .as_mut()
+            .expect("opened above")
+            .write_text(&cells)?;
+        self.summary.events.push(e);
+        Ok(())
     }
 
     fn write_interval(&mut self, r: &IntervalRecord) -> Result<()> {
@@ -275,9 +445,24 @@ impl Outputs {
 
     fn finish(self) -> Result<TableSummary> {
         let mut summary = self.summary;
+        let (captures, skipped) = self.captures.finish()?;
+        summary.captures = captures;
+        summary.captures_skipped = skipped;
+        if write_flicker_csv(
+            &self.dir.join("flicker.csv"),
+            &self.columns,
+            &summary.flicker,
+        )? {
+            summary.files.push("flicker.csv".into());
+        }
+        for (name, t) in self.aggregates {
+            t.finish()?;
+            summary.files.push(format!("aggregates_{name}.csv"));
+        }
         for (name, t) in [
             ("intervals.csv", self.intervals),
             ("frequency.csv", self.frequency),
+            ("events.csv", self.events),
         ] {
             if let Some(t) = t {
                 t.finish()?;
@@ -348,6 +533,18 @@ fn summary_json(
         .iter()
         .map(|(k, (s, n))| (k.clone(), finite_or_null(s / *n as f64)))
         .collect();
+    let events_by_kind: serde_json::Map<String, serde_json::Value> =
+        ["dip", "swell", "interruption", "rvc"]
+            .iter()
+            .map(|k| {
+                let n = tables
+                    .events
+                    .iter()
+                    .filter(|e| e.kind.as_str() == *k)
+                    .count();
+                ((*k).to_string(), serde_json::json!(n))
+            })
+            .collect();
     serde_json::json!({
         "schema": SUMMARY_SCHEMA,
         "input": args.input,
@@ -368,6 +565,19 @@ fn summary_json(
             "mean_of_unflagged": means,
         },
         "frequency_10s": frequency,
+        "aggregates": tables.aggregates.iter().map(|(k, (n, flagged))| {
+            ((*k).to_string(), serde_json::json!({ "count": n, "flagged": flagged }))
+        }).collect::<serde_json::Map<_, _>>(),
+        "flicker": tables.flicker.iter().map(|r| serde_json::json!({
+            "severity": r.severity, "channel": r.column, "t": r.t, "start": r.start.to_string(),
+            "value": finite_or_null(r.value), "pinst_max": finite_or_null(r.pinst_max),
+            "flagged": r.flagged,
+        })).collect::<Vec<_>>(),
+        "events": {
+            "count": tables.events.len(),
+            "by_kind": events_by_kind,
+        },
+        "captures": { "files": tables.captures, "not_written": tables.captures_skipped },
         "statistics": stats.iter().map(|s| serde_json::json!({
             "channel": s.name, "unit": s.unit, "samples": s.samples, "missing": s.missing,
             "rms": finite_or_null(s.rms), "mean": finite_or_null(s.mean),
@@ -412,4 +622,58 @@ fn write_statistics_csv(path: &Path, stats: &[ChannelStatistics]) -> Result<()> 
     }
     t.finish()?;
     Ok(())
+}
+
+/// `flicker.csv`: one row per 10-min period of the clock with a Pst of any channel: `t`,
+/// `flagged`, `Pst_<phase>` per voltage channel, and `Plt_<phase>` on the row of the period
+/// that closes each 2-h period. Returns false (and writes nothing) when there is no value.
+fn write_flicker_csv(path: &Path, columns: &[String], records: &[FlickerRecord]) -> Result<bool> {
+    if records.is_empty() {
+        return Ok(false);
+    }
+    let mut channels: Vec<&str> = Vec::new();
+    for c in columns {
+        if records.iter().any(|r| &r.column == c) {
+            channels.push(c);
+        }
+    }
+    for r in records {
+        if !channels.contains(&r.column.as_str()) {
+            channels.push(&r.column);
+        }
+    }
+    let suffix = |c: &str| c.strip_prefix("U_").unwrap_or(c).to_string();
+    // Rows keyed by the start of the 10-min period, in ns of absolute time.
+    let mut rows: BTreeMap<i64, (f64, bool, Vec<f64>)> = BTreeMap::new();
+    let width = 2 * channels.len();
+    for r in records {
+        let Some(ch) = channels.iter().position(|c| *c == r.column) else {
+            continue;
+        };
+        let (key, t, col) = match r.severity {
+            FlickerSeverity::Pst => (r.start.as_nanos(), r.t, ch),
+            FlickerSeverity::Plt => {
+                let last = r.duration - 600.0;
+                (
+                    r.start.add_seconds(last).as_nanos(),
+                    r.t + last,
+                    channels.len() + ch,
+                )
+            }
+        };
+        let row = rows
+            .entry(key)
+            .or_insert_with(|| (t, false, vec![f64::NAN; width]));
+        row.1 |= r.flagged;
+        row.2[col] = r.value;
+    }
+    let mut header = vec!["t".to_string(), "flagged".to_string()];
+    header.extend(channels.iter().map(|c| format!("Pst_{}", suffix(c))));
+    header.extend(channels.iter().map(|c| format!("Plt_{}", suffix(c))));
+    let mut table = CsvTable::create(path, header)?;
+    for (_, (t, flagged, values)) in rows {
+        table.write_numbers([t, flag(flagged)].into_iter().chain(values))?;
+    }
+    table.finish()?;
+    Ok(true)
 }
