@@ -31,10 +31,13 @@
 //! 600 s since the epoch), Plt periods the 2-h ones (multiples of 7200 s); a Pinst value
 //! belongs to the period that holds the time of the newest input sample behind it.
 //!
-//! - Settling: after the start, a gap or missing samples the filters need
-//!   [`FlickerOptions::settling_time`] (30 s by default: about ten time constants of the
-//!   0.05 Hz high-pass) to forget their start. Pinst values of that time are left out of
-//!   the statistics and the period that held them is flagged `settling`.
+//! - Settling: after the start, a gap or missing samples the meter restarts with its
+//!   filters in the steady state of a steady voltage and fades the signal in over 0.5 s
+//!   (see `weighting::WeightingChain`); it then reads within 1 % after about 3 s.
+//!   Pinst values of the first [`FlickerOptions::settling_time`] (10 s by default: three
+//!   time constants of the 0.05 Hz high-pass, and the level tracker's mean has become
+//!   exact to 0.2 %) are left out of the statistics and the period that held them is
+//!   flagged `settling`.
 //! - A period observed only in part (the recording starts or ends inside it, or a gap
 //!   or missing samples cut it) is reported with the Pinst values it has, flagged
 //!   `incomplete`; a period with no value at all has a NaN Pst. A period lying wholly in
@@ -75,6 +78,8 @@ pub const MIN_SAMPLE_RATE: f64 = 2000.0;
 pub const MIN_DECIMATED_RATE: f64 = 420.0;
 /// Phase-to-neutral Udin below which the 120 V lamp is chosen, volts.
 pub const LAMP_UDIN_THRESHOLD: f64 = 170.0;
+/// Input samples decimated before their values go through the weighting chain.
+const PUSH_PART: usize = 65536;
 
 /// The reference lamp whose flicker the meter models (IEC 61000-4-15 Ed.2 4.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -123,7 +128,7 @@ pub struct FlickerOptions {
     /// rate is divided by the largest integer that keeps the rate at or above this.
     pub decimated_rate: f64,
     /// Seconds after a (re)start whose Pinst values are left out of the statistics
-    /// (default 30).
+    /// (default 10).
     pub settling_time: f64,
     /// When set, the meter keeps a Pinst series of the largest and mean Pinst over steps
     /// of this many seconds ([`Flickermeter::next_pinst`]).
@@ -138,7 +143,7 @@ impl Default for FlickerOptions {
             lamp: None,
             udin: None,
             decimated_rate: 1000.0,
-            settling_time: 30.0,
+            settling_time: 10.0,
             pinst_step: None,
             column: String::new(),
         }
@@ -224,8 +229,12 @@ pub struct Flickermeter {
 
 impl Flickermeter {
     /// A flickermeter for one voltage channel sampled at `sample_rate` (≥ 2 kHz) on a
-    /// `nominal` supply, whose first sample is at `start`; record times `t` count from
-    /// `recording_start`.
+    /// `nominal` supply (it sets the Butterworth cutoff, 4.4), whose first sample is at
+    /// `start`; record times `t` count from `recording_start`.
+    ///
+    /// Errors: a sample rate below 2 kHz or not finite, no lamp and no Udin, a
+    /// non-positive Udin, a decimated rate below 420 Hz or above the sample rate, a
+    /// negative or infinite settling time, a Pinst step that is not a positive time.
     pub fn new(
         sample_rate: f64,
         nominal: NominalFrequency,
@@ -311,11 +320,14 @@ impl Flickermeter {
         }
         self.inputs += samples.len() as u64;
         let mut decimated = std::mem::take(&mut self.decimated);
-        self.decimator.push(samples, &mut decimated);
-        for &x in &decimated {
-            self.process(x);
+        // Part by part, so the buffer stays small whatever the length of `samples`.
+        for part in samples.chunks(PUSH_PART) {
+            self.decimator.push(part, &mut decimated);
+            for &x in &decimated {
+                self.process(x);
+            }
+            decimated.clear();
         }
-        decimated.clear();
         self.decimated = decimated;
     }
 
@@ -373,8 +385,10 @@ impl Flickermeter {
             return;
         }
         self.finished = true;
-        let covered = self.segment_end_ns() as f64 + self.lag as f64 * 1e9 / self.sample_rate;
-        if covered + 1e9 / self.sample_rate < self.period.end_ns() as f64 {
+        // Samples up to the period's end, but for the few that did not make a whole
+        // decimated value, complete it.
+        let slack = (self.factor as f64 + 0.5) * 1e9 / self.sample_rate;
+        if (self.segment_end_ns() as f64) + slack < self.period.end_ns() as f64 {
             self.period.cut = true;
         }
         self.close_period();

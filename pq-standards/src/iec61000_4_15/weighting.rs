@@ -31,6 +31,8 @@ pub const ADAPTOR_TIME_CONSTANT: f64 = 60.0;
 pub const HIGH_PASS_CUTOFF: f64 = 0.05;
 /// Time constant of the first-order smoothing low-pass of block 4 (4.5), seconds.
 pub const SMOOTHING_TIME_CONSTANT: f64 = 0.3;
+/// Length of the raised-cosine fade-in after a (re)start, seconds (see [`WeightingChain`]).
+pub const FADE_IN: f64 = 0.5;
 
 /// Parameters of a lamp–eye filter (4.4), angular frequencies in rad/s.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -239,6 +241,15 @@ impl MeanSquareTracker {
 }
 
 /// Blocks 1 (level), 3 and 4 at the decimated rate: squared voltage in, Pinst out.
+///
+/// After a (re)start the normalised signal is faded in from its steady value 1 over
+/// [`FADE_IN`] with a raised cosine. Switched on abruptly, the double-mains-frequency
+/// ripple (as large as the signal itself) would ring the Butterworth low-pass, and the
+/// level tracker's first values (a mean over less than a cycle) would be off by tens of
+/// percent: each a flicker reading of tens to hundreds for the first second. Faded in
+/// over 25 periods of the ripple, neither reaches the flicker band; the meter reads
+/// within 1 % after about 3 s instead of tens of seconds. The fade lies inside the
+/// settling time, so settled values are not touched by it.
 #[derive(Debug, Clone)]
 pub(crate) struct WeightingChain {
     droop: super::demodulator::DroopCompensator,
@@ -247,6 +258,9 @@ pub(crate) struct WeightingChain {
     eye: LampEyeFilter,
     smoothing: Cascade,
     gain: f64,
+    /// Values since the last restart, counted up to `fade_len`.
+    faded: u64,
+    fade_len: u64,
 }
 
 impl WeightingChain {
@@ -282,6 +296,8 @@ impl WeightingChain {
             eye,
             smoothing,
             gain,
+            faded: 0,
+            fade_len: (FADE_IN * rate).round().max(1.0) as u64,
         })
     }
 
@@ -293,6 +309,7 @@ impl WeightingChain {
     /// Restart on the squared voltage `x`: every filter in its steady state for a steady
     /// voltage, the level tracker empty.
     pub fn restart(&mut self, x: f64) {
+        self.faded = 0;
         self.droop.settle_to(x);
         self.adaptor.reset();
         self.band.reset();
@@ -307,11 +324,16 @@ impl WeightingChain {
         let flat = self.droop.process(x);
         let level = self.adaptor.update(flat);
         // A dead channel (zero level) shows no fluctuation rather than 0/0.
-        let relative = if level > f64::MIN_POSITIVE {
+        let mut relative = if level > f64::MIN_POSITIVE {
             flat / level
         } else {
             1.0
         };
+        if self.faded < self.fade_len {
+            let w = 0.5 - 0.5 * (PI * self.faded as f64 / self.fade_len as f64).cos();
+            relative = 1.0 + w * (relative - 1.0);
+            self.faded += 1;
+        }
         let weighted = self.eye.process(self.band.process(relative));
         self.gain * self.smoothing.process(weighted * weighted)
     }
