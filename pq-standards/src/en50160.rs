@@ -531,6 +531,14 @@ pub fn assess_with(input: &En50160Input<'_>, limits: &En50160Limits) -> En50160A
     }
 }
 
+/// A limit value for the text of a criterion: three decimals at most, trailing zeros cut
+/// (253, 49.5, 195.5).
+fn trim(v: f64) -> String {
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
+
 /// Counting usable values and turning percentages into verdicts.
 struct Judge {
     full_period: bool,
@@ -570,11 +578,19 @@ impl Judge {
             .copied()
             .max_by(|a, b| (a - nominal).abs().total_cmp(&(b - nominal).abs()));
         let limit = if band.low == -band.high {
-            format!("{nominal} {unit} ±{} % ({lo:.3}–{hi:.3} {unit})", band.high)
+            format!(
+                "{nominal} {unit} ±{} % ({}–{} {unit})",
+                band.high,
+                trim(lo),
+                trim(hi)
+            )
         } else {
             format!(
-                "{nominal} {unit} +{} %/−{} % ({lo:.3}–{hi:.3} {unit})",
-                band.high, -band.low
+                "{nominal} {unit} +{} %/−{} % ({}–{} {unit})",
+                band.high,
+                -band.low,
+                trim(lo),
+                trim(hi)
             )
         };
         self.criterion(

@@ -46,6 +46,7 @@ fn voltage_exactly_at_the_95_percent_boundary_passes() {
     assert_eq!(c.percent_within, Some(95.0));
     assert_eq!(c.verdict, Verdict::Pass);
     assert_eq!(c.worst, Some(254.0));
+    assert_eq!(c.limit, "230 V ±10 % (207–253 V)");
     // The same value breaks the 100 % band (+10 % upper end).
     let c = find(&a.criteria, "Supply voltage U_A, 10-min mean (100 %)");
     assert_eq!(c.verdict, Verdict::Fail);
@@ -86,6 +87,7 @@ fn band_ends_are_inside() {
     assert!((within - 200.0 / 3.0).abs() < 1e-12, "{within}");
     let wide = find(&a.criteria, "Supply voltage U_A, 10-min mean (100 %)");
     assert_eq!(wide.percent_within, Some(100.0));
+    assert_eq!(wide.limit, "230 V +10 %/−15 % (195.5–253 V)");
     assert_eq!(wide.verdict, Verdict::Pass);
 }
 
