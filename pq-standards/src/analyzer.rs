@@ -38,6 +38,7 @@
 //!   count differs from the analyzer's, individually timed samples: errors.
 
 use crate::events::{EventDetector, EventOptions, EventOutput, HalfCycleValue};
+use crate::iec61000_4_15::{FlickerOptions, Flickermeter, Lamp};
 use crate::iec61000_4_30::aggregation::Aggregator;
 use crate::iec61000_4_30::window::{window_moments, WindowMoments, MARGIN};
 use crate::iec61000_4_30::{
@@ -83,6 +84,12 @@ pub struct AnalyzerOptions {
     pub events: EventOptions,
     /// 150/180-cycle, 10-min and 2-h aggregates (4.5). Default on.
     pub aggregation: bool,
+    /// Flicker (IEC 61000-4-15): a flickermeter per event voltage channel, Pst every 10 min
+    /// and Plt every 2 h of the clock. Default on; needs a sample rate of at least 2 kHz
+    /// (below it no flicker records are made).
+    pub flicker: bool,
+    /// The flickermeter's lamp; `None` follows the phase-to-neutral Udin.
+    pub flicker_lamp: Option<Lamp>,
 }
 
 impl Default for AnalyzerOptions {
@@ -98,6 +105,8 @@ impl Default for AnalyzerOptions {
             tracking: None,
             events: EventOptions::default(),
             aggregation: true,
+            flicker: true,
+            flicker_lamp: None,
         }
     }
 }
@@ -139,6 +148,9 @@ pub struct Analyzer {
     /// Intervals and 10-s values waiting for the event detector, with their span.
     held: VecDeque<((f64, f64), Record)>,
     aggregator: Option<Aggregator>,
+    /// One flickermeter per (channel, meter) and the flicker records waiting for their key.
+    flicker: Vec<(usize, Flickermeter)>,
+    flicker_pending: VecDeque<(u64, Record)>,
 }
 
 /// Sorting key of a record: the sample that made it computable, then its kind.
@@ -234,7 +246,30 @@ impl Analyzer {
                 .collect();
             Aggregator::new(start, declared)
         });
+        let mut flicker = Vec::new();
+        if options.flicker && sample_rate >= FLICKER_MIN_RATE {
+            for &c in &event_channels {
+                let line = channels[c].phase.is_some_and(Phase::is_line_to_line);
+                let phase_udin = declared_of(c) / if line { 3f64.sqrt() } else { 1.0 };
+                let meter_options = FlickerOptions {
+                    lamp: options.flicker_lamp,
+                    udin: Some(phase_udin),
+                    column: columns[c].clone(),
+                    ..FlickerOptions::default()
+                };
+                let meter = Flickermeter::new(
+                    sample_rate,
+                    config.nominal_frequency,
+                    start,
+                    start,
+                    meter_options,
+                )?;
+                flicker.push((c, meter));
+            }
+        }
         Ok(Analyzer {
+            flicker,
+            flicker_pending: VecDeque::new(),
             detector,
             event_channels,
             held: VecDeque::new(),
@@ -323,6 +358,7 @@ impl Analyzer {
             self.tracker.push(x, &mut self.boundaries);
         }
         self.next_index += block.len() as u64;
+        self.feed_flicker(block, &mut fresh)?;
         self.dispatch_boundaries(&mut fresh);
         self.compute_ready(&mut fresh);
         self.release(fresh);
@@ -340,6 +376,15 @@ impl Analyzer {
         self.finished = true;
         let mut fresh = Vec::new();
         self.flush_half_cycles(&mut fresh);
+        for (_, meter) in &mut self.flicker {
+            meter.finish();
+            while let Some(r) = meter.next_record() {
+                self.flicker_pending
+                    .push_back((u64::MAX, Record::Flicker(r)));
+            }
+        }
+        // Those made at the end are keyed after everything else.
+        self.release_flicker(None, &mut fresh);
         if self.options.frequency {
             let mut records = Vec::new();
             self.frequency.finish(self.next_index as f64, &mut records);
@@ -371,6 +416,45 @@ impl Analyzer {
     /// All records available now.
     pub fn drain(&mut self) -> impl Iterator<Item = Record> + '_ {
         self.output.drain(..)
+    }
+
+    /// Feed the flickermeters and key their records: a Pst or Plt record is released with
+    /// the key of the sample [`FLICKER_LATENCY`] after its period's end (the meters emit
+    /// it before then), so its place among the other records does not depend on where the
+    /// blocks were cut.
+    fn feed_flicker(&mut self, block: &Block, fresh: &mut Vec<Keyed>) -> Result<()> {
+        let latency = (FLICKER_LATENCY * self.sample_rate).ceil() as u64;
+        for (c, meter) in &mut self.flicker {
+            meter.resume_at(block.start())?;
+            meter.push(block.channel(*c));
+            while let Some(r) = meter.next_record() {
+                let end = ((r.t + r.duration) * self.sample_rate).ceil().max(0.0) as u64;
+                self.flicker_pending
+                    .push_back((end.saturating_add(latency), Record::Flicker(r)));
+            }
+        }
+        self.release_flicker(Some(self.next_index), fresh);
+        Ok(())
+    }
+
+    /// Flicker records whose key lies before sample `before` (all: `None`) go to `fresh`.
+    fn release_flicker(&mut self, before: Option<u64>, fresh: &mut Vec<Keyed>) {
+        let mut keep = VecDeque::new();
+        for (key, record) in self.flicker_pending.drain(..) {
+            if before.is_none_or(|b| key < b) {
+                let span = match &record {
+                    Record::Flicker(r) => (
+                        r.t * self.sample_rate,
+                        (r.t + r.duration) * self.sample_rate,
+                    ),
+                    _ => (0.0, 0.0),
+                };
+                fresh.push((key, 3, record, span));
+            } else {
+                keep.push_back((key, record));
+            }
+        }
+        self.flicker_pending = keep;
     }
 
     fn check_block(&self, block: &Block) -> Result<()> {
@@ -581,6 +665,7 @@ impl Analyzer {
                 }
                 self.held.push_back((span, Record::Interval(i)));
             }
+            Record::Flicker(r) => self.held.push_back((span, Record::Flicker(r))),
             Record::Frequency(f) => {
                 let start = f.t * self.sample_rate;
                 self.held.push_back((
@@ -624,6 +709,7 @@ impl Analyzer {
                     }
                 }
                 Record::Frequency(f) => f.flagged |= touched,
+                Record::Flicker(r) => r.flagged |= touched,
                 _ => {}
             }
             self.output.push_back(record);
@@ -778,6 +864,13 @@ fn declared_voltage(config: &SystemConfig, phase: Option<Phase>, udin: f64) -> f
         _ => udin,
     }
 }
+
+/// Seconds after a flicker period's end at which its record takes its place in the output
+/// (the flickermeter's decimation and filters emit it well before).
+const FLICKER_LATENCY: f64 = 1.0;
+
+/// Lowest sample rate the flickermeter takes, Hz.
+const FLICKER_MIN_RATE: f64 = crate::iec61000_4_15::MIN_SAMPLE_RATE;
 
 /// Cycles the Urms(1/2) cycles lag behind the tracker: the boundary they start on is
 /// judged with this many boundaries on either side.

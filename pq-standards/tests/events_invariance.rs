@@ -1,4 +1,4 @@
-//! Chunk invariance of the whole analysis with events, flags and aggregates: the same
+//! Chunk invariance of the whole analysis with events, flags, aggregates and flicker: the same
 //! recording pushed in blocks of 1, 7, 1000 and 65 536 samples gives the same records, in
 //! the same order, bit for bit (compared through their `Debug` form, which prints every
 //! `f64` exactly).
@@ -114,6 +114,7 @@ fn events_flags_and_aggregates_do_not_depend_on_block_size() {
     assert!(count(|r| matches!(r, Record::Aggregate(_))) >= 3);
     assert!(count(|r| matches!(r, Record::Interval(i) if i.flags.event)) >= 5);
     assert!(count(|r| matches!(r, Record::Frequency(f) if f.flagged)) >= 1);
+    assert!(count(|r| matches!(r, Record::Flicker(_))) >= 3);
     for block in [1, 7, 1000] {
         compare(
             &reference,
