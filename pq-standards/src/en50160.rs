@@ -10,7 +10,7 @@
 //! The continuous phenomena of clause 4.2, each "during each period of one week":
 //! - 4.2.1 power frequency: mean over 10 s within ±1 % for 99.5 % (of a year in the
 //!   standard; assessed here over the observation) and within +4 %/−6 % always
-//!   (interconnected systems; islands ±2 % for 99.5 % and ±15 % always);
+//!   (interconnected systems; islands: ±2 % for 95 % of a week and ±15 % always);
 //! - 4.2.2 supply voltage variations: 95 % of the 10-min mean RMS values within Un ±10 %,
 //!   all within +10 %/−15 %;
 //! - 4.2.3.2 flicker severity: Plt ≤ 1 for 95 % of the time;

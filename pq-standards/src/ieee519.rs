@@ -32,6 +32,7 @@
 
 use crate::limits::{self, describe_duration, percentile, LimitsError, TableRow, Verdict};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 pub use crate::en50160::FlaggedSeries;
 
@@ -432,7 +433,7 @@ fn row(c: &Check, what: &str) -> TableRow {
             } else {
                 "week"
             };
-            format!("{m:.3} % ({unit} {})", p + 1)
+            format!("{m:.3} % ({unit} {})", p.saturating_add(1))
         }
         _ => format!("no usable values ({} flagged)", c.values_flagged),
     };
@@ -571,7 +572,9 @@ impl CheckContext<'_, '_> {
         let period_len = self.statistic.period_seconds();
         // Split the usable values into consecutive periods from t = 0 (values without a
         // time stamp fall into period 0).
-        let mut periods: Vec<Vec<f64>> = Vec::new();
+        // Keyed by period number: a stray huge time stamp makes one more key, not a huge
+        // vector.
+        let mut periods: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
         let mut flagged = 0;
         let mut used = 0;
         for (i, (v, f)) in values.iter().enumerate() {
@@ -586,15 +589,10 @@ impl CheckContext<'_, '_> {
             } else {
                 0
             };
-            if periods.len() <= p {
-                periods.resize_with(p + 1, Vec::new);
-            }
-            if let Some(bucket) = periods.get_mut(p) {
-                bucket.push(*v);
-            }
+            periods.entry(p).or_default().push(*v);
         }
         let mut measured: Option<(f64, usize)> = None;
-        for (p, values) in periods.iter().enumerate() {
+        for (&p, values) in &periods {
             if let Some(x) = percentile(values, self.statistic.percentile()) {
                 if measured.is_none_or(|(m, _)| x > m) {
                     measured = Some((x, p));

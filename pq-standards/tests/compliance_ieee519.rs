@@ -295,3 +295,30 @@ fn short_observation_and_missing_ratio() {
     assert_eq!(a.checks[0].verdict, Verdict::Pass);
     assert_eq!(Edition::from_year(2014), Some(Edition::E2014));
 }
+
+#[test]
+fn stray_time_stamps_do_not_break_the_periods() {
+    let t = [0.0, f64::NAN, 1e300, -5.0];
+    let thd = [(1.0, false), (2.0, false), (9.0, false), (3.0, false)];
+    let input = Ieee519Input {
+        bus_voltage: 400.0,
+        observation_seconds: 2.0 * WEEK,
+        voltage: vec![ChannelInput {
+            name: "U_A",
+            ten_minute: PeriodSeries {
+                t: &t,
+                distortion: &thd,
+                orders: vec![],
+            },
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let a = assess(&input).unwrap();
+    let c = &a.checks[0];
+    // Period 0 holds 1, 2 and 3 (NaN and negative times count as t = 0); the huge time
+    // stamp makes a period of its own, whose 9 % fails.
+    assert_eq!(c.measured, Some(9.0));
+    assert_eq!(c.verdict, Verdict::Fail);
+    assert!(!a.table_rows().is_empty());
+}
