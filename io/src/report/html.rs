@@ -342,7 +342,7 @@ fn trends(out: &mut String, data: &ReportData) {
             value: 8.0,
             label: "THD 8 %".to_string(),
         }],
-        "no THD values (harmonics not computed)",
+        "no THD values (harmonics not computed, or no interval long enough)",
     );
     out.push_str("</section>");
 }
