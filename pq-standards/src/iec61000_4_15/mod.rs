@@ -21,9 +21,10 @@
 //!   the Butterworth low-pass follows the supply (35 Hz for 50 Hz, 42 Hz for 60 Hz), the
 //!   lamp–eye filter follows the [`Lamp`].
 //! - Block 4 is calibrated at the 8.8 Hz row of table 1 for each lamp ([`Calibration`]).
-//! - Block 5 takes exact percentiles of every Pinst value of the 10-min period
-//!   ([`ShortTermStatistics`]); Plt is the cube mean of the Pst values of 2 h
-//!   ([`long_term_severity`]).
+//! - Block 5 classifies every Pinst value of the 10-min period into 1024 logarithmic
+//!   classes per octave ([`PinstClassifier`]) and takes the percentiles of the Pst
+//!   formula from them ([`ShortTermStatistics`]); Plt is the cube mean of the Pst values
+//!   of 2 h ([`long_term_severity`]).
 //!
 //! # Clock, settling and bad input
 //!
@@ -52,14 +53,13 @@
 //!
 //! [`Flickermeter::push`] takes any cut of the channel; every stage runs sample by sample
 //! in a fixed order, so records and Pinst values are bit-identical whatever the cut.
-//! Memory is bounded by the 10-min period (about 2.4 MB of Pinst values per channel at
-//! 1 kHz).
+//! Memory is fixed: about 200 kB per channel, most of it the classifier.
 
 mod demodulator;
 mod statistics;
 pub mod weighting;
 
-pub use statistics::{long_term_severity, ShortTermStatistics};
+pub use statistics::{long_term_severity, PinstClassifier, ShortTermStatistics};
 pub use weighting::{butterworth_cutoff, Calibration, LampEyeParameters};
 
 use demodulator::{DroopCompensator, SquaringDecimator};
@@ -299,7 +299,15 @@ impl Flickermeter {
             settle_until: 0,
             last_pinst: f64::NAN,
             decimated: Vec::new(),
-            period: ShortTermPeriod::new(0, false),
+            period: ShortTermPeriod {
+                index: 0,
+                classifier: PinstClassifier::new(),
+                from_start: false,
+                cut: false,
+                settling: false,
+                missing: false,
+                observed: false,
+            },
             next_boundary: 0,
             long_term: None,
             series,
@@ -446,7 +454,7 @@ impl Flickermeter {
         if settling {
             self.period.settling = true;
         } else {
-            self.period.values.push(pinst as f32);
+            self.period.classifier.add(pinst);
         }
         let step = self
             .series
@@ -468,12 +476,14 @@ impl Flickermeter {
     // ---- periods ----
 
     fn open_period(&mut self, index: i64, from_start: bool) {
-        let values = std::mem::take(&mut self.period.values);
-        self.period = ShortTermPeriod {
-            values,
-            ..ShortTermPeriod::new(index, from_start)
-        };
-        self.period.values.clear();
+        let p = &mut self.period;
+        p.index = index;
+        p.classifier.clear();
+        p.from_start = from_start;
+        p.cut = false;
+        p.settling = false;
+        p.missing = false;
+        p.observed = false;
         self.next_boundary = self.first_output_at(self.period.end_ns());
     }
 
@@ -483,8 +493,8 @@ impl Flickermeter {
             return;
         }
         let p = &mut self.period;
-        let observed = p.values.len() as f64 / self.rate;
-        let statistics = ShortTermStatistics::of(&mut p.values);
+        let observed = p.classifier.len() as f64 / self.rate;
+        let statistics = p.classifier.statistics();
         let flags = FlickerFlags {
             settling: p.settling,
             incomplete: !p.from_start || p.cut,
@@ -590,12 +600,12 @@ impl Flickermeter {
 }
 
 /// The Pst period being observed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct ShortTermPeriod {
     /// Period number: start = index · 600 s since the epoch.
     index: i64,
     /// Pinst values outside the settling time.
-    values: Vec<f32>,
+    classifier: PinstClassifier,
     /// The meter was observing at the period's start.
     from_start: bool,
     /// A gap, missing samples or the end of the recording cut the period.
@@ -609,14 +619,6 @@ struct ShortTermPeriod {
 }
 
 impl ShortTermPeriod {
-    fn new(index: i64, from_start: bool) -> Self {
-        ShortTermPeriod {
-            index,
-            from_start,
-            ..ShortTermPeriod::default()
-        }
-    }
-
     fn end_ns(&self) -> i64 {
         (self.index + 1) * SHORT_TERM_PERIOD_NS
     }

@@ -215,6 +215,8 @@ pub(crate) struct MeanSquareTracker {
     seen: u64,
     /// Values after which the running mean turns into the first-order low-pass.
     horizon: u64,
+    /// Weight of the newest value: 1/seen, then 1/horizon.
+    step: f64,
     level: f64,
 }
 
@@ -223,19 +225,24 @@ impl MeanSquareTracker {
         MeanSquareTracker {
             seen: 0,
             horizon: (ADAPTOR_TIME_CONSTANT * rate).round().max(1.0) as u64,
+            step: 1.0,
             level: 0.0,
         }
     }
 
     fn reset(&mut self) {
         self.seen = 0;
+        self.step = 1.0;
         self.level = 0.0;
     }
 
     #[inline]
     fn update(&mut self, x: f64) -> f64 {
-        self.seen = (self.seen + 1).min(self.horizon);
-        self.level += (x - self.level) / self.seen as f64;
+        if self.seen < self.horizon {
+            self.seen += 1;
+            self.step = 1.0 / self.seen as f64;
+        }
+        self.level += (x - self.level) * self.step;
         self.level
     }
 }
