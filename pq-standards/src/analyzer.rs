@@ -2,9 +2,14 @@
 //!
 //! ```text
 //! Block ─► reference channel ─► FundamentalTracker ─► cycle boundaries
-//!     │                                                 ├─► TenSecondFrequency  ─► FrequencyRecord
-//!     │                                                 ├─► HalfCycleSeries     ─► HalfCycleRecord
-//!     └─► per-channel sample buffers ◄── windows ◄──────┴─► IntervalScheduler   ─► IntervalRecord
+//!     │                                                 ├─► TenSecondFrequency  ─► FrequencyRecord ─┐
+//!     │                                                 ├─► HalfCycleSeries     ─► HalfCycleRecord ─┤
+//!     ├─► per-channel sample buffers ◄── windows ◄──────┴─► IntervalScheduler   ─► IntervalRecord ──┤
+//!     └─► Flickermeter per voltage channel ─────────────────────────────────────► FlickerRecord ───┤
+//!                                                                                                  │
+//!   in key order: HalfCycle ─► EventDetector ─► EventRecord + CaptureTrigger                       │
+//!                 Interval, Frequency, Flicker ─► held until the detector caught up ─► 4.7 flags ◄─┘
+//!                 released Interval ─► Aggregator ─► AggregateRecord (3 s, 10 min, 2 h)
 //! ```
 //!
 //! Each 10/12-cycle interval (IEC 61000-4-30 Ed.3 4.4) gets, per channel, the RMS of 5.2
@@ -15,13 +20,36 @@
 //! THDG, TDD and K-factor for currents (IEC 61000-4-7), mains signalling voltage (5.10),
 //! powers (IEEE 1459), unbalance u2 and u0 (5.7), under- and over-deviation (5.12).
 //!
+//! # Events, flags, aggregation, flicker
+//!
+//! - Urms(1/2) (5.4.1): one cycle commencing at a fundamental zero crossing, every half
+//!   cycle. The cycles are placed on the tracker's boundaries made robust against its
+//!   ringing after abrupt envelope changes (`regular_boundary`: median projection over
+//!   5 boundaries either side, so the series lags the tracker by 5 cycles) and are one
+//!   median cycle long.
+//! - Events ([`crate::events`], 5.4 and 5.5) are detected on the Urms(1/2) values of the
+//!   voltage channels: phase-to-neutral for wye and single wiring, line-to-line for delta
+//!   (5.4.1); each event is followed by a [`pqe_core::record::CaptureTrigger`] with the
+//!   configured pre- and post-trigger cycles.
+//! - Flagging (4.7): an interval, 10-s frequency value or flicker value is held back until
+//!   the detector has taken every Urms(1/2) value that starts before its end; it is then
+//!   flagged (`flags.event`, `flagged`) when a dip, swell or interruption overlaps it.
+//!   RVCs do not flag.
+//! - Aggregation ([`crate::iec61000_4_30::aggregation`], 4.5): the released intervals,
+//!   flags included, into 150/180-cycle, 10-min and 2-h values on the clock.
+//! - Flicker (IEC 61000-4-15): a [`Flickermeter`] per event voltage channel (lamp from the
+//!   phase-to-neutral Udin unless set), when the sample rate is at least 2 kHz.
+//!
 //! # Streaming and chunk invariance
 //!
 //! Every stage takes its input sample by sample or cycle by cycle, windows are cut by
 //! absolute sample index, and each record carries the index of the sample that made it
-//! computable; records are released in that order. The records therefore do not depend on
-//! how the recording was cut into blocks (tested with blocks of 1 to 65 536 samples).
-//! Memory is bounded: the sample buffers keep about one interval plus margins.
+//! computable (flicker records: the sample one second after their period's end); records
+//! go, in that order, through the event, flagging and aggregation stages, which only ever
+//! see that sequence. The records therefore do not depend on how the recording was cut
+//! into blocks (tested with blocks of 1 to 65 536 samples, events, aggregates and flicker
+//! included). Memory is bounded: the sample buffers keep about one interval plus margins;
+//! held records, event spans and aggregates hold at most a few seconds, resp. one period.
 //!
 //! # Bad input
 //!
@@ -30,8 +58,10 @@
 //!   tracker restarts and bridges the hole at the nominal period (`unlocked`).
 //! - A gap (a Block that does not continue the previous one in time): tracking restarts at
 //!   the new time; intervals and half cycles that would span the gap are not reported, the
-//!   next interval is flagged `after_gap`, the 10-s period around the gap is flagged. A
-//!   Block starting *before* the end of the previous one is an error naming both times.
+//!   next interval is flagged `after_gap`, the 10-s period around the gap is flagged, open
+//!   events close `incomplete` where the recording stopped, aggregates holding the gap are
+//!   `complete = false`. A Block starting *before* the end of the previous one is an error
+//!   naming both times.
 //! - A dead or too weak reference channel: boundaries at the nominal period, intervals
 //!   flagged `unlocked`. A dead other channel simply measures zero (its ratios are NaN).
 //! - A sample rate below 20 times the nominal frequency, a Block whose rate or channel
