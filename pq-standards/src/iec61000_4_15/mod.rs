@@ -4,10 +4,10 @@
 //! 60 Hz supplies.
 //!
 //! ```text
-//! u ─► u² ─► 3rd-order CIC ↓M ─► droop FIR ─► ÷ mean square (60 s) ─► HP 0.05 Hz ─► BW6 LP 35/42 Hz
-//!      block 2 (4.3)  ~1 kHz                   block 1 (4.2)            block 3 (4.4)
-//!   ─► lamp–eye ─► ( )² ─► LP 300 ms ─► × gain = Pinst ─► exact percentiles ─► Pst ─► Plt
-//!      block 3 (4.4)   block 4 (4.5)                        block 5 (4.7.2)          (4.7.3)
+//! u ─► u² ─► CIC³ ↓M ─► droop FIR ─► ÷ mean square (60 s) ─► HP 0.05 Hz ─► BW6 35/42 Hz
+//!      block 2 (4.3), ~1 kHz         block 1 (4.2)            block 3 (4.4)
+//!   ─► lamp–eye ─► ( )² ─► LP 300 ms ─► × gain = Pinst ─► classifier ─► Pst ─► Plt
+//!      block 3     block 4 (4.5)                          block 5 (4.7.2)     (4.7.3)
 //! ```
 //!
 //! - The demodulator squares every input sample and decimates to about 1 kHz
@@ -34,7 +34,7 @@
 //!
 //! - Settling: after the start, a gap or missing samples the meter restarts with its
 //!   filters in the steady state of a steady voltage and fades the signal in over 0.5 s
-//!   (see `weighting::WeightingChain`); it then reads within 1 % after about 3 s.
+//!   (see [`weighting`]); it then reads within 1 % after about 3 s.
 //!   Pinst values of the first [`FlickerOptions::settling_time`] (10 s by default: three
 //!   time constants of the 0.05 Hz high-pass, and the level tracker's mean has become
 //!   exact to 0.2 %) are left out of the statistics and the period that held them is
