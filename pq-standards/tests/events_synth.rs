@@ -14,7 +14,7 @@ use pqe_standards::{Analyzer, AnalyzerOptions};
 struct Run {
     scenario: Scenario,
     records: Vec<Record>,
-    /// Voltage channels U_A, U_B, U_C (as many as the scenario has).
+    /// Voltage channels U_A, U_B, U_C (as many as the scenario has), or U_AB, U_BC, U_CA.
     data: Vec<Vec<f64>>,
 }
 
@@ -33,10 +33,19 @@ fn run(toml: &str, block: usize) -> Run {
         options,
     )
     .expect("analyzer");
-    let voltages: Vec<usize> = ["U_A", "U_B", "U_C"]
+    // The voltage channels events are detected on: phase-to-neutral, else line-to-line.
+    let phase: Vec<usize> = ["U_A", "U_B", "U_C"]
         .iter()
         .filter_map(|n| scenario.channel_index(n))
         .collect();
+    let voltages = if phase.is_empty() {
+        ["U_AB", "U_BC", "U_CA"]
+            .iter()
+            .filter_map(|n| scenario.channel_index(n))
+            .collect()
+    } else {
+        phase
+    };
     let mut data = vec![Vec::new(); voltages.len()];
     let mut records = Vec::new();
     let mut g = scenario.generator();
@@ -75,6 +84,12 @@ struct Value {
 /// Plain per-cycle RMS from the known zero crossings (the fundamental's phase is
 /// `cycles_at`; phase A crosses zero rising at whole cycles, falling at half cycles).
 fn independent_series(run: &Run) -> Vec<Value> {
+    independent_series_from(run, 0.0)
+}
+
+/// As [`independent_series`] with the crossings `offset` cycles after phase A's (U_AB, the
+/// reference channel of a delta recording, crosses 30° = 1/12 cycle before phase A).
+fn independent_series_from(run: &Run, offset: f64) -> Vec<Value> {
     let s = &run.scenario;
     let fs = s.sample_rate();
     let n = run.data[0].len();
@@ -82,7 +97,11 @@ fn independent_series(run: &Run) -> Vec<Value> {
     let mut out = Vec::new();
     let mut k = 0u64;
     loop {
-        let t0 = k as f64 / (2.0 * f);
+        let t0 = (k as f64 / 2.0 + offset) / f;
+        if t0 < 0.0 {
+            k += 1;
+            continue;
+        }
         let t1 = t0 + 1.0 / f;
         let (i0, i1) = (
             (t0 * fs - 1e-6).ceil() as usize,
@@ -433,4 +452,48 @@ fn rapid_voltage_changes_are_told_apart_from_dips() {
     let d = triggers.iter().find(|c| c.kind == EventKind::Dip).unwrap();
     assert_eq!(d.event_start_sample - d.capture_start_sample, 400);
     assert_eq!(d.capture_end_sample - d.event_end_sample, 400);
+}
+
+#[test]
+fn delta_wiring_uses_the_line_to_line_voltages() {
+    // 400 V delta: a dip and a swell of all phases (the line-to-line voltages keep their
+    // angles), then a dip of phase A to 30 %, which pulls U_AB and U_CA down and turns
+    // their angles (the cycles then follow the moved crossings of U_AB).
+    let list = [
+        ("dip", 1.0, 0.5, 30.0, "\"all\"", 45.0),
+        ("swell", 2.0, 0.2, 130.0, "\"all\"", 45.0),
+        ("dip", 3.0, 0.5, 30.0, "\"A\"", 45.0),
+    ];
+    let toml = format!(
+        "sample_rate = 4000\nduration = 5.0\nudin = 400.0\nwiring = \"delta\"\n\
+         channels = [\"U_AB\", \"U_BC\", \"U_CA\"]\n{}",
+        events_toml(&list)
+    );
+    let run = run(&toml, 4096);
+    let udin = run.scenario.udin();
+    let found = independent_events(&independent_series_from(&run, -1.0 / 12.0), udin);
+    let measured = events(&run.records);
+    assert_eq!(measured.len(), 3, "{measured:?}");
+    for (e, i) in measured.iter().zip(&found).take(2) {
+        assert_eq!(e.kind, i.kind);
+        assert!(
+            100.0 * (e.extreme - i.extreme).abs() / udin <= 0.02,
+            "{e:?} {i:?}"
+        );
+        assert!((e.duration - (i.end - i.start)).abs() < 0.005);
+        assert_eq!(e.phases_label(), "AB+BC+CA");
+    }
+    assert!((measured[0].extreme - 0.3 * 400.0).abs() < 0.1);
+    assert!((measured[1].extreme - 1.3 * 400.0).abs() < 0.1);
+    let a = measured[2];
+    assert_eq!(a.channels, ["U_AB", "U_CA"]);
+    assert_eq!(a.phases_label(), "AB+CA");
+    // U_AB with A at 30 %: |0.3·a − b|·U of a balanced 400 V system (steady in the dip;
+    // the cycles straddling the edges may go lower while the crossings move).
+    let ab = (400.0 / 3f64.sqrt()) * ((0.3f64 + 0.5).powi(2) + 0.75).sqrt();
+    assert!(
+        a.extreme <= ab + 0.01 && a.extreme > 0.9 * ab,
+        "{a:?} vs {ab}"
+    );
+    assert!((a.duration - 0.5).abs() < 0.025, "{a:?}");
 }
