@@ -841,6 +841,37 @@ mod tests {
     }
 
     #[test]
+    fn sliding_reference_follows_the_interval_rms() {
+        let options = EventOptions {
+            sliding_reference: true,
+            rvc: false,
+            ..EventOptions::default()
+        };
+        let mut d = EventDetector::new(
+            vec!["U_A".into()],
+            vec![230.0],
+            NominalFrequency::Hz60,
+            1000.0,
+            Timestamp::from_nanos(0),
+            options,
+        )
+        .unwrap();
+        // 30 min of 200 V intervals (12 cycles at 60 Hz: 9000 intervals).
+        for _ in 0..9000 {
+            d.update_sliding_reference(&[200.0]);
+        }
+        let expected = 200.0 + 30.0 * 0.9967f64.powi(9000);
+        assert!((d.sliding_reference()[0] - expected).abs() < 1e-9);
+        assert_eq!(d.references(), d.sliding_reference());
+        // 185 V is below 90 % of Udin but not of Usr ≈ 200 V: no dip.
+        let events = feed(&mut d, &vec![vec![185.0]; 50]);
+        assert!(events.is_empty(), "{events:?}");
+        // A fixed reference calls it a dip.
+        let events = feed(&mut detector(1), &vec![vec![185.0]; 50]);
+        assert_eq!(events.len(), 1);
+    }
+
+    #[test]
     fn swell_and_bad_options() {
         let mut values = vec![vec![230.0]; 100];
         for v in values.iter_mut().take(60).skip(40) {

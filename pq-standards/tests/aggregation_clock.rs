@@ -148,3 +148,67 @@ fn ten_minute_and_two_hour_values_on_the_clock() {
     let f_mean = intervals.iter().map(|i| i.frequency).sum::<f64>() / intervals.len() as f64;
     assert!((tens[1].value("f").unwrap() - f_mean).abs() < 1e-6);
 }
+
+/// A complete 2-h value: 12 complete 10-min values, on a recording from 23:58 to 02:03.
+#[test]
+#[ignore = "about 2 h of signal; run with --ignored"]
+fn a_complete_two_hour_value() {
+    let s = Scenario::from_toml_str(
+        r#"
+        sample_rate = 2000
+        duration = 7500.0
+        start = "2024-03-01T23:58:00Z"
+        channels = ["U_A"]
+        wiring = "single"
+        [[flicker]]
+        depth = 2.0
+        rate = 0.01
+        "#,
+    )
+    .unwrap();
+    let info = s.recording_info();
+    let options = AnalyzerOptions {
+        harmonics: false,
+        half_cycle: false,
+        flicker: false,
+        ..AnalyzerOptions::default()
+    };
+    let mut a = Analyzer::new(
+        &info.channels,
+        s.sample_rate(),
+        s.start(),
+        s.system_config(),
+        options,
+    )
+    .unwrap();
+    let mut g = s.generator();
+    let mut tens = Vec::new();
+    let mut twos = Vec::new();
+    while let Some(b) = g.next_block(100_000) {
+        a.push(&b).unwrap();
+        for r in a.drain() {
+            match r {
+                Record::Aggregate(x) if x.period == AggregatePeriod::TenMinutes => tens.push(x),
+                Record::Aggregate(x) if x.period == AggregatePeriod::TwoHours => twos.push(x),
+                _ => {}
+            }
+        }
+    }
+    a.finish();
+    for r in a.drain() {
+        match r {
+            Record::Aggregate(x) if x.period == AggregatePeriod::TenMinutes => tens.push(x),
+            Record::Aggregate(x) if x.period == AggregatePeriod::TwoHours => twos.push(x),
+            _ => {}
+        }
+    }
+    // 23:58–00:00 (incomplete), 12 complete, 02:00–02:03 (incomplete).
+    assert_eq!(tens.len(), 14);
+    assert!(tens[1..13].iter().all(|t| t.complete && !t.flagged));
+    assert_eq!(twos.len(), 3);
+    let full = &twos[1];
+    assert!(full.complete && !full.flagged && full.count == 12);
+    let (qm, _) = quadratic_mean(tens[1..13].iter().map(|t| t.value("U_A").unwrap()));
+    assert!((full.value("U_A").unwrap() / qm - 1.0).abs() < 1e-12);
+    assert!(!twos[0].complete && !twos[2].complete);
+}
