@@ -91,23 +91,6 @@ impl SquaringDecimator {
     }
 }
 
-/// The quadratic B-spline kernel: three M-sample moving averages convolved, unit DC gain.
-fn spline_kernel(m: usize) -> Vec<f64> {
-    let boxcar = vec![1.0 / m as f64; m];
-    let twice = convolve(&boxcar, &boxcar);
-    convolve(&twice, &boxcar)
-}
-
-fn convolve(a: &[f64], b: &[f64]) -> Vec<f64> {
-    let mut out = vec![0.0; a.len() + b.len() - 1];
-    for (i, x) in a.iter().enumerate() {
-        for (j, y) in b.iter().enumerate() {
-            out[i + j] += x * y;
-        }
-    }
-    out
-}
-
 /// Three-tap FIR at the decimated rate that flattens the decimator's passband droop
 /// (see the module documentation).
 #[derive(Debug, Clone)]
@@ -143,6 +126,23 @@ impl DroopCompensator {
     pub fn response(&self, frequency: f64, rate: f64) -> f64 {
         1.0 + 2.0 * self.a * (1.0 - (2.0 * PI * frequency / rate).cos())
     }
+}
+
+/// The quadratic B-spline kernel: three M-sample moving averages convolved, unit DC gain.
+fn spline_kernel(m: usize) -> Vec<f64> {
+    let boxcar = vec![1.0 / m as f64; m];
+    let twice = convolve(&boxcar, &boxcar);
+    convolve(&twice, &boxcar)
+}
+
+fn convolve(a: &[f64], b: &[f64]) -> Vec<f64> {
+    let mut out = vec![0.0; a.len() + b.len() - 1];
+    for (i, x) in a.iter().enumerate() {
+        for (j, y) in b.iter().enumerate() {
+            out[i + j] += x * y;
+        }
+    }
+    out
 }
 
 #[cfg(test)]

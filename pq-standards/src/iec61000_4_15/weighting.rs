@@ -124,50 +124,6 @@ impl LampEyeParameters {
     }
 }
 
-/// The digital lamp–eye filter: two second-order sections.
-#[derive(Debug, Clone)]
-struct LampEyeFilter {
-    sections: [Biquad; 2],
-    rate: f64,
-}
-
-impl LampEyeFilter {
-    #[inline]
-    fn process(&mut self, x: f64) -> f64 {
-        let [a, b] = &mut self.sections;
-        b.process(a.process(x))
-    }
-
-    fn reset(&mut self) {
-        self.sections.iter_mut().for_each(Biquad::reset);
-    }
-
-    fn response(&self, frequency: f64) -> num_complex::Complex64 {
-        let w = 2.0 * PI * frequency / self.rate;
-        self.sections
-            .iter()
-            .map(|s| s.coefficients().response(w))
-            .product()
-    }
-}
-
-/// Bilinear transform `s = c·(1 − z⁻¹)/(1 + z⁻¹)` of `(b0 + b1 s + b2 s²)/(a0 + a1 s + a2 s²)`.
-fn bilinear(b: [f64; 3], a: [f64; 3], c: f64) -> BiquadCoefficients {
-    let c2 = c * c;
-    let a0 = a[0] + a[1] * c + a[2] * c2;
-    BiquadCoefficients {
-        b: [
-            (b[0] + b[1] * c + b[2] * c2) / a0,
-            2.0 * (b[0] - b[2] * c2) / a0,
-            (b[0] - b[1] * c + b[2] * c2) / a0,
-        ],
-        a: [
-            2.0 * (a[0] - a[2] * c2) / a0,
-            (a[0] - a[1] * c + a[2] * c2) / a0,
-        ],
-    }
-}
-
 /// Cutoff of the sixth-order Butterworth low-pass of block 3 for a supply (4.4), Hz.
 pub fn butterworth_cutoff(nominal: NominalFrequency) -> f64 {
     match nominal {
@@ -219,45 +175,6 @@ impl Calibration {
     fn gain(&self, weighting: f64, smoothing: f64) -> f64 {
         let amplitude = self.depth * weighting;
         2.0 / (amplitude * amplitude * (1.0 + smoothing))
-    }
-}
-
-/// Mean square of the squared voltage, the reference level of the input adaptor (4.2).
-#[derive(Debug, Clone)]
-pub(crate) struct MeanSquareTracker {
-    /// Values seen since the last reset.
-    seen: u64,
-    /// Values after which the running mean turns into the first-order low-pass.
-    horizon: u64,
-    /// Weight of the newest value: 1/seen, then 1/horizon.
-    step: f64,
-    level: f64,
-}
-
-impl MeanSquareTracker {
-    fn new(rate: f64) -> Self {
-        MeanSquareTracker {
-            seen: 0,
-            horizon: (ADAPTOR_TIME_CONSTANT * rate).round().max(1.0) as u64,
-            step: 1.0,
-            level: 0.0,
-        }
-    }
-
-    fn reset(&mut self) {
-        self.seen = 0;
-        self.step = 1.0;
-        self.level = 0.0;
-    }
-
-    #[inline]
-    fn update(&mut self, x: f64) -> f64 {
-        if self.seen < self.horizon {
-            self.seen += 1;
-            self.step = 1.0 / self.seen as f64;
-        }
-        self.level += (x - self.level) * self.step;
-        self.level
     }
 }
 
@@ -349,6 +266,89 @@ impl WeightingChain {
         }
         let weighted = self.eye.process(self.band.process(relative));
         self.gain * self.smoothing.process(weighted * weighted)
+    }
+}
+
+/// Mean square of the squared voltage, the reference level of the input adaptor (4.2).
+#[derive(Debug, Clone)]
+pub(crate) struct MeanSquareTracker {
+    /// Values seen since the last reset.
+    seen: u64,
+    /// Values after which the running mean turns into the first-order low-pass.
+    horizon: u64,
+    /// Weight of the newest value: 1/seen, then 1/horizon.
+    step: f64,
+    level: f64,
+}
+
+impl MeanSquareTracker {
+    fn new(rate: f64) -> Self {
+        MeanSquareTracker {
+            seen: 0,
+            horizon: (ADAPTOR_TIME_CONSTANT * rate).round().max(1.0) as u64,
+            step: 1.0,
+            level: 0.0,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.seen = 0;
+        self.step = 1.0;
+        self.level = 0.0;
+    }
+
+    #[inline]
+    fn update(&mut self, x: f64) -> f64 {
+        if self.seen < self.horizon {
+            self.seen += 1;
+            self.step = 1.0 / self.seen as f64;
+        }
+        self.level += (x - self.level) * self.step;
+        self.level
+    }
+}
+
+/// The digital lamp–eye filter: two second-order sections.
+#[derive(Debug, Clone)]
+struct LampEyeFilter {
+    sections: [Biquad; 2],
+    rate: f64,
+}
+
+impl LampEyeFilter {
+    #[inline]
+    fn process(&mut self, x: f64) -> f64 {
+        let [a, b] = &mut self.sections;
+        b.process(a.process(x))
+    }
+
+    fn reset(&mut self) {
+        self.sections.iter_mut().for_each(Biquad::reset);
+    }
+
+    fn response(&self, frequency: f64) -> num_complex::Complex64 {
+        let w = 2.0 * PI * frequency / self.rate;
+        self.sections
+            .iter()
+            .map(|s| s.coefficients().response(w))
+            .product()
+    }
+}
+
+/// Bilinear transform `s = c·(1 − z⁻¹)/(1 + z⁻¹)` of `(b0 + b1 s + b2 s²)/(a0 + a1 s + a2 s²)`.
+fn bilinear(b: [f64; 3], a: [f64; 3], c: f64) -> BiquadCoefficients {
+    let c2 = c * c;
+    let a0 = a[0] + a[1] * c + a[2] * c2;
+    BiquadCoefficients {
+        b: [
+            (b[0] + b[1] * c + b[2] * c2) / a0,
+            2.0 * (b[0] - b[2] * c2) / a0,
+            (b[0] - b[1] * c + b[2] * c2) / a0,
+        ],
+        a: [
+            2.0 * (a[0] - a[2] * c2) / a0,
+            (a[0] - a[1] * c + a[2] * c2) / a0,
+        ],
     }
 }
 
