@@ -10,6 +10,7 @@ mod capture;
 mod commands;
 mod mapping;
 mod progress;
+mod report;
 mod table;
 
 /// PQE: power-quality measurements on recorded voltage and current waveforms.

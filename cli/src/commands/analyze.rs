@@ -12,6 +12,8 @@
 //!   `Pst_A`, …) and Plt where a 2-h period closes (`Plt_A`, …);
 //! - `events.csv`: dips, swells, interruptions and RVCs (`kind`, `start`, `duration`,
 //!   `extreme`, `phases`, then details), and a COMTRADE capture of each under `captures/`;
+//! - `report.html`: a self-contained report (trends, spectra, events on ITIC/SEMI F47,
+//!   phasors, compliance) and `compliance.json`: the EN 50160 and IEEE 519 assessments;
 //! - `urms_half_cycle.csv` with `--half-cycle`: the Urms(1/2) series;
 //! - `statistics.csv`: per-channel RMS, mean, extremes and missing samples over the whole
 //!   recording;
@@ -22,6 +24,7 @@
 use super::for_each_block;
 use crate::capture::{CaptureFile, CaptureRecorder};
 use crate::mapping::{self, ChannelMapping};
+use crate::report::{ComplianceSettings, ReportCollector};
 use crate::table::{cell, file_safe, CsvTable};
 use anyhow::{bail, Context, Result};
 use pqe_core::record::{
@@ -30,6 +33,7 @@ use pqe_core::record::{
 };
 use pqe_core::{NominalFrequency, RecordingInfo, SystemConfig, Wiring};
 use pqe_standards::events::EventOptions;
+use pqe_standards::ieee519::Edition;
 use pqe_standards::{Analyzer, AnalyzerOptions};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -102,6 +106,16 @@ pub struct Args {
     /// Most event captures written (the rest are counted in summary.json).
     #[arg(long, default_value_t = 200)]
     pub max_captures: usize,
+    /// IEEE 519 edition: 2014 or 2022.
+    #[arg(long, default_value_t = 2022)]
+    pub ieee519_edition: u16,
+    /// Short-circuit current at the point of common coupling, in amperes (IEEE 519 Isc/I_L
+    /// with --load-current).
+    #[arg(long)]
+    pub short_circuit_current: Option<f64>,
+    /// Give EN 50160 and IEEE 519 verdicts for observations shorter than their week (day).
+    #[arg(long)]
+    pub allow_short_observation: bool,
 }
 
 /// Run `pqe analyze`.
@@ -171,11 +185,18 @@ pub fn run(args: Args) -> Result<()> {
         capture_cycles / config.nominal_frequency.hz(),
         args.max_captures,
     );
+    let edition = match args.ieee519_edition {
+        2014 => Edition::E2014,
+        2022 => Edition::E2022,
+        other => bail!("--ieee519-edition must be 2014 or 2022, not {other}"),
+    };
+    let report = ReportCollector::new(analyzer.columns(), &info.channels, &config, info.start);
     let mut outputs = Outputs::new(
         &args.out,
         analyzer.columns().to_vec(),
         args.half_cycle,
         captures,
+        report,
     );
     let mut acc = vec![ChannelStatisticsAccumulator::new(); info.channels.len()];
     let mut samples = 0u64;
@@ -203,7 +224,25 @@ pub fn run(args: Args) -> Result<()> {
         .map(|((a, col), c)| a.finish(col, c.unit.trim()))
         .collect();
     write_statistics_csv(&args.out.join("statistics.csv"), &stats)?;
-    let tables = outputs.finish()?;
+    let (tables, report) = outputs.finish()?;
+    let duration = samples as f64 / info.sample_rate;
+    let settings = ComplianceSettings {
+        ieee519_edition: edition,
+        short_circuit_current: args.short_circuit_current,
+        allow_short_observation: args.allow_short_observation,
+    };
+    let source = args.input.file_name().map_or_else(
+        || args.input.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let (report_data, compliance) =
+        report.finish(&source, duration, info.sample_rate, &settings)?;
+    let path = args.out.join("report.html");
+    std::fs::write(&path, crate::report::render(&report_data))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let path = args.out.join("compliance.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&compliance)? + "\n")
+        .with_context(|| format!("cannot write {}", path.display()))?;
     let summary = summary_json(
         &args,
         &config,
@@ -263,6 +302,7 @@ struct Outputs {
     aggregates: BTreeMap<&'static str, CsvTable>,
     events: Option<CsvTable>,
     captures: CaptureRecorder,
+    report: ReportCollector,
     summary: TableSummary,
 }
 
@@ -272,6 +312,7 @@ impl Outputs {
         columns: Vec<String>,
         write_half_cycle: bool,
         captures: CaptureRecorder,
+        report: ReportCollector,
     ) -> Self {
         Outputs {
             dir: dir.to_path_buf(),
@@ -284,13 +325,17 @@ impl Outputs {
             aggregates: BTreeMap::new(),
             events: None,
             captures,
+            report,
             summary: TableSummary::default(),
         }
     }
 
     fn write(&mut self, record: Record) -> Result<()> {
         match record {
-            Record::Interval(r) => self.write_interval(&r),
+            Record::Interval(r) => {
+                self.report.interval(&r);
+                self.write_interval(&r)
+            }
             Record::Frequency(r) => {
                 if self.frequency.is_none() {
                     let cols = ["t", "f", "flagged"].map(String::from).to_vec();
@@ -298,6 +343,7 @@ impl Outputs {
                 }
                 let table = self.frequency.as_mut().expect("opened above");
                 table.write_numbers([r.t, r.frequency, flag(r.flagged)])?;
+                self.report.frequency(&r);
                 self.summary.frequency.push(r);
                 Ok(())
             }
@@ -315,6 +361,7 @@ impl Outputs {
                 table.write_numbers(row.into_iter().chain(r.rms.iter().copied()))
             }
             Record::Aggregate(r) => {
+                self.report.aggregate(&r);
                 let name = r.period.as_str();
                 let row = r.table_columns();
                 if !self.aggregates.contains_key(name) {
@@ -332,6 +379,7 @@ impl Outputs {
                 Ok(())
             }
             Record::Flicker(r) => {
+                self.report.flicker(&r);
                 self.summary.flicker.push(r);
                 Ok(())
             }
@@ -393,6 +441,7 @@ impl Outputs {
             .as_mut()
             .expect("opened above")
             .write_text(&cells)?;
+        self.report.event(&e);
         self.summary.events.push(e);
         Ok(())
     }
@@ -443,7 +492,7 @@ impl Outputs {
         Ok(())
     }
 
-    fn finish(self) -> Result<TableSummary> {
+    fn finish(self) -> Result<(TableSummary, ReportCollector)> {
         let mut summary = self.summary;
         let (captures, skipped) = self.captures.finish()?;
         summary.captures = captures;
@@ -479,7 +528,9 @@ impl Outputs {
                 .files
                 .push(format!("harmonics_{}.csv", file_safe(&column)));
         }
-        Ok(summary)
+        summary.files.push("report.html".into());
+        summary.files.push("compliance.json".into());
+        Ok((summary, self.report))
     }
 }
 
@@ -625,8 +676,8 @@ fn write_statistics_csv(path: &Path, stats: &[ChannelStatistics]) -> Result<()> 
 }
 
 /// `flicker.csv`: one row per 10-min period of the clock with a Pst of any channel: `t`,
-/// `flagged`, `Pst_<phase>` per voltage channel, and `Plt_<phase>` on the row of the period
-/// that closes each 2-h period. Returns false (and writes nothing) when there is no value.
+/// `flagged`, `Pst_<phase>` per voltage channel, and `Plt_<phase>` on the row of the last
+/// 10-min period of each 2-h period. Returns false (and writes nothing) when there is no value.
 fn write_flicker_csv(path: &Path, columns: &[String], records: &[FlickerRecord]) -> Result<bool> {
     if records.is_empty() {
         return Ok(false);
@@ -646,26 +697,38 @@ fn write_flicker_csv(path: &Path, columns: &[String], records: &[FlickerRecord])
     // Rows keyed by the start of the 10-min period, in ns of absolute time.
     let mut rows: BTreeMap<i64, (f64, bool, Vec<f64>)> = BTreeMap::new();
     let width = 2 * channels.len();
-    for r in records {
+    // Pst first: one row per 10-min period.
+    for r in records
+        .iter()
+        .filter(|r| r.severity == FlickerSeverity::Pst)
+    {
         let Some(ch) = channels.iter().position(|c| *c == r.column) else {
             continue;
         };
-        let (key, t, col) = match r.severity {
-            FlickerSeverity::Pst => (r.start.as_nanos(), r.t, ch),
-            FlickerSeverity::Plt => {
-                let last = r.duration - 600.0;
-                (
-                    r.start.add_seconds(last).as_nanos(),
-                    r.t + last,
-                    channels.len() + ch,
-                )
-            }
+        let row = rows
+            .entry(r.start.as_nanos())
+            .or_insert_with(|| (r.t, false, vec![f64::NAN; width]));
+        row.1 |= r.flagged;
+        row.2[ch] = r.value;
+    }
+    // Plt on the row of the last 10-min period inside its 2-h period that has a row.
+    for r in records
+        .iter()
+        .filter(|r| r.severity == FlickerSeverity::Plt)
+    {
+        let Some(ch) = channels.iter().position(|c| *c == r.column) else {
+            continue;
         };
+        let (from, to) = (
+            r.start.as_nanos(),
+            r.start.add_seconds(r.duration).as_nanos(),
+        );
+        let key = rows.range(from..to).next_back().map_or(from, |(k, _)| *k);
         let row = rows
             .entry(key)
-            .or_insert_with(|| (t, false, vec![f64::NAN; width]));
+            .or_insert_with(|| (r.t, false, vec![f64::NAN; width]));
         row.1 |= r.flagged;
-        row.2[col] = r.value;
+        row.2[channels.len() + ch] = r.value;
     }
     let mut header = vec!["t".to_string(), "flagged".to_string()];
     header.extend(channels.iter().map(|c| format!("Pst_{}", suffix(c))));
