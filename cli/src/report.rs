@@ -329,10 +329,7 @@ impl ReportCollector {
             Wiring::Delta | Wiring::Single => udin,
         };
         let il = self.config.load_current;
-        let series_for = |agg: &HarmonicAggregates,
-                          c: usize,
-                          current: bool|
-         -> (Vec<(f64, bool)>, Vec<Vec<(f64, bool)>>) {
+        let series_for = |agg: &HarmonicAggregates, c: usize, current: bool| -> PeriodData {
             let pct = |n: usize| -> Vec<f64> {
                 if current {
                     let il = il.unwrap_or(f64::NAN);
