@@ -561,6 +561,23 @@ impl Analyzer {
             }
             self.scheduler.push(b, &mut windows);
             if self.options.half_cycle || self.detector.is_some() {
+                let mut b = b;
+                if !b.tracked {
+                    // Nothing to track (an interruption): the tracker runs on at the nominal
+                    // period from its last boundary, which the event itself may have moved;
+                    // run on from the last placed boundary instead, at the cycle length.
+                    let n = self.recent_boundaries.len();
+                    if let (Some(p), Some((_, length))) = (
+                        self.last_regular,
+                        regular_boundary(&self.recent_boundaries, n.saturating_sub(1)),
+                    ) {
+                        let steps = n.min(CYCLE_LAG + 1) as f64;
+                        let projected = p + steps * length;
+                        if (projected - b.position).abs() < 0.5 * length {
+                            b.position = projected;
+                        }
+                    }
+                }
                 self.recent_boundaries.push_back(b);
                 if self.recent_boundaries.len() > 2 * CYCLE_LAG + 1 {
                     self.recent_boundaries.pop_front();
