@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what PQE needs on a fresh Debian machine, then stop quickly when it is all there:
-#   - Debian packages: libhdf5-dev and pkg-config (HDF5 recordings), python3-venv
+#   - Debian packages: libhdf5-dev and pkg-config (HDF5 recordings), python3-venv,
+#     chromium and fonts-dejavu-core (the report's render check in headless Chromium)
 #   - a Python virtual environment in .venv with the test tools (tests/requirements.txt)
 # The Rust toolchain (cargo, rustfmt, clippy) is expected from rustup.
 set -euo pipefail
@@ -10,6 +11,8 @@ need_apt=()
 dpkg -s libhdf5-dev >/dev/null 2>&1 || need_apt+=(libhdf5-dev)
 dpkg -s pkg-config >/dev/null 2>&1 || command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 python3 -m venv --help >/dev/null 2>&1 || need_apt+=(python3-venv)
+command -v chromium >/dev/null || need_apt+=(chromium)
+dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need_apt+=(fonts-dejavu-core)
 if ((${#need_apt[@]})); then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   sudo=""
