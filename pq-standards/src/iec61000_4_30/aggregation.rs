@@ -322,7 +322,7 @@ impl Aggregator {
         let t = self.seconds(interval.start);
         let three = self.three.get_or_insert_with(|| {
             let mut a = Accumulator::new(AggregatePeriod::ThreeSeconds, slot, t, interval.start);
-            a.complete = !interval.flags.after_gap || interval.index == 0;
+            a.complete = !interval.flags.after_gap;
             a
         });
         three.add(&values, interval.flagged, &self.declared);
