@@ -1,0 +1,305 @@
+"""pqengine: the PQE power-quality engine for Python.
+
+IEC 61000-4-30 Class A measurement of voltage and current waveforms held in numpy arrays or
+recording files (COMTRADE, CSV, HDF5), computed by the same Rust engine as the ``pqe``
+command line, with the same results::
+
+    import pqengine as pq
+
+    rec = pq.read("datasets/demo/demo-3v3i-50hz.cfg")      # a Recording
+    res = pq.analyze(rec, nominal_voltage=230.0)            # an Analysis
+    res.intervals["U_A"]                                    # 10-cycle RMS of U_A, numpy
+    res.aggregates("10min").to_pandas()                     # a pandas DataFrame
+    res.harmonics["U_A"][:, 5]                              # H5 subgroup per interval
+
+- :class:`Recording`: a ``(channels, samples)`` float64 array with its sample rate, channel
+  names, kinds, phases, units and start time.
+- :func:`read`, :func:`write_comtrade`: recordings in and out.
+- :func:`analyze` → :class:`Analysis`: the tables of ``pqe analyze`` (``intervals``,
+  ``frequency``, ``flicker``, ``events``, ``aggregates(period)``, ``harmonics``), each a
+  :class:`Table` (a dict of column name → numpy array with ``to_pandas()``).
+- :func:`rms`, :func:`harmonics`, :func:`flicker`, :func:`power`: the engine on bare arrays.
+- :class:`PqeError`: what the engine raises (unreadable files, recordings it cannot
+  analyse), with the engine's message naming the file, line and channel. Bad arguments
+  raise ``ValueError`` or ``TypeError``.
+
+The engine releases the GIL while it works, so threads analyse recordings in parallel.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, Mapping, Optional, Union
+
+import numpy as np
+
+from . import _pqengine
+from ._pqengine import PqeError
+from ._recording import Recording
+from ._tables import Analysis, Table
+
+__all__ = [
+    "Analysis",
+    "PqeError",
+    "Recording",
+    "Table",
+    "analyze",
+    "flicker",
+    "harmonics",
+    "power",
+    "read",
+    "rms",
+    "write_comtrade",
+    "__version__",
+]
+
+__version__: str = _pqengine.__version__
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def read(path: PathLike) -> Recording:
+    """Read a recording file into a :class:`Recording`.
+
+    COMTRADE (``.cfg`` with its ``.dat``, a ``.dat`` naming its ``.cfg``, or a single
+    ``.cff``), CSV (``t`` then one column per channel) and HDF5 (``.h5``) are read, chosen
+    by the file's extension. The file is streamed block by block into one
+    ``(channels, samples)`` float64 array; values are in each channel's unit, missing
+    samples NaN. Kinds, phases and units come from the file's metadata.
+
+    Raises :class:`PqeError` when the file is missing, unreadable or malformed (the message
+    names the file and line or byte offset), or when it has more than one sampling rate;
+    ``TypeError`` when ``path`` is not a path.
+    """
+    data, info = _pqengine.read(_path(path))
+    return Recording(
+        data,
+        info["sample_rate"],
+        info["names"],
+        kinds=info["kinds"],
+        phases=info["phases"],
+        units=info["units"],
+        start=info["start_ns"],
+    )
+
+
+def write_comtrade(
+    path: PathLike, rec: Recording, format: str = "binary", revision: int = 2013
+) -> None:
+    """Write ``rec`` as COMTRADE (IEEE C37.111 / IEC 60255-24).
+
+    ``format`` is ``"ascii"``, ``"binary"`` (16-bit integers), ``"binary32"`` or
+    ``"float32"`` (the last two need revision 2013); ``revision`` is 1991, 1999 or 2013. A
+    path ending ``.cff`` writes one file, a path ending ``.cfg`` (or ``.dat``) the
+    ``.cfg`` + ``.dat`` pair. Integer formats scale each channel to its range.
+
+    Raises ``ValueError`` for an unknown format, revision or extension and
+    :class:`PqeError` when the engine cannot write the file.
+    """
+    if not isinstance(rec, Recording):
+        raise TypeError(f"rec must be a pqengine.Recording, not {type(rec).__name__}")
+    if not isinstance(format, str):
+        raise TypeError(f"format must be a string, not {type(format).__name__}")
+    _pqengine.write_comtrade(_path(path), rec.data, rec._channel_args(), format, int(revision))
+
+
+def analyze(
+    source: Union[Recording, PathLike],
+    nominal_voltage: float = 230.0,
+    nominal_frequency: float = 50.0,
+    wiring: str = "wye",
+    load_current: Optional[float] = None,
+    *,
+    harmonics: bool = True,
+    thd_order: int = 50,
+    signalling_frequency: Optional[float] = None,
+    dip_threshold: float = 90.0,
+    swell_threshold: float = 110.0,
+    interruption_threshold: float = 10.0,
+    hysteresis: float = 2.0,
+    sliding_reference: bool = False,
+    rvc_threshold: float = 3.0,
+    flicker: bool = True,
+    flicker_lamp: Optional[str] = None,
+    channel_map: Optional[Mapping[str, str]] = None,
+) -> Analysis:
+    """Measure a recording as an IEC 61000-4-30 Class A instrument does.
+
+    ``source`` is a :class:`Recording` or the path of a recording file (streamed from disk
+    with bounded memory, as ``pqe analyze`` reads it). The options are those of
+    ``pqe analyze`` with the same defaults and meaning:
+
+    - ``nominal_voltage``: declared input voltage Udin in volts (phase-to-neutral for wye
+      and single wiring, line-to-line for delta); ``nominal_frequency``: 50 or 60 Hz;
+      ``wiring``: ``"wye"``, ``"delta"`` or ``"single"``; ``load_current``: I_L in amperes
+      for TDD (IEEE 519).
+    - ``harmonics``: harmonics, interharmonics, THD, powers and unbalance;
+      ``thd_order``: highest order in THD sums; ``signalling_frequency``: mains
+      signalling frequency to measure (Hz).
+    - ``dip_threshold``, ``swell_threshold``, ``interruption_threshold``, ``hysteresis``,
+      ``rvc_threshold`` in % of Udin; ``sliding_reference``: judge dips and swells
+      against the sliding reference voltage.
+    - ``flicker``: Pst/Plt per voltage channel (needs ≥ 2 kHz); ``flicker_lamp``:
+      ``"230V"`` or ``"120V"`` (default: from Udin).
+    - ``channel_map``: channel name → IEC role (``"U_A"``, ``"U_AB"``, ``"I_N"``, …) for
+      channels whose metadata does not say (``pqe analyze --map``).
+
+    Returns an :class:`Analysis` whose tables equal the CSV files ``pqe analyze`` writes.
+    The GIL is released while the engine works. Raises :class:`PqeError` for files the
+    engine cannot read or analyse, ``ValueError`` for bad options.
+    """
+    options: Dict[str, Any] = {
+        "nominal_voltage": float(nominal_voltage),
+        "nominal_frequency": float(nominal_frequency),
+        "wiring": str(wiring),
+        "load_current": None if load_current is None else float(load_current),
+        "harmonics": bool(harmonics),
+        "thd_order": int(thd_order),
+        "signalling_frequency": (
+            None if signalling_frequency is None else float(signalling_frequency)
+        ),
+        "dip_threshold": float(dip_threshold),
+        "swell_threshold": float(swell_threshold),
+        "interruption_threshold": float(interruption_threshold),
+        "hysteresis": float(hysteresis),
+        "sliding_reference": bool(sliding_reference),
+        "rvc_threshold": float(rvc_threshold),
+        "flicker": bool(flicker),
+        "flicker_lamp": None if flicker_lamp is None else str(flicker_lamp),
+        "channel_map": {str(k): str(v) for k, v in (channel_map or {}).items()},
+    }
+    if options["thd_order"] < 2:
+        raise ValueError(f"thd_order must be at least 2, not {thd_order}")
+    if isinstance(source, Recording):
+        raw = _pqengine.analyze_array(source.data, source._channel_args(), options)
+        origin = None
+    elif isinstance(source, (str, os.PathLike)):
+        raw = _pqengine.analyze_path(_path(source), options)
+        origin = os.fspath(source)
+    elif isinstance(source, np.ndarray):
+        raise TypeError(
+            "analyze takes a Recording or a path; wrap an array as "
+            "pq.Recording(data, sample_rate, names)"
+        )
+    else:
+        raise TypeError(
+            f"analyze takes a Recording or a path, not {type(source).__name__}"
+        )
+    return Analysis._from_engine(raw, options, origin)
+
+
+def rms(
+    x: Any, sample_rate: float, nominal_frequency: float = 50.0, *, with_time: bool = False
+) -> Any:
+    """RMS of one channel over each 10-cycle (50 Hz) or 12-cycle (60 Hz) interval.
+
+    The intervals are synchronised to the signal's own fundamental (IEC 61000-4-30 5.2),
+    as in :func:`analyze`; a trailing partial interval is not reported. ``x`` is a 1-D
+    array of samples. Returns the RMS values (a float64 array), or ``(t, rms)`` with
+    ``with_time=True``, ``t`` each interval's start in seconds from the first sample.
+    """
+    t, v = _pqengine.rms(_samples(x, "x"), _rate(sample_rate), float(nominal_frequency))
+    return (t, v) if with_time else v
+
+
+def harmonics(
+    x: Any,
+    sample_rate: float,
+    nominal_frequency: float = 50.0,
+    *,
+    interharmonics: bool = False,
+    with_time: bool = False,
+) -> Any:
+    """Harmonic subgroups (IEC 61000-4-7) of one channel per 10/12-cycle interval.
+
+    Returns an ``(intervals, 64)`` float64 array: column ``n`` is the RMS of the harmonic
+    subgroup of order ``n`` (H0 the DC value, H1 the fundamental), in the unit of ``x``.
+    With ``interharmonics=True`` returns ``(subgroups, interharmonic_subgroups)``, the
+    second ``(intervals, 64)`` with the centred interharmonic subgroup IHn between orders
+    ``n`` and ``n+1``. With ``with_time=True`` the interval starts ``t`` come first.
+    """
+    t, h, ih = _pqengine.harmonics(
+        _samples(x, "x"), _rate(sample_rate), float(nominal_frequency)
+    )
+    out = (h, ih) if interharmonics else (h,)
+    if with_time:
+        out = (t,) + out
+    return out if len(out) > 1 else out[0]
+
+
+def flicker(
+    u: Any,
+    sample_rate: float,
+    nominal_frequency: float = 50.0,
+    lamp: Optional[str] = None,
+    udin: float = 230.0,
+) -> Table:
+    """Short-term flicker severity Pst of one voltage (IEC 61000-4-15 flickermeter).
+
+    ``u`` is a 1-D array of voltage samples in volts at ``sample_rate`` ≥ 2 kHz. ``lamp``
+    is ``"230V"`` or ``"120V"``; by default it follows ``udin`` (the 120 V lamp below
+    170 V). Returns a :class:`Table` with one row per 10-min period counted from the first
+    sample: ``t`` (s), ``Pst`` and ``flagged`` (1 when the flickermeter was settling —
+    the first 10 s — or the period was only partly observed: a final partial period's
+    value covers what was observed).
+    """
+    t, pst, flagged = _pqengine.flicker(
+        _samples(u, "u"), _rate(sample_rate), float(nominal_frequency), lamp, float(udin)
+    )
+    return Table(
+        {"t": t, "Pst": pst, "flagged": np.asarray(flagged, dtype=np.float64)}
+    )
+
+
+def power(
+    u: Any,
+    i: Any,
+    sample_rate: float,
+    nominal_frequency: float = 50.0,
+    nominal_voltage: float = 230.0,
+) -> Table:
+    """Powers (IEEE 1459) of one voltage and one current per 10/12-cycle interval.
+
+    ``u`` (volts) and ``i`` (amperes) are 1-D arrays of the same length, analysed as a
+    single-phase circuit. Returns a :class:`Table` with ``t`` and the power columns the
+    analysis writes for it: ``P_A`` active power (W), ``Q1_A`` fundamental reactive power
+    (var), ``S_A`` apparent power (VA), ``PF_A`` power factor and ``DPF_A`` displacement
+    power factor, plus system totals where the engine gives them. ``nominal_voltage``
+    sets the level below which the voltage is too weak to track.
+    """
+    uu, ii = _samples(u, "u"), _samples(i, "i")
+    names, array = _pqengine.power(
+        uu, ii, _rate(sample_rate), float(nominal_frequency), float(nominal_voltage)
+    )
+    return Table(zip(names, array))
+
+
+def _path(path: Any) -> str:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"expected a path (str or os.PathLike), not {type(path).__name__}")
+    return os.fspath(path)
+
+
+def _rate(sample_rate: Any) -> float:
+    try:
+        rate = float(sample_rate)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"sample_rate must be a number, not {type(sample_rate).__name__}"
+        ) from None
+    if not (rate > 0 and np.isfinite(rate)):
+        raise ValueError(f"sample_rate must be a positive number, not {sample_rate}")
+    return rate
+
+
+def _samples(x: Any, what: str) -> np.ndarray:
+    """A 1-D C-contiguous float64 view of ``x`` (a copy only when it is not one already)."""
+    try:
+        a = np.ascontiguousarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{what} must be an array of real numbers ({e})") from None
+    if a.ndim != 1:
+        raise ValueError(f"{what} must be a 1-D array of samples, not of shape {a.shape}")
+    if a.size == 0:
+        raise ValueError(f"{what} holds no samples")
+    return a
