@@ -1,0 +1,86 @@
+"""Type stubs of pqengine (the PQE power-quality engine for Python)."""
+
+import datetime
+import os
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union, overload
+
+import numpy as np
+import numpy.typing as npt
+
+from ._pqengine import PqeError as PqeError
+from ._recording import Recording as Recording
+from ._tables import Analysis as Analysis, Table as Table
+
+__version__: str
+
+PathLike = Union[str, os.PathLike[str]]
+ArrayLike = npt.ArrayLike
+Float64Array = npt.NDArray[np.float64]
+
+def read(path: PathLike) -> Recording:
+    """Read a recording file (COMTRADE .cfg/.dat/.cff, CSV, HDF5) into a Recording."""
+
+def write_comtrade(
+    path: PathLike, rec: Recording, format: str = "binary", revision: int = 2013
+) -> None:
+    """Write rec as COMTRADE (ascii, binary, binary32, float32; 1991, 1999, 2013; .cff = one file)."""
+
+def analyze(
+    source: Union[Recording, PathLike],
+    nominal_voltage: float = 230.0,
+    nominal_frequency: float = 50.0,
+    wiring: str = "wye",
+    load_current: Optional[float] = None,
+    *,
+    harmonics: bool = True,
+    thd_order: int = 50,
+    signalling_frequency: Optional[float] = None,
+    dip_threshold: float = 90.0,
+    swell_threshold: float = 110.0,
+    interruption_threshold: float = 10.0,
+    hysteresis: float = 2.0,
+    sliding_reference: bool = False,
+    rvc_threshold: float = 3.0,
+    flicker: bool = True,
+    flicker_lamp: Optional[str] = None,
+    channel_map: Optional[Mapping[str, str]] = None,
+) -> Analysis:
+    """Measure a recording as an IEC 61000-4-30 Class A instrument (as `pqe analyze`)."""
+
+@overload
+def rms(
+    x: ArrayLike, sample_rate: float, nominal_frequency: float = 50.0, *, with_time: bool = False
+) -> Float64Array: ...
+@overload
+def rms(
+    x: ArrayLike, sample_rate: float, nominal_frequency: float = 50.0, *, with_time: bool
+) -> Tuple[Float64Array, Float64Array]: ...
+def harmonics(
+    x: ArrayLike,
+    sample_rate: float,
+    nominal_frequency: float = 50.0,
+    *,
+    interharmonics: bool = False,
+    with_time: bool = False,
+) -> Union[Float64Array, Tuple[Float64Array, ...]]:
+    """Harmonic subgroups H0…H63 per 10/12-cycle interval, an (intervals, 64) array."""
+
+def flicker(
+    u: ArrayLike,
+    sample_rate: float,
+    nominal_frequency: float = 50.0,
+    lamp: Optional[str] = None,
+    udin: float = 230.0,
+) -> Table:
+    """Pst per 10-min period of one voltage: a Table with t, Pst, flagged."""
+
+def power(
+    u: ArrayLike,
+    i: ArrayLike,
+    sample_rate: float,
+    nominal_frequency: float = 50.0,
+    nominal_voltage: float = 230.0,
+) -> Table:
+    """P, Q1, S, PF, DPF per 10/12-cycle interval of one voltage and current."""
+
+__all__: List[str]
