@@ -11,7 +11,12 @@ import numpy as np
 import pytest
 from scipy import signal
 
-import pqengine as pq
+try:
+    import pqengine as pq
+except ImportError as e:  # the extension is built, not shipped: say how
+    raise ImportError(
+        "pqengine is not built: run `.venv/bin/maturin develop --release -m python/Cargo.toml`"
+    ) from e
 
 UDIN = 230.0
 

@@ -9,7 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import pqengine as pq
+try:
+    import pqengine as pq
+except ImportError as e:  # the extension is built, not shipped: say how
+    raise ImportError(
+        "pqengine is not built: run `.venv/bin/maturin develop --release -m python/Cargo.toml`"
+    ) from e
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "datasets" / "demo" / "demo-3v3i-50hz.cfg"
