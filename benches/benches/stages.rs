@@ -1,0 +1,130 @@
+//! Per-stage benchmarks of the measurement chain at 10.24 kHz, 50 Hz (one channel unless
+//! said otherwise), so a change to one kernel shows in its own figure:
+//!
+//! - `resample_window`: one 10-cycle window (≈ 2048 raw samples) to 2560 synchronised points
+//!   (32-tap kernel), and `resample_window_long_kernel` the same with the 64-tap kernel;
+//! - `fft_groupings`: the FFT of the 2560 points and the IEC 61000-4-7 groupings to order 63;
+//! - `window_moments`: RMS, DC and peak of one fractional 10-cycle window;
+//! - `tracker`: the fundamental tracker on one second of the reference channel;
+//! - `flicker`: one flickermeter on one second of a voltage channel.
+//!
+//! Throughput is in raw input samples per second (per channel). Run with
+//! `cargo bench -p pqe-benches --bench stages`.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use pqe_core::{NominalFrequency, Timestamp};
+use pqe_dsp::resample::SyncResampler;
+use pqe_standards::iec61000_4_15::{FlickerOptions, Flickermeter};
+use pqe_standards::iec61000_4_30::window::window_moments;
+use pqe_standards::iec61000_4_30::{FundamentalTracker, TrackerSettings};
+use pqe_standards::iec61000_4_7::HarmonicAnalyzer;
+use std::f64::consts::PI;
+use std::hint::black_box;
+use std::time::Duration;
+
+const FS: f64 = 10_240.0;
+const F1: f64 = 50.13;
+
+fn signal(n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|i| {
+            let w = 2.0 * PI * F1 * i as f64 / FS;
+            325.0 * (w.sin() + 0.035 * (5.0 * w + 0.3).sin() + 0.02 * (7.0 * w).sin())
+                + 0.5 * (2.0 * PI * 183.3 * i as f64 / FS).sin()
+        })
+        .collect()
+}
+
+fn stages(c: &mut Criterion) {
+    let x = signal(FS as usize + 200);
+    let length = 10.0 * FS / F1;
+    let start = 40.37;
+    let mut group = c.benchmark_group("stages_10k24");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+
+    group.throughput(Throughput::Elements(length as u64));
+    let rs = SyncResampler::new(10, 256);
+    let mut synced = vec![0.0; rs.output_len()];
+    group.bench_function("resample_window", |b| {
+        b.iter(|| {
+            rs.resample(black_box(&x), start, length, &mut synced)
+                .unwrap();
+            black_box(synced[7])
+        })
+    });
+
+    // The same 2560 output points from 1600 raw samples (rate ratio 1.6): the 64-tap kernel,
+    // for an A/B of the two kernels in one run.
+    let mut long = vec![0.0; rs.output_len()];
+    group.bench_function("resample_window_long_kernel", |b| {
+        b.iter(|| {
+            rs.resample(black_box(&x), start, 1600.0, &mut long)
+                .unwrap();
+            black_box(long[7])
+        })
+    });
+
+    let mut analyzer = HarmonicAnalyzer::new(NominalFrequency::Hz50, 256).unwrap();
+    let mut spectrum = analyzer.new_spectrum();
+    rs.resample(&x, start, length, &mut synced).unwrap();
+    group.bench_function("fft_groupings", |b| {
+        b.iter(|| {
+            analyzer
+                .analyze_into(black_box(&synced), &mut spectrum)
+                .unwrap();
+            let mut acc = spectrum.thd(50) + spectrum.thds(50) + spectrum.thdg(50);
+            for n in 0..=63 {
+                acc += spectrum.harmonic_subgroup(n)
+                    + spectrum.harmonic_group(n)
+                    + spectrum.interharmonic_group(n)
+                    + spectrum.interharmonic_centred_subgroup(n)
+                    + spectrum.harmonic_phase_deg(n, 0.3);
+            }
+            black_box(acc)
+        })
+    });
+
+    group.bench_function("window_moments", |b| {
+        b.iter(|| black_box(window_moments(black_box(&x), 0, start, start + length)))
+    });
+
+    group.throughput(Throughput::Elements(FS as u64));
+    let second = &x[..FS as usize];
+    group.bench_function("tracker", |b| {
+        let mut t = FundamentalTracker::new(
+            NominalFrequency::Hz50,
+            FS,
+            TrackerSettings::for_voltage(230.0),
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        b.iter(|| {
+            out.clear();
+            for &v in second {
+                t.push(v, &mut out);
+            }
+            black_box(out.len())
+        })
+    });
+
+    group.bench_function("flicker", |b| {
+        let start = Timestamp::from_nanos(0);
+        let options = FlickerOptions {
+            udin: Some(230.0),
+            ..FlickerOptions::default()
+        };
+        let mut meter =
+            Flickermeter::new(FS, NominalFrequency::Hz50, start, start, options).unwrap();
+        b.iter(|| {
+            meter.push(black_box(second));
+            while meter.next_record().is_some() {}
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, stages);
+criterion_main!(benches);
