@@ -247,8 +247,9 @@ fn run_intervals(
     Ok(out)
 }
 
-/// Whether an interval quantity is a power (`P_A`, `Q1_A`, `S_A`, `PF_A`, `DPF_A`, totals).
+/// Whether an interval quantity is a power: per phase `P_A`, `Q1_A`, `S_A`, `PF_A`, `DPF_A`;
+/// totals `P`, `Q`, `S`, `PF`.
 fn is_power(name: &str) -> bool {
     let stem = name.split('_').next().unwrap_or(name);
-    matches!(stem, "P" | "Q1" | "S" | "PF" | "DPF" | "Q" | "SN" | "SE")
+    matches!(stem, "P" | "Q1" | "Q" | "S" | "PF" | "DPF")
 }
