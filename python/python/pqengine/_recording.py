@@ -20,7 +20,8 @@ class Recording:
     already a C-contiguous float64 numpy array it is kept as it is — ``rec.data`` *is*
     ``data``, no copy — and the engine reads it in place; any other input (another dtype,
     a Fortran-ordered or strided array, a list) is copied once into a C-contiguous float64
-    array.
+    array. Since the engine reads the caller's array in place (with the GIL released),
+    do not write to it from another thread while :func:`pqengine.analyze` runs on it.
 
     ``names`` names each channel. ``kinds`` (``"voltage"``, ``"current"``, ``"other"``),
     ``phases`` (``"A"``, ``"B"``, ``"C"``, ``"N"``, ``"AB"``, ``"BC"``, ``"CA"`` or None)
