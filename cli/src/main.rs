@@ -31,6 +31,8 @@ enum Command {
     Generate(commands::generate::Args),
     /// Measure a recording and write the results into a folder.
     Analyze(commands::analyze::Args),
+    /// Analyse every recording under a folder, in parallel, with a summary table.
+    Batch(commands::batch::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Command::Convert(a) => commands::convert::run(a),
         Command::Generate(a) => commands::generate::run(a),
         Command::Analyze(a) => commands::analyze::run(a),
+        Command::Batch(a) => commands::batch::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

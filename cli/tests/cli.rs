@@ -381,3 +381,62 @@ fn analyze_reports_the_demo_events_with_captures_and_aggregates() {
         events.len()
     );
 }
+
+#[test]
+fn batch_analyses_a_folder_reports_the_broken_file_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(input.join("site")).unwrap();
+    let cfg = std::fs::read(demo()).unwrap();
+    let dat = std::fs::read(demo().with_extension("dat")).unwrap();
+    std::fs::write(input.join("a.cfg"), &cfg).unwrap();
+    std::fs::write(input.join("a.dat"), &dat).unwrap();
+    std::fs::write(input.join("site/b.cfg"), &cfg).unwrap();
+    std::fs::write(input.join("site/b.dat"), &dat).unwrap();
+    // A .dat cut short: reported, not analysed.
+    std::fs::write(input.join("site/cut.cfg"), &cfg).unwrap();
+    std::fs::write(input.join("site/cut.dat"), &dat[..dat.len() / 3]).unwrap();
+    let out = dir.path().join("out");
+    let o = pqe(&[
+        "batch",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-j",
+        "2",
+    ]);
+    assert!(
+        !o.status.success(),
+        "a failed recording makes the batch fail"
+    );
+    assert!(stderr(&o).contains("cut.cfg"), "{}", stderr(&o));
+
+    let text = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows.len(), 4, "{text}");
+    assert!(rows[0].starts_with("file,folder,status,error,start,duration_s"));
+    assert!(rows[1].starts_with("a.cfg,a_cfg,ok,,"), "{}", rows[1]);
+    assert!(
+        rows[2].starts_with("site/b.cfg,site__b_cfg,ok,,"),
+        "{}",
+        rows[2]
+    );
+    assert!(
+        rows[3].starts_with("site/cut.cfg,site__cut_cfg,error,"),
+        "{}",
+        rows[3]
+    );
+    assert!(
+        rows[3].contains("cut.cfg"),
+        "the error names the file: {}",
+        rows[3]
+    );
+    // Both good recordings give the same figures, and each has its full analysis.
+    let figures = |r: &str| r.split(',').skip(5).map(String::from).collect::<Vec<_>>();
+    assert_eq!(figures(rows[1]), figures(rows[2]));
+    assert!(out.join("a_cfg/intervals.csv").exists());
+    assert!(out.join("site__b_cfg/report.html").exists());
+    assert!(!out.join("site__cut_cfg/summary.json").exists());
+    let parquet = std::fs::read(out.join("summary.parquet")).unwrap();
+    assert_eq!(&parquet[..4], b"PAR1");
+}

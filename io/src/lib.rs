@@ -15,6 +15,7 @@
 pub mod comtrade;
 pub mod csv;
 pub mod hdf5;
+pub mod table;
 pub mod report;
 
 use pqe_core::{Block, RecordingInfo, Result};

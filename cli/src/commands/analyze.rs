@@ -49,6 +49,13 @@ pub struct Args {
     /// Folder for the results (created if missing).
     #[arg(long)]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// How to analyse: the supply, the channels, the thresholds (shared with `pqe batch`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct Settings {
     /// Declared input voltage Udin in volts (phase-to-neutral for wye/single, line-to-line
     /// for delta).
     #[arg(long, default_value_t = 230.0)]
@@ -120,6 +127,36 @@ pub struct Args {
 
 /// Run `pqe analyze`.
 pub fn run(args: Args) -> Result<()> {
+    let summary = analyze_file(&args.input, &args.out, &args.settings, true)?;
+    eprintln!("pqe: {} → {}", one_line(&summary), args.out.display());
+    Ok(())
+}
+
+/// A one-line account of an analysis, from its summary.
+pub fn one_line(summary: &serde_json::Value) -> String {
+    format!(
+        "{} samples of {} channels: {} intervals ({} flagged), {} 10-s frequency values, \
+         {} flicker values, {} events",
+        summary["recording"]["samples"],
+        summary["recording"]["channels"]
+            .as_array()
+            .map_or(0, Vec::len),
+        summary["intervals"]["count"],
+        summary["intervals"]["flagged"],
+        summary["frequency_10s"]["values"],
+        summary["flicker"].as_array().map_or(0, Vec::len),
+        summary["events"]["count"],
+    )
+}
+
+/// Analyse `input` into the folder `out` and return the summary (also written as
+/// summary.json). `progress` shows a progress bar on a terminal.
+pub fn analyze_file(
+    input: &Path,
+    out: &Path,
+    args: &Settings,
+    progress: bool,
+) -> Result<serde_json::Value> {
     let config = SystemConfig {
         nominal_frequency: NominalFrequency::from_hz(args.nominal_frequency)?,
         udin: args.nominal_voltage,
@@ -127,14 +164,14 @@ pub fn run(args: Args) -> Result<()> {
         load_current: args.load_current,
     };
     config.validate()?;
-    let mut reader = pqe_io::open(&args.input)
-        .with_context(|| format!("cannot read {}", args.input.display()))?;
+    let mut reader =
+        pqe_io::open(input).with_context(|| format!("cannot read {}", input.display()))?;
     let mut info = reader.info().clone();
     mapping::apply(&mut info.channels, &args.map)?;
     if info.sample_rate <= 0.0 || info.rate_segments.len() > 1 {
         bail!(
             "{}: the analysis needs one constant sampling rate; this recording is {}",
-            args.input.display(),
+            input.display(),
             if info.sample_rate <= 0.0 {
                 "timed sample by sample (rate 0)".to_string()
             } else {
@@ -174,13 +211,12 @@ pub fn run(args: Args) -> Result<()> {
         config.clone(),
         options,
     )
-    .with_context(|| format!("cannot analyze {}", args.input.display()))?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    .with_context(|| format!("cannot analyze {}", input.display()))?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
 
     let capture_cycles = args.capture_pre_cycles + args.capture_post_cycles;
     let captures = CaptureRecorder::new(
-        &args.out,
+        out,
         &info,
         capture_cycles / config.nominal_frequency.hz(),
         args.max_captures,
@@ -192,7 +228,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     let report = ReportCollector::new(analyzer.columns(), &info.channels, &config, info.start);
     let mut outputs = Outputs::new(
-        &args.out,
+        out,
         analyzer.columns().to_vec(),
         args.half_cycle,
         captures,
@@ -200,7 +236,7 @@ pub fn run(args: Args) -> Result<()> {
     );
     let mut acc = vec![ChannelStatisticsAccumulator::new(); info.channels.len()];
     let mut samples = 0u64;
-    for_each_block(reader.as_mut(), "analysing", |b| {
+    for_each_block(reader.as_mut(), "analysing", progress, |b| {
         for (a, ch) in acc.iter_mut().zip(b.channels()) {
             a.push(ch);
         }
@@ -212,7 +248,7 @@ pub fn run(args: Args) -> Result<()> {
         }
         Ok(())
     })
-    .with_context(|| format!("analysing {}", args.input.display()))?;
+    .with_context(|| format!("analysing {}", input.display()))?;
     analyzer.finish();
     for r in analyzer.drain() {
         outputs.write(r)?;
@@ -223,7 +259,7 @@ pub fn run(args: Args) -> Result<()> {
         .zip(&info.channels)
         .map(|((a, col), c)| a.finish(col, c.unit.trim()))
         .collect();
-    write_statistics_csv(&args.out.join("statistics.csv"), &stats)?;
+    write_statistics_csv(&out.join("statistics.csv"), &stats)?;
     let (tables, report) = outputs.finish()?;
     let duration = samples as f64 / info.sample_rate;
     let settings = ComplianceSettings {
@@ -231,20 +267,20 @@ pub fn run(args: Args) -> Result<()> {
         short_circuit_current: args.short_circuit_current,
         allow_short_observation: args.allow_short_observation,
     };
-    let source = args.input.file_name().map_or_else(
-        || args.input.display().to_string(),
+    let source = input.file_name().map_or_else(
+        || input.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
     let (report_data, compliance) =
         report.finish(&source, duration, info.sample_rate, &settings)?;
-    let path = args.out.join("report.html");
+    let path = out.join("report.html");
     std::fs::write(&path, crate::report::render(&report_data))
         .with_context(|| format!("cannot write {}", path.display()))?;
-    let path = args.out.join("compliance.json");
+    let path = out.join("compliance.json");
     std::fs::write(&path, serde_json::to_string_pretty(&compliance)? + "\n")
         .with_context(|| format!("cannot write {}", path.display()))?;
     let summary = summary_json(
-        &args,
+        input,
         &config,
         &info,
         samples,
@@ -252,26 +288,10 @@ pub fn run(args: Args) -> Result<()> {
         &stats,
         &tables,
     );
-    let path = args.out.join("summary.json");
+    let path = out.join("summary.json");
     std::fs::write(&path, serde_json::to_string_pretty(&summary)? + "\n")
         .with_context(|| format!("cannot write {}", path.display()))?;
-    eprintln!(
-        "pqe: {} samples of {} channels: {} intervals ({} flagged), {} 10-s frequency values, \
-         {} Pst values, {} events → {}",
-        samples,
-        stats.len(),
-        tables.intervals,
-        tables.flagged_intervals,
-        tables.frequency.len(),
-        tables
-            .flicker
-            .iter()
-            .filter(|r| r.severity == FlickerSeverity::Pst)
-            .count(),
-        tables.events.len(),
-        args.out.display()
-    );
-    Ok(())
+    Ok(summary)
 }
 
 /// What the tables hold once written, for the summary.
@@ -543,7 +563,7 @@ fn flag(b: bool) -> f64 {
 }
 
 fn summary_json(
-    args: &Args,
+    input: &Path,
     config: &SystemConfig,
     info: &RecordingInfo,
     samples: u64,
@@ -598,7 +618,7 @@ fn summary_json(
             .collect();
     serde_json::json!({
         "schema": SUMMARY_SCHEMA,
-        "input": args.input,
+        "input": input,
         "pqe_version": env!("CARGO_PKG_VERSION"),
         "system": config,
         "recording": {

@@ -56,11 +56,9 @@ pub fn run(args: Args) -> Result<()> {
     };
     let mut writer = pqe_io::create(&args.output, &info, options)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
-    super::for_each_block(
-        reader.as_mut(),
-        "converting",
-        |b| Ok(writer.write_block(b)?),
-    )
+    super::for_each_block(reader.as_mut(), "converting", true, |b| {
+        Ok(writer.write_block(b)?)
+    })
     .with_context(|| format!("converting {}", args.input.display()))?;
     writer
         .finish()

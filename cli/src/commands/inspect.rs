@@ -26,7 +26,7 @@ pub fn run(args: Args) -> Result<()> {
     let stats = if args.stats {
         let mut acc = vec![ChannelStatisticsAccumulator::new(); info.channels.len()];
         let mut rows = 0u64;
-        super::for_each_block(reader.as_mut(), "reading", |b| {
+        super::for_each_block(reader.as_mut(), "reading", true, |b| {
             for (a, ch) in acc.iter_mut().zip(b.channels()) {
                 a.push(ch);
             }

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod analyze;
+pub mod batch;
 pub mod convert;
 pub mod generate;
 pub mod inspect;
@@ -16,10 +17,15 @@ pub const BLOCK_SAMPLES: usize = 65_536;
 pub fn for_each_block(
     reader: &mut dyn RecordingReader,
     what: &str,
+    progress: bool,
     mut sink: impl FnMut(&pqe_core::Block) -> Result<()>,
 ) -> Result<()> {
     let (_, total) = reader.progress();
-    let pb = crate::progress::bar(total.or(reader.info().total_samples), what);
+    let pb = if progress {
+        crate::progress::bar(total.or(reader.info().total_samples), what)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     let by_bytes = total.is_some();
     while let Some(block) = reader.read_block(BLOCK_SAMPLES)? {
         sink(&block)?;
