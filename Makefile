@@ -13,7 +13,7 @@ DEMO_INPUT ?= datasets/demo/demo-hour.cfg
 DEMO_OUT ?= demo-out
 PYTEST := .venv/bin/python -m pytest
 
-.PHONY: setup build demo demo-quick test lint rust-test py-test browser-test bench clean
+.PHONY: setup build python demo demo-quick test lint rust-test py-test browser-test bench clean
 
 setup:
 	@scripts/setup.sh
@@ -38,7 +38,11 @@ lint: setup
 rust-test: setup
 	$(CARGO) test --workspace
 
-py-test: build
+# The Python package pqengine (python/), built into .venv by maturin.
+python: setup
+	VIRTUAL_ENV=$(CURDIR)/.venv .venv/bin/maturin develop --release -q -m python/Cargo.toml
+
+py-test: build python
 	PQE_BIN=$(CURDIR)/$(PQE) $(PYTEST) -q tests/python
 
 browser-test: setup
