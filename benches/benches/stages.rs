@@ -1,8 +1,10 @@
 //! Per-stage benchmarks of the measurement chain at 10.24 kHz, 50 Hz (one channel unless
 //! said otherwise), so a change to one kernel shows in its own figure:
 //!
-//! - `resample_window`: one 10-cycle window (≈ 2048 raw samples) to 2560 synchronised points
-//!   (32-tap kernel), and `resample_window_long_kernel` the same with the 64-tap kernel;
+//! - `resample_window_*`: one 10-cycle window (≈ 2048 raw samples) to 2560 synchronised
+//!   points (32-tap kernel), for the first channel of an interval (weights computed) and the
+//!   next ones (weights reused); `resample_window_long_kernel` the first channel with the
+//!   64-tap kernel;
 //! - `fft_groupings`: the FFT of the 2560 points and the IEC 61000-4-7 groupings to order 63;
 //! - `window_moments`: RMS, DC and peak of one fractional 10-cycle window;
 //! - `tracker`: the fundamental tracker on one second of the reference channel;
@@ -48,7 +50,18 @@ fn stages(c: &mut Criterion) {
     group.throughput(Throughput::Elements(length as u64));
     let rs = SyncResampler::new(10, 256);
     let mut synced = vec![0.0; rs.output_len()];
-    group.bench_function("resample_window", |b| {
+    // The first channel of an interval computes the tap weights (a new window every call),
+    // the others reuse them (same window).
+    let mut shift = 0.0;
+    group.bench_function("resample_window_first_channel", |b| {
+        b.iter(|| {
+            shift = 0.5 - shift;
+            rs.resample(black_box(&x), start + shift, length, &mut synced)
+                .unwrap();
+            black_box(synced[7])
+        })
+    });
+    group.bench_function("resample_window_next_channels", |b| {
         b.iter(|| {
             rs.resample(black_box(&x), start, length, &mut synced)
                 .unwrap();

@@ -245,26 +245,45 @@ fn uses_short_kernel(ratio: f64, points_per_cycle: usize) -> bool {
 
 /// The fast path for output rates at or above the input rate (cutoff ½): the tap weights
 /// at the output instant's fractional phase are the 4-point Lagrange interpolation
-/// `w = Σ_r l_r(α)·T[p+r]` of the polyphase table's four nearest phases `p−1 ..= p+2`,
-/// formed four taps at a time and applied to the samples at once, so each output point
-/// costs five multiply-adds per tap and one horizontal sum.
+/// `w = Σ_r l_r(α)·T[p+r]` of the polyphase table's four nearest phases `p−1 ..= p+2`
+/// (four multiply-adds per tap), then applied to the samples (one per tap).
+///
+/// The weights depend only on the window (`start`, `length`, output length), not on the
+/// samples, and every channel of an interval is resampled over the same window: they are
+/// kept per thread ([`WeightCache`]) for the window last seen, so the second and further
+/// channels of an interval cost one multiply-add per tap. A hit gives bit-for-bit the
+/// result of a miss (a miss fills the cache, then applies it the same way).
 ///
 /// Runtime dispatch ([`Isa`]): on x86-64 CPUs with AVX2 and FMA, explicit 4-wide fused
-/// multiply-adds on two accumulators; elsewhere the portable loop ([`polyphase_portable`],
-/// four accumulators, which the compiler may vectorise). The two differ only by the
-/// rounding of the fused operations (about 1e-16 relative; tested).
+/// multiply-adds on two accumulators; elsewhere the portable loops ([`fill_portable`],
+/// [`apply_portable`], four accumulators, which the compiler may vectorise). The two differ
+/// only by the rounding of the fused operations (about 1e-16 relative; tested).
 fn resample_polyphase(kernel: Kernel, x: &[f64], start: f64, length: f64, out: &mut [f64]) {
-    match Isa::detect() {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: `Isa::detect` saw AVX2 and FMA on this CPU.
-        Isa::Avx2Fma => unsafe {
-            match kernel {
-                Kernel::Long => polyphase_avx2::<{ 2 * HALF_TAPS }>(x, start, length, out),
-                Kernel::Short => polyphase_avx2::<{ 2 * SHORT_HALF_TAPS }>(x, start, length, out),
-            }
-        },
-        Isa::Portable => polyphase_portable_for(kernel, x, start, length, out),
-    }
+    let isa = Isa::detect();
+    let key = (kernel, start.to_bits(), length.to_bits(), out.len());
+    WEIGHTS.with_borrow_mut(|cache| {
+        if cache.key != Some(key) {
+            cache.key = None;
+            fill(isa, kernel, start, length, out.len(), cache);
+            cache.key = Some(key);
+        }
+        apply(isa, kernel, x, cache, out);
+    });
+}
+
+/// The tap weights of the last window resampled on this thread.
+#[derive(Debug, Default)]
+struct WeightCache {
+    /// Kernel, `start` and `length` bits, output length; `None` while being filled.
+    key: Option<(Kernel, u64, u64, usize)>,
+    /// First raw sample read by each output point.
+    firsts: Vec<usize>,
+    /// `taps` weights per output point.
+    weights: Vec<f64>,
+}
+
+thread_local! {
+    static WEIGHTS: std::cell::RefCell<WeightCache> = std::cell::RefCell::new(WeightCache::default());
 }
 
 /// The instruction-set paths of the resampler's fast path.
@@ -291,12 +310,52 @@ impl Isa {
     }
 }
 
-/// The portable fast path for `kernel`.
-fn polyphase_portable_for(kernel: Kernel, x: &[f64], start: f64, length: f64, out: &mut [f64]) {
-    match kernel {
-        Kernel::Long => polyphase_portable::<{ 2 * HALF_TAPS }>(x, start, length, out),
-        Kernel::Short => polyphase_portable::<{ 2 * SHORT_HALF_TAPS }>(x, start, length, out),
+/// Fill `cache` with the weights of the window for `kernel`.
+fn fill(isa: Isa, kernel: Kernel, start: f64, length: f64, n_out: usize, cache: &mut WeightCache) {
+    let taps = 2 * kernel.half_taps();
+    cache.firsts.resize(n_out, 0);
+    cache.weights.resize(n_out * taps, 0.0);
+    let step = length / n_out as f64;
+    match (isa, kernel) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Isa::detect` saw AVX2 and FMA on this CPU.
+        (Isa::Avx2Fma, Kernel::Long) => unsafe {
+            fill_avx2::<{ 2 * HALF_TAPS }>(start, step, cache)
+        },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above.
+        (Isa::Avx2Fma, Kernel::Short) => unsafe {
+            fill_avx2::<{ 2 * SHORT_HALF_TAPS }>(start, step, cache)
+        },
+        (Isa::Portable, Kernel::Long) => fill_portable::<{ 2 * HALF_TAPS }>(start, step, cache),
+        (Isa::Portable, Kernel::Short) => {
+            fill_portable::<{ 2 * SHORT_HALF_TAPS }>(start, step, cache)
+        }
     }
+}
+
+/// Apply the weights in `cache` to `x`.
+fn apply(isa: Isa, kernel: Kernel, x: &[f64], cache: &WeightCache, out: &mut [f64]) {
+    match (isa, kernel) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Isa::detect` saw AVX2 and FMA on this CPU.
+        (Isa::Avx2Fma, Kernel::Long) => unsafe { apply_avx2::<{ 2 * HALF_TAPS }>(x, cache, out) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above.
+        (Isa::Avx2Fma, Kernel::Short) => unsafe {
+            apply_avx2::<{ 2 * SHORT_HALF_TAPS }>(x, cache, out)
+        },
+        (Isa::Portable, Kernel::Long) => apply_portable::<{ 2 * HALF_TAPS }>(x, cache, out),
+        (Isa::Portable, Kernel::Short) => apply_portable::<{ 2 * SHORT_HALF_TAPS }>(x, cache, out),
+    }
+}
+
+/// The portable fast path for `kernel`, without the per-thread cache (for tests).
+#[cfg(test)]
+fn polyphase_portable_for(kernel: Kernel, x: &[f64], start: f64, length: f64, out: &mut [f64]) {
+    let mut cache = WeightCache::default();
+    fill(Isa::Portable, kernel, start, length, out.len(), &mut cache);
+    apply(Isa::Portable, kernel, x, &cache, out);
 }
 
 /// Where output point `m` reads: the first raw sample, the first table row and the four
@@ -319,30 +378,6 @@ fn locate(start: f64, step: f64, m: usize, half: usize) -> (usize, usize, [f64; 
     (i0 as usize + 1 - half, p, l)
 }
 
-/// The polyphase loop for the kernel of `TAPS` taps, portable (bounds already checked by
-/// the caller).
-fn polyphase_portable<const TAPS: usize>(x: &[f64], start: f64, length: f64, out: &mut [f64]) {
-    let table = polyphase_table(kernel_of(TAPS));
-    let step = length / out.len() as f64;
-    for (m, y) in out.iter_mut().enumerate() {
-        let (first, p, l) = locate(start, step, m, TAPS / 2);
-        let rows = &table[p * TAPS..(p + 4) * TAPS];
-        let (r0, rest) = rows.split_at(TAPS);
-        let (r1, rest) = rest.split_at(TAPS);
-        let (r2, r3) = rest.split_at(TAPS);
-        let xs = &x[first..first + TAPS];
-        let mut acc = [0.0f64; 4];
-        for j in (0..TAPS).step_by(4) {
-            for (k, a) in acc.iter_mut().enumerate() {
-                let i = j + k;
-                let w = l[0] * r0[i] + l[1] * r1[i] + l[2] * r2[i] + l[3] * r3[i];
-                *a += w * xs[i];
-            }
-        }
-        *y = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    }
-}
-
 fn kernel_of(taps: usize) -> Kernel {
     if taps == 2 * HALF_TAPS {
         Kernel::Long
@@ -351,38 +386,104 @@ fn kernel_of(taps: usize) -> Kernel {
     }
 }
 
-/// The polyphase loop with AVX2 fused multiply-adds, two 4-wide accumulators.
+/// The weights of every output point, portable.
+fn fill_portable<const TAPS: usize>(start: f64, step: f64, cache: &mut WeightCache) {
+    let table = polyphase_table(kernel_of(TAPS));
+    for (m, (first, w)) in cache
+        .firsts
+        .iter_mut()
+        .zip(cache.weights.chunks_exact_mut(TAPS))
+        .enumerate()
+    {
+        let (f, p, l) = locate(start, step, m, TAPS / 2);
+        *first = f;
+        let rows = &table[p * TAPS..(p + 4) * TAPS];
+        let (r0, rest) = rows.split_at(TAPS);
+        let (r1, rest) = rest.split_at(TAPS);
+        let (r2, r3) = rest.split_at(TAPS);
+        for (i, wi) in w.iter_mut().enumerate() {
+            *wi = l[0] * r0[i] + l[1] * r1[i] + l[2] * r2[i] + l[3] * r3[i];
+        }
+    }
+}
+
+/// The weights applied to the samples, portable, on four accumulators.
+fn apply_portable<const TAPS: usize>(x: &[f64], cache: &WeightCache, out: &mut [f64]) {
+    for ((y, &first), w) in out
+        .iter_mut()
+        .zip(&cache.firsts)
+        .zip(cache.weights.chunks_exact(TAPS))
+    {
+        let xs = &x[first..first + TAPS];
+        let mut acc = [0.0f64; 4];
+        for (cx, cw) in xs.chunks_exact(4).zip(w.chunks_exact(4)) {
+            for (k, a) in acc.iter_mut().enumerate() {
+                *a += cw[k] * cx[k];
+            }
+        }
+        *y = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    }
+}
+
+/// The weights of every output point with AVX2 fused multiply-adds.
 ///
 /// # Safety
-/// The CPU must support AVX2 and FMA; `x` must hold the window with its margin (checked by
-/// the caller, [`check_window`]).
+/// The CPU must support AVX2 and FMA; `cache` sized for `TAPS` taps per point.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn polyphase_avx2<const TAPS: usize>(x: &[f64], start: f64, length: f64, out: &mut [f64]) {
+unsafe fn fill_avx2<const TAPS: usize>(start: f64, step: f64, cache: &mut WeightCache) {
     use std::arch::x86_64::*;
     let table = polyphase_table(kernel_of(TAPS));
-    let step = length / out.len() as f64;
-    for (m, y) in out.iter_mut().enumerate() {
-        let (first, p, l) = locate(start, step, m, TAPS / 2);
+    for (m, (first, w)) in cache
+        .firsts
+        .iter_mut()
+        .zip(cache.weights.chunks_exact_mut(TAPS))
+        .enumerate()
+    {
+        let (f, p, l) = locate(start, step, m, TAPS / 2);
+        *first = f;
         let rows = &table[p * TAPS..(p + 4) * TAPS];
-        let xs = &x[first..first + TAPS];
-        let (rp, xp) = (rows.as_ptr(), xs.as_ptr());
+        let rp = rows.as_ptr();
+        let wp = w.as_mut_ptr();
         let (l0, l1, l2, l3) = (
             _mm256_set1_pd(l[0]),
             _mm256_set1_pd(l[1]),
             _mm256_set1_pd(l[2]),
             _mm256_set1_pd(l[3]),
         );
+        // TAPS is a multiple of 4; every access lies inside `rows` (4·TAPS) and `w` (TAPS).
+        for i in (0..TAPS).step_by(4) {
+            let mut v = _mm256_mul_pd(l0, _mm256_loadu_pd(rp.add(i)));
+            v = _mm256_fmadd_pd(l1, _mm256_loadu_pd(rp.add(TAPS + i)), v);
+            v = _mm256_fmadd_pd(l2, _mm256_loadu_pd(rp.add(2 * TAPS + i)), v);
+            v = _mm256_fmadd_pd(l3, _mm256_loadu_pd(rp.add(3 * TAPS + i)), v);
+            _mm256_storeu_pd(wp.add(i), v);
+        }
+    }
+}
+
+/// The weights applied to the samples with AVX2 fused multiply-adds, two accumulators.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA; `x` must hold every sample the cache's points read
+/// (the caller checked the window, [`check_window`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn apply_avx2<const TAPS: usize>(x: &[f64], cache: &WeightCache, out: &mut [f64]) {
+    use std::arch::x86_64::*;
+    for ((y, &first), w) in out
+        .iter_mut()
+        .zip(&cache.firsts)
+        .zip(cache.weights.chunks_exact(TAPS))
+    {
+        let xs = &x[first..first + TAPS];
+        let (xp, wp) = (xs.as_ptr(), w.as_ptr());
         let mut acc = [_mm256_setzero_pd(), _mm256_setzero_pd()];
-        // TAPS is a multiple of 8; every read lies inside `rows` (4·TAPS) and `xs` (TAPS).
+        // TAPS is a multiple of 8; every read lies inside `xs` and `w` (TAPS each).
         for j in (0..TAPS).step_by(8) {
             for (h, a) in acc.iter_mut().enumerate() {
                 let i = j + 4 * h;
-                let mut w = _mm256_mul_pd(l0, _mm256_loadu_pd(rp.add(i)));
-                w = _mm256_fmadd_pd(l1, _mm256_loadu_pd(rp.add(TAPS + i)), w);
-                w = _mm256_fmadd_pd(l2, _mm256_loadu_pd(rp.add(2 * TAPS + i)), w);
-                w = _mm256_fmadd_pd(l3, _mm256_loadu_pd(rp.add(3 * TAPS + i)), w);
-                *a = _mm256_fmadd_pd(w, _mm256_loadu_pd(xp.add(i)), *a);
+                *a = _mm256_fmadd_pd(_mm256_loadu_pd(wp.add(i)), _mm256_loadu_pd(xp.add(i)), *a);
             }
         }
         let s = _mm256_add_pd(acc[0], acc[1]);
@@ -719,6 +820,30 @@ mod tests {
             worst_all = worst_all.max(worst);
         }
         worst_all
+    }
+
+    #[test]
+    fn cached_weights_give_the_same_result_bit_for_bit() {
+        let fs = 10_240.0;
+        let x = tones(fs, 3000, &[(325.0, 49.7, 0.2), (5.0, 13.0 * 49.7, 1.0)]);
+        let y: Vec<f64> = x.iter().map(|v| 0.3 * v + 1.0).collect();
+        let (start, length) = (40.77, 10.0 * fs / 49.7);
+        let rs = SyncResampler::new(10, 256);
+        let mut first = vec![0.0; 2560];
+        let mut again = vec![0.0; 2560];
+        let mut other = vec![0.0; 2560];
+        rs.resample(&x, start, length, &mut first).unwrap();
+        rs.resample(&y, start, length, &mut other).unwrap(); // a hit
+        rs.resample(&x, start + 1.0, length, &mut again).unwrap(); // a miss
+        rs.resample(&x, start, length, &mut again).unwrap(); // a miss again
+        assert_eq!(first, again);
+        let mut fresh = vec![0.0; 2560];
+        std::thread::spawn(move || {
+            rs.resample(&y, start, length, &mut fresh).unwrap(); // a miss on a new thread
+            assert_eq!(fresh, other);
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]
