@@ -763,8 +763,10 @@ impl Analyzer {
             self.output
                 .extend(aggregates.into_iter().map(Record::Aggregate));
             if let Some(d) = &mut self.detector {
-                // Nothing held later starts more than one 10-s period before this ends.
-                d.forget_before(end - 30.0 * self.sample_rate);
+                // Nothing held later starts more than one 10-min flicker period (plus the
+                // flicker records' release latency) before this ends: a Pst must still see
+                // every event of its period (IEC 61000-4-30 4.7).
+                d.forget_before(end - (600.0 + 30.0) * self.sample_rate);
             }
         }
     }
