@@ -1,7 +1,7 @@
 /*
  * example.c: analyse a COMTRADE recording through the PQE C interface.
  *
- *   example RECORDING.cfg [UDIN]
+ *   example RECORDING.cfg [UDIN [NOMINAL_FREQUENCY]]
  *
  * Reads the recording with pqe_comtrade_*, pushes it block by block through a
  * pqe_analyzer, prints the 10/12-cycle intervals (t, flagged, U_A where there is one),
@@ -159,15 +159,16 @@ static void error_paths(const pqe_config *good) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s RECORDING.cfg [UDIN]\n", argv[0]);
+        fprintf(stderr, "usage: %s RECORDING.cfg [UDIN [NOMINAL_FREQUENCY]]\n", argv[0]);
         return 2;
     }
     double udin = argc > 2 ? atof(argv[2]) : 230.0;
+    double f0 = argc > 3 ? atof(argv[3]) : 0.0;
     printf("pqe %s\n", pqe_version());
 
     pqe_comtrade *reader = NULL;
     if (!check(pqe_comtrade_open(argv[1], &reader), PQE_OK, "pqe_comtrade_open")) return 1;
-    pqe_comtrade_info info;
+    pqe_recording_info info;
     memset(&info, 0, sizeof info);
     info.struct_size = sizeof info;
     const pqe_channel *channels = NULL;
@@ -189,7 +190,8 @@ int main(int argc, char **argv) {
     memset(&config, 0, sizeof config);
     config.struct_size = sizeof config;
     config.sample_rate = info.sample_rate;
-    config.nominal_frequency = info.line_frequency == 60.0 ? 60.0 : 50.0;
+    if (f0 == 0.0) f0 = info.line_frequency == 60.0 ? 60.0 : 50.0;
+    config.nominal_frequency = f0;
     config.udin = udin;
     config.wiring = PQE_WIRING_WYE;
     config.load_current = NAN;

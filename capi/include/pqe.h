@@ -300,9 +300,9 @@ typedef struct pqe_record {
 } pqe_record;
 
 // What a COMTRADE recording holds, filled by [`pqe_comtrade_info`]. Set
-// `struct_size = sizeof(pqe_comtrade_info)` before the call.
-typedef struct pqe_comtrade_info {
-  // `sizeof(pqe_comtrade_info)` as the caller compiled it (input).
+// `struct_size = sizeof(pqe_recording_info)` before the call.
+typedef struct pqe_recording_info {
+  // `sizeof(pqe_recording_info)` as the caller compiled it (input).
   size_t struct_size;
   // Analog channels (the values [`pqe_comtrade_read`] gives per sample).
   size_t n_channels;
@@ -319,7 +319,7 @@ typedef struct pqe_comtrade_info {
   int64_t start_unix_ns;
   // Nominal line frequency the file states, Hz (0 when not stated).
   double line_frequency;
-} pqe_comtrade_info;
+} pqe_recording_info;
 
 #ifdef __cplusplus
 extern "C" {
@@ -425,11 +425,11 @@ enum pqe_status pqe_analyzer_free(struct pqe_analyzer *h);
 enum pqe_status pqe_comtrade_open(const char *path, struct pqe_comtrade **out);
 
 // Fill `*out` with what the recording holds (`out->struct_size` must be set to
-// `sizeof(pqe_comtrade_info)`).
+// `sizeof(pqe_recording_info)`).
 //
 // # Safety
-// `out` is NULL or points to a writable `pqe_comtrade_info` of `out->struct_size` bytes.
-enum pqe_status pqe_comtrade_info(struct pqe_comtrade *r, struct pqe_comtrade_info *out);
+// `out` is NULL or points to a writable `pqe_recording_info` of `out->struct_size` bytes.
+enum pqe_status pqe_comtrade_info(struct pqe_comtrade *r, struct pqe_recording_info *out);
 
 // The analog channels as a `pqe_channel` array of `*n` entries into `*channels` (name,
 // kind and phase from the file's unit and phase fields, unit), owned by the reader and

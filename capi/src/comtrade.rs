@@ -20,11 +20,11 @@ pub struct pqe_comtrade {
 }
 
 /// What a COMTRADE recording holds, filled by [`pqe_comtrade_info`]. Set
-/// `struct_size = sizeof(pqe_comtrade_info)` before the call.
+/// `struct_size = sizeof(pqe_recording_info)` before the call.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
-pub struct pqe_comtrade_info {
-    /// `sizeof(pqe_comtrade_info)` as the caller compiled it (input).
+pub struct pqe_recording_info {
+    /// `sizeof(pqe_recording_info)` as the caller compiled it (input).
     pub struct_size: usize,
     /// Analog channels (the values [`pqe_comtrade_read`] gives per sample).
     pub n_channels: usize,
@@ -46,7 +46,7 @@ pub struct pqe_comtrade_info {
 /// Everything behind a `pqe_comtrade*`.
 pub(crate) struct ComtradeState {
     reader: ComtradeReader,
-    info: pqe_comtrade_info,
+    info: pqe_recording_info,
     /// The channel descriptions handed to C; their strings point into `strings`.
     channels: Vec<pqe_channel>,
     /// Owns the names and units `channels` points to (heap buffers that never move).
@@ -100,8 +100,8 @@ impl ComtradeState {
             strings.push(name);
             strings.push(unit);
         }
-        let info = pqe_comtrade_info {
-            struct_size: size_of::<pqe_comtrade_info>(),
+        let info = pqe_recording_info {
+            struct_size: size_of::<pqe_recording_info>(),
             n_channels: ri.channels.len(),
             n_digital: ri.digital_channels.len(),
             sample_rate: ri.sample_rate,
@@ -175,14 +175,14 @@ pub unsafe extern "C" fn pqe_comtrade_open(
 }
 
 /// Fill `*out` with what the recording holds (`out->struct_size` must be set to
-/// `sizeof(pqe_comtrade_info)`).
+/// `sizeof(pqe_recording_info)`).
 ///
 /// # Safety
-/// `out` is NULL or points to a writable `pqe_comtrade_info` of `out->struct_size` bytes.
+/// `out` is NULL or points to a writable `pqe_recording_info` of `out->struct_size` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn pqe_comtrade_info(
     r: *mut pqe_comtrade,
-    out: *mut pqe_comtrade_info,
+    out: *mut pqe_recording_info,
 ) -> pqe_status {
     run("pqe_comtrade_info", || {
         if out.is_null() {
@@ -191,11 +191,11 @@ pub unsafe extern "C" fn pqe_comtrade_info(
         // SAFETY: non-NULL; the caller guarantees a readable, aligned struct that starts
         // with its size.
         let size = unsafe { out.cast::<usize>().read() };
-        let expected = size_of::<pqe_comtrade_info>();
+        let expected = size_of::<pqe_recording_info>();
         if size < expected || size > 1 << 16 {
             return Err(Failure::invalid(format!(
                 "out->struct_size is {size}, expected {expected} (set it to \
-                 sizeof(pqe_comtrade_info))"
+                 sizeof(pqe_recording_info))"
             )));
         }
         handles::with(token(r), "r", |s: &mut ComtradeState| {

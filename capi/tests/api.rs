@@ -614,7 +614,7 @@ fn comtrade_reading_matches_the_rust_reader() {
             pqe_comtrade_open(cpath.as_ptr(), &mut r),
             pqe_status::PQE_OK
         );
-        let mut info = pqe_comtrade_info {
+        let mut info = pqe_recording_info {
             struct_size: 3,
             n_channels: 0,
             n_digital: 0,
@@ -628,7 +628,7 @@ fn comtrade_reading_matches_the_rust_reader() {
             pqe_comtrade_info(r, &mut info),
             pqe_status::PQE_ERR_INVALID_ARGUMENT
         );
-        info.struct_size = std::mem::size_of::<pqe_comtrade_info>();
+        info.struct_size = std::mem::size_of::<pqe_recording_info>();
         assert_eq!(pqe_comtrade_info(r, &mut info), pqe_status::PQE_OK);
         assert_eq!(
             (info.n_channels, info.sample_rate, info.total_samples),
