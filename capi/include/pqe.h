@@ -483,6 +483,9 @@ enum pqe_status pqe_comtrade_close(struct pqe_comtrade *r);
 // means the message was truncated. With `buf` NULL or `len` 0 nothing is written (ask for
 // the length first, then allocate). Returns 0 when the last call succeeded. Does not
 // change the last error.
+//
+// # Safety
+// `buf` is NULL or points to `len` writable bytes.
 size_t pqe_last_error(char *buf, size_t len);
 
 // The calling thread's last error message as a NUL-terminated string owned by the library

@@ -488,7 +488,7 @@ impl AnalyzerState {
     }
 
     /// Turn a record into its C form; pointers into `self`.
-    fn to_c(&mut self, record: Record) -> pqe_record {
+    fn record_to_c(&mut self, record: Record) -> pqe_record {
         let mut out = pqe_record {
             struct_size: size_of::<pqe_record>(),
             kind: PQE_RECORD_OTHER,
@@ -513,10 +513,15 @@ impl AnalyzerState {
             Record::Interval(r) => {
                 out.kind = PQE_RECORD_INTERVAL;
                 let f = &r.flags;
-                out.subkind = i32::from(f.missing_samples) * PQE_INTERVAL_MISSING_SAMPLES
-                    | i32::from(f.unlocked) * PQE_INTERVAL_UNLOCKED
-                    | i32::from(f.after_gap) * PQE_INTERVAL_AFTER_GAP
-                    | i32::from(f.event) * PQE_INTERVAL_EVENT;
+                out.subkind = [
+                    (f.missing_samples, PQE_INTERVAL_MISSING_SAMPLES),
+                    (f.unlocked, PQE_INTERVAL_UNLOCKED),
+                    (f.after_gap, PQE_INTERVAL_AFTER_GAP),
+                    (f.event, PQE_INTERVAL_EVENT),
+                ]
+                .iter()
+                .filter(|(set, _)| *set)
+                .fold(0, |bits, (_, bit)| bits | bit);
                 out.flagged = r.flagged;
                 out.index = r.index;
                 out.count = r.cycles as u64;
@@ -795,7 +800,7 @@ pub unsafe extern "C" fn pqe_analyzer_next_record(
             let Some(record) = s.analyzer.next_record() else {
                 return Ok(pqe_status::PQE_END);
             };
-            let c = s.to_c(record);
+            let c = s.record_to_c(record);
             // SAFETY: `out` is non-NULL and writable for at least
             // `size_of::<pqe_record>()` bytes (struct_size was checked).
             unsafe { out.write(c) };

@@ -122,6 +122,9 @@ where
 /// means the message was truncated. With `buf` NULL or `len` 0 nothing is written (ask for
 /// the length first, then allocate). Returns 0 when the last call succeeded. Does not
 /// change the last error.
+///
+/// # Safety
+/// `buf` is NULL or points to `len` writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn pqe_last_error(buf: *mut c_char, len: usize) -> usize {
     catch_unwind(|| {

@@ -445,8 +445,11 @@ fn last_error_is_per_thread() {
     assert!(last_error().contains("pqe_analyzer_new"));
 }
 
-/// Drain all records of a C handle: (kind, t, values as column → value).
-fn drain_c(h: *mut pqe_analyzer, out: &mut Vec<(i32, f64, Vec<(String, f64)>)>) {
+/// A record as seen through the C API: kind, t, interval values as (column, value).
+type CRecord = (i32, f64, Vec<(String, f64)>);
+
+/// Drain all records of a C handle.
+fn drain_c(h: *mut pqe_analyzer, out: &mut Vec<CRecord>) {
     let mut rec = empty_record();
     loop {
         // SAFETY: valid handle and record.
