@@ -65,6 +65,20 @@ fn chain(c: &mut Criterion) {
     group.bench_function("basic", |b| {
         b.iter(|| black_box(run(&scenario, &blocks, &basic)))
     });
+    // RMS, frequency and the interval records only: no flicker, no Urms(1/2), no events.
+    let lean = AnalyzerOptions {
+        harmonics: false,
+        flicker: false,
+        half_cycle: false,
+        events: pqe_standards::events::EventOptions {
+            enabled: false,
+            ..Default::default()
+        },
+        ..AnalyzerOptions::default()
+    };
+    group.bench_function("basic_lean", |b| {
+        b.iter(|| black_box(run(&scenario, &blocks, &lean)))
+    });
     group.finish();
 }
 
