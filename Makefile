@@ -13,7 +13,7 @@ DEMO_INPUT ?= datasets/demo/demo-hour.cfg
 DEMO_OUT ?= demo-out
 PYTEST := .venv/bin/python -m pytest
 
-.PHONY: setup build python demo demo-quick test lint rust-test py-test browser-test bench clean
+.PHONY: setup build python demo demo-quick test lint rust-test py-test browser-test capi-test bench clean
 
 setup:
 	@scripts/setup.sh
@@ -48,7 +48,12 @@ py-test: build python
 browser-test: setup
 	tests/browser/check_report.sh
 
-test: lint rust-test py-test browser-test
+# The C ABI: header up to date, example built with -Wall -Wextra -Werror against the .so
+# (pkg-config) and the .a, run, and run under valgrind.
+capi-test: setup
+	capi/check.sh
+
+test: lint rust-test py-test browser-test capi-test
 
 bench: setup
 	$(CARGO) bench -p pqe-benches

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what PQE needs on a fresh Debian machine, then stop quickly when it is all there:
 #   - Debian packages: libhdf5-dev and pkg-config (HDF5 recordings), python3-venv,
-#     chromium and fonts-dejavu-core (the report's render check in headless Chromium)
+#     chromium and fonts-dejavu-core (the report's render check in headless Chromium),
+#     build-essential and valgrind (the C ABI example and its memory check)
 #   - a Python virtual environment in .venv with the test tools (tests/requirements.txt)
 # The Rust toolchain (cargo, rustfmt, clippy) is expected from rustup.
 set -euo pipefail
@@ -13,6 +14,8 @@ dpkg -s pkg-config >/dev/null 2>&1 || command -v pkg-config >/dev/null || need_a
 python3 -m venv --help >/dev/null 2>&1 || need_apt+=(python3-venv)
 command -v chromium >/dev/null || need_apt+=(chromium)
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need_apt+=(fonts-dejavu-core)
+command -v cc >/dev/null && command -v make >/dev/null || need_apt+=(build-essential)
+command -v valgrind >/dev/null || need_apt+=(valgrind)
 if ((${#need_apt[@]})); then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   sudo=""
