@@ -15,8 +15,8 @@
 pub mod comtrade;
 pub mod csv;
 pub mod hdf5;
-pub mod table;
 pub mod report;
+pub mod table;
 
 use pqe_core::{Block, RecordingInfo, Result};
 
