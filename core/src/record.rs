@@ -545,7 +545,8 @@ pub struct AggregateRecord {
     /// A member was flagged (an event, missing samples, lost tracking, a gap).
     pub member_flagged: bool,
     /// False when the period was not fully observed (the recording started or ended inside
-    /// it, or a gap cut it; for 3 s, fewer than 15 intervals before a 10-min tick).
+    /// it, or a gap cut it). A 3-s block shortened by the 10-min resynchronisation is
+    /// complete; its `count` is below 15.
     pub complete: bool,
     /// Members aggregated (intervals for 3 s and 10 min, 10-min values for 2 h).
     pub count: usize,

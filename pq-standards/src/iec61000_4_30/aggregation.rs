@@ -2,8 +2,9 @@
 //!
 //! - **150/180-cycle** (4.5.2): 15 consecutive basic intervals (~3 s). The sequence is
 //!   resynchronised at every 10-min tick of the clock: the block in progress is closed
-//!   there (fewer than 15 members: `complete = false`) and the next starts with the first
-//!   interval of the new 10-min period.
+//!   there (fewer than 15 members, `count` says how many; it is still complete and not
+//!   flagged, since nothing was missed) and the next starts with the first interval of the
+//!   new 10-min period.
 //! - **10-min** (4.5.3): the basic intervals that *start* inside a 10-min period of the
 //!   clock. The analyzer's scheduler restarts the 10/12-cycle sequence at the first cycle
 //!   boundary after each tick, so the interval straddling a tick belongs to the period in
@@ -295,8 +296,9 @@ impl Aggregator {
         }
         // 10-min period change: close the 3-s block and the 10-min value.
         if self.ten.as_ref().is_some_and(|a| a.slot != slot) {
-            if let Some(mut three) = self.three.take() {
-                three.complete &= three.count == self.intervals_per_block;
+            if let Some(three) = self.three.take() {
+                // Fewer than 15 members here is the standard's resynchronisation (4.5.2),
+                // not missing data: the block is complete (its `count` says how short).
                 out.push(three.record());
             }
             if let Some(ten) = self.ten.take() {
@@ -444,6 +446,22 @@ mod tests {
         // k = 4000 is at 800 s from 00:07:13 = 00:20:33: in the third period.
         assert!(tens[2].member_flagged && tens[2].complete);
         assert!(!tens[3].complete);
+        // 167 s to the 00:10 tick hold 835 intervals: 55 blocks of 15, then one of 10 that
+        // the resynchronisation closes. Shortened, but nothing was missed: not flagged.
+        let threes: Vec<&AggregateRecord> = out
+            .iter()
+            .filter(|r| r.period == AggregatePeriod::ThreeSeconds)
+            .collect();
+        let before_tick = threes
+            .iter()
+            .filter(|r| r.start.as_nanos() < day + 600_000_000_000)
+            .last()
+            .unwrap();
+        assert_eq!(before_tick.count, 10);
+        assert!(
+            before_tick.complete && !before_tick.flagged,
+            "{before_tick:?}"
+        );
         for ten in &tens {
             let slot = ten.start.as_nanos().div_euclid(TEN_MINUTES_NS);
             let us: Vec<f64> = members
