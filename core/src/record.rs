@@ -396,6 +396,78 @@ pub struct FlickerRecord {
     pub flags: FlickerFlags,
 }
 
+/// The flicker table (`flicker.csv`, Python `Analysis.flicker`): one row per 10-min period of
+/// the clock that has a Pst of any channel: `t`, `flagged` (1 or 0), `Pst_<phase>` per
+/// channel (`U_A` → `Pst_A`), then `Plt_<phase>` on the row of the last 10-min period of each
+/// 2-h period that has a row (NaN elsewhere). Channels in `columns` order, then any other
+/// channel the records name. Returns the header and the rows; both empty without records.
+pub fn flicker_table(
+    columns: &[String],
+    records: &[FlickerRecord],
+) -> (Vec<String>, Vec<Vec<f64>>) {
+    if records.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let mut channels: Vec<&str> = columns
+        .iter()
+        .filter(|c| records.iter().any(|r| &r.column == *c))
+        .map(String::as_str)
+        .collect();
+    for r in records {
+        if !channels.contains(&r.column.as_str()) {
+            channels.push(&r.column);
+        }
+    }
+    let width = 2 * channels.len();
+    // Rows keyed by the absolute start of their 10-min period, in ns.
+    let mut rows: std::collections::BTreeMap<i64, (f64, bool, Vec<f64>)> =
+        std::collections::BTreeMap::new();
+    for r in records
+        .iter()
+        .filter(|r| r.severity == FlickerSeverity::Pst)
+    {
+        let Some(ch) = channels.iter().position(|c| *c == r.column) else {
+            continue;
+        };
+        let row = rows
+            .entry(r.start.as_nanos())
+            .or_insert_with(|| (r.t, false, vec![f64::NAN; width]));
+        row.1 |= r.flagged;
+        row.2[ch] = r.value;
+    }
+    for r in records
+        .iter()
+        .filter(|r| r.severity == FlickerSeverity::Plt)
+    {
+        let Some(ch) = channels.iter().position(|c| *c == r.column) else {
+            continue;
+        };
+        let (from, to) = (
+            r.start.as_nanos(),
+            r.start.add_seconds(r.duration).as_nanos(),
+        );
+        let key = rows.range(from..to).next_back().map_or(from, |(k, _)| *k);
+        let row = rows
+            .entry(key)
+            .or_insert_with(|| (r.t, false, vec![f64::NAN; width]));
+        row.1 |= r.flagged;
+        row.2[channels.len() + ch] = r.value;
+    }
+    let suffix = |c: &str| c.strip_prefix("U_").unwrap_or(c).to_string();
+    let mut header = vec!["t".to_string(), "flagged".to_string()];
+    header.extend(channels.iter().map(|c| format!("Pst_{}", suffix(c))));
+    header.extend(channels.iter().map(|c| format!("Plt_{}", suffix(c))));
+    let rows = rows
+        .into_values()
+        .map(|(t, flagged, values)| {
+            let mut row = vec![t, if flagged { 1.0 } else { 0.0 }];
+            row.extend(values);
+            row
+        })
+        .collect();
+    (header, rows)
+}
+
 /// What kind of voltage event an [`EventRecord`] describes (IEC 61000-4-30 Ed.3 5.4, 5.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -1,7 +1,7 @@
 //! IEC 61000-4-30 4.7: a dip inside a 10-min flicker period flags that period's Pst, even
 //! when the dip lies minutes before the period ends.
 
-use pqe_core::record::{FlickerSeverity, Record};
+use pqe_core::record::{FlickerRecord, FlickerSeverity, Record};
 use pqe_dsp::synth::Scenario;
 use pqe_standards::{Analyzer, AnalyzerOptions};
 
@@ -23,9 +23,9 @@ residual = 60.0
 phases = ["A"]
 "#;
 
-#[test]
-fn pst_of_a_period_with_a_dip_is_flagged_and_the_clean_one_is_not() {
-    let scenario = Scenario::from_toml_str(SCENARIO).unwrap();
+/// The Pst records of U_A the analyzer makes for the scenario.
+fn pst_of_u_a(scenario_text: &str) -> Vec<FlickerRecord> {
+    let scenario = Scenario::from_toml_str(scenario_text).unwrap();
     let info = scenario.recording_info();
     let options = AnalyzerOptions {
         harmonics: false,
@@ -56,20 +56,26 @@ fn pst_of_a_period_with_a_dip_is_flagged_and_the_clean_one_is_not() {
     }
     analyzer.finish();
     take(analyzer.drain().collect());
+    pst
+}
 
+fn period(pst: &[FlickerRecord], t: f64) -> &FlickerRecord {
+    pst.iter()
+        .find(|r| (r.t - t).abs() < 1e-6)
+        .unwrap_or_else(|| {
+            panic!(
+                "no Pst at {t} s in {:?}",
+                pst.iter().map(|r| r.t).collect::<Vec<_>>()
+            )
+        })
+}
+
+#[test]
+fn pst_of_a_period_with_a_dip_is_flagged() {
     // Periods 00:00 (settling), 00:10 (holding the dip at 00:15:00, five minutes before
     // the period closes) and 00:20 (cut by the end of the recording).
-    let period = |t: f64| {
-        pst.iter()
-            .find(|r| (r.t - t).abs() < 1e-6)
-            .unwrap_or_else(|| {
-                panic!(
-                    "no Pst at {t} s in {:?}",
-                    pst.iter().map(|r| r.t).collect::<Vec<_>>()
-                )
-            })
-    };
-    let with_dip = period(600.0);
+    let pst = pst_of_u_a(SCENARIO);
+    let with_dip = period(&pst, 600.0);
     assert!(
         with_dip.flagged,
         "the Pst of 00:10–00:20 holds the dip at 00:15: {with_dip:?}"
@@ -83,37 +89,11 @@ fn pst_of_a_period_with_a_dip_is_flagged_and_the_clean_one_is_not() {
 
 #[test]
 fn clean_period_is_not_flagged() {
-    let text = SCENARIO.replace("start = 900.0", "start = 1250.0");
-    let scenario = Scenario::from_toml_str(&text).unwrap();
-    let info = scenario.recording_info();
-    let options = AnalyzerOptions {
-        harmonics: false,
-        ..AnalyzerOptions::default()
-    };
-    let mut analyzer = Analyzer::new(
-        &info.channels,
-        info.sample_rate,
-        info.start,
-        scenario.system_config(),
-        options,
-    )
-    .unwrap();
-    let mut generator = scenario.generator();
-    let mut flags = Vec::new();
-    while let Some(block) = generator.next_block(65_536) {
-        analyzer.push(&block).unwrap();
-        for r in analyzer.drain() {
-            if let Record::Flicker(f) = r {
-                if f.severity == FlickerSeverity::Pst && f.column == "U_A" {
-                    flags.push((f.t, f.flagged, f.value));
-                }
-            }
-        }
-    }
-    let clean = flags
-        .iter()
-        .find(|(t, _, _)| (*t - 600.0).abs() < 1e-6)
-        .unwrap();
-    assert!(!clean.1, "no event in 00:10–00:20: {clean:?}");
-    assert!(clean.2 < 0.1, "a steady supply has no flicker: {clean:?}");
+    let pst = pst_of_u_a(&SCENARIO.replace("start = 900.0", "start = 1250.0"));
+    let clean = period(&pst, 600.0);
+    assert!(!clean.flagged, "no event in 00:10–00:20: {clean:?}");
+    assert!(
+        clean.value < 0.1,
+        "a steady supply has no flicker: {clean:?}"
+    );
 }

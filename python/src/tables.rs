@@ -10,9 +10,7 @@ use crate::convert::{apply_map, engine_error, AnalyzeArgs};
 use crate::PqeError;
 use numpy::ndarray::Array2;
 use numpy::IntoPyArray;
-use pqe_core::record::{
-    ChannelStatisticsAccumulator, EventRecord, FlickerRecord, FlickerSeverity, Record,
-};
+use pqe_core::record::{ChannelStatisticsAccumulator, EventRecord, FlickerRecord, Record};
 use pqe_core::{Block, RecordingInfo};
 use pqe_standards::Analyzer;
 use pyo3::prelude::*;
@@ -327,64 +325,14 @@ fn shortest(x: f64) -> String {
     }
 }
 
-/// `flicker.csv`: one row per 10-min period of the clock with a Pst of any channel: `t`,
-/// `flagged`, `Pst_<phase>` per voltage channel, and `Plt_<phase>` on the row of the last
-/// 10-min period of each 2-h period that has a row (NaN elsewhere). Empty without values.
+/// `flicker.csv` as a table (layout: [`pqe_core::record::flicker_table`]).
 fn flicker_table(columns: &[String], records: &[FlickerRecord]) -> NumTable {
-    if records.is_empty() {
+    let (names, rows) = pqe_core::record::flicker_table(columns, records);
+    if names.is_empty() {
         return NumTable::default();
     }
-    let mut channels: Vec<&str> = columns
-        .iter()
-        .filter(|c| records.iter().any(|r| &r.column == *c))
-        .map(String::as_str)
-        .collect();
-    for r in records {
-        if !channels.contains(&r.column.as_str()) {
-            channels.push(&r.column);
-        }
-    }
-    let width = 2 * channels.len();
-    let mut rows: BTreeMap<i64, (f64, bool, Vec<f64>)> = BTreeMap::new();
-    for r in records
-        .iter()
-        .filter(|r| r.severity == FlickerSeverity::Pst)
-    {
-        let Some(ch) = channels.iter().position(|c| *c == r.column) else {
-            continue;
-        };
-        let row = rows
-            .entry(r.start.as_nanos())
-            .or_insert_with(|| (r.t, false, vec![f64::NAN; width]));
-        row.1 |= r.flagged;
-        row.2[ch] = r.value;
-    }
-    for r in records
-        .iter()
-        .filter(|r| r.severity == FlickerSeverity::Plt)
-    {
-        let Some(ch) = channels.iter().position(|c| *c == r.column) else {
-            continue;
-        };
-        let (from, to) = (
-            r.start.as_nanos(),
-            r.start.add_seconds(r.duration).as_nanos(),
-        );
-        let key = rows.range(from..to).next_back().map_or(from, |(k, _)| *k);
-        let row = rows
-            .entry(key)
-            .or_insert_with(|| (r.t, false, vec![f64::NAN; width]));
-        row.1 |= r.flagged;
-        row.2[channels.len() + ch] = r.value;
-    }
-    let suffix = |c: &str| c.strip_prefix("U_").unwrap_or(c).to_string();
-    let mut names = vec!["t".to_string(), "flagged".to_string()];
-    names.extend(channels.iter().map(|c| format!("Pst_{}", suffix(c))));
-    names.extend(channels.iter().map(|c| format!("Plt_{}", suffix(c))));
     let mut table = NumTable::with_names(names);
-    for (_, (t, flagged, values)) in rows {
-        let mut row = vec![t, flag(flagged)];
-        row.extend(values);
+    for row in rows {
         table.push(&row);
     }
     table

@@ -28,7 +28,7 @@ use crate::report::{ComplianceSettings, ReportCollector};
 use crate::table::{cell, file_safe, CsvTable};
 use anyhow::{bail, Context, Result};
 use pqe_core::record::{
-    ChannelStatistics, ChannelStatisticsAccumulator, EventRecord, FlickerRecord, FlickerSeverity,
+    flicker_table, ChannelStatistics, ChannelStatisticsAccumulator, EventRecord, FlickerRecord,
     FrequencyRecord, IntervalRecord, Record,
 };
 use pqe_core::{NominalFrequency, RecordingInfo, SystemConfig, Wiring};
@@ -695,67 +695,16 @@ fn write_statistics_csv(path: &Path, stats: &[ChannelStatistics]) -> Result<()> 
     Ok(())
 }
 
-/// `flicker.csv`: one row per 10-min period of the clock with a Pst of any channel: `t`,
-/// `flagged`, `Pst_<phase>` per voltage channel, and `Plt_<phase>` on the row of the last
-/// 10-min period of each 2-h period. Returns false (and writes nothing) when there is no value.
+/// `flicker.csv` (layout: [`flicker_table`]). Returns false (and writes nothing) when there
+/// is no value.
 fn write_flicker_csv(path: &Path, columns: &[String], records: &[FlickerRecord]) -> Result<bool> {
-    if records.is_empty() {
+    let (header, rows) = flicker_table(columns, records);
+    if header.is_empty() {
         return Ok(false);
     }
-    let mut channels: Vec<&str> = Vec::new();
-    for c in columns {
-        if records.iter().any(|r| &r.column == c) {
-            channels.push(c);
-        }
-    }
-    for r in records {
-        if !channels.contains(&r.column.as_str()) {
-            channels.push(&r.column);
-        }
-    }
-    let suffix = |c: &str| c.strip_prefix("U_").unwrap_or(c).to_string();
-    // Rows keyed by the start of the 10-min period, in ns of absolute time.
-    let mut rows: BTreeMap<i64, (f64, bool, Vec<f64>)> = BTreeMap::new();
-    let width = 2 * channels.len();
-    // Pst first: one row per 10-min period.
-    for r in records
-        .iter()
-        .filter(|r| r.severity == FlickerSeverity::Pst)
-    {
-        let Some(ch) = channels.iter().position(|c| *c == r.column) else {
-            continue;
-        };
-        let row = rows
-            .entry(r.start.as_nanos())
-            .or_insert_with(|| (r.t, false, vec![f64::NAN; width]));
-        row.1 |= r.flagged;
-        row.2[ch] = r.value;
-    }
-    // Plt on the row of the last 10-min period inside its 2-h period that has a row.
-    for r in records
-        .iter()
-        .filter(|r| r.severity == FlickerSeverity::Plt)
-    {
-        let Some(ch) = channels.iter().position(|c| *c == r.column) else {
-            continue;
-        };
-        let (from, to) = (
-            r.start.as_nanos(),
-            r.start.add_seconds(r.duration).as_nanos(),
-        );
-        let key = rows.range(from..to).next_back().map_or(from, |(k, _)| *k);
-        let row = rows
-            .entry(key)
-            .or_insert_with(|| (r.t, false, vec![f64::NAN; width]));
-        row.1 |= r.flagged;
-        row.2[channels.len() + ch] = r.value;
-    }
-    let mut header = vec!["t".to_string(), "flagged".to_string()];
-    header.extend(channels.iter().map(|c| format!("Pst_{}", suffix(c))));
-    header.extend(channels.iter().map(|c| format!("Plt_{}", suffix(c))));
     let mut table = CsvTable::create(path, header)?;
-    for (_, (t, flagged, values)) in rows {
-        table.write_numbers([t, flag(flagged)].into_iter().chain(values))?;
+    for row in rows {
+        table.write_numbers(row)?;
     }
     table.finish()?;
     Ok(true)
