@@ -454,8 +454,7 @@ mod tests {
             .collect();
         let before_tick = threes
             .iter()
-            .filter(|r| r.start.as_nanos() < day + 600_000_000_000)
-            .last()
+            .rfind(|r| r.start.as_nanos() < day + 600_000_000_000)
             .unwrap();
         assert_eq!(before_tick.count, 10);
         assert!(
