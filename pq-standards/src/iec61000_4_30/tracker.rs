@@ -146,6 +146,14 @@ impl FundamentalTracker {
         self.sample_rate / self.period
     }
 
+    /// Push consecutive samples of the reference channel; the boundaries they reveal go to
+    /// `out`, exactly as pushing them one by one with [`push`](Self::push) would.
+    pub fn push_slice(&mut self, x: &[f64], out: &mut Vec<CycleBoundary>) {
+        for &v in x {
+            self.push(v, out);
+        }
+    }
+
     /// Push one sample of the reference channel; boundaries it reveals go to `out`.
     /// A non-finite sample restarts the filter (the missing stretch is bridged at the
     /// nominal period, untracked).
