@@ -133,20 +133,6 @@ def describe_pqe(a, basic: bool) -> tuple[str, str]:
 # --------------------------------------------------------------------------- pqopen
 
 
-def _stand_in_for_paho() -> None:
-    """pqopen 0.10.5's storagecontroller imports paho.mqtt at module level for its MQTT
-    endpoints but does not declare the dependency. Only its in-memory endpoint is used here,
-    so when paho is not installed an empty stand-in module lets the import succeed."""
-    import importlib.util
-    import types
-
-    if "paho.mqtt.client" in sys.modules or importlib.util.find_spec("paho") is not None:
-        return
-    paho, mqtt, client = (types.ModuleType(m) for m in ("paho", "paho.mqtt", "paho.mqtt.client"))
-    paho.mqtt, mqtt.client = mqtt, client
-    sys.modules.update({"paho": paho, "paho.mqtt": mqtt, "paho.mqtt.client": client})
-
-
 @dataclass
 class PqopenRun:
     ps: object
@@ -168,7 +154,6 @@ def run_pqopen(data: np.ndarray, names: list[str], fs: float, start: dt.datetime
     from pqopen.eventdetector import EventController, EventDetectorLevelHigh, EventDetectorLevelLow
     from pqopen.powersystem import PowerSystem
 
-    _stand_in_for_paho()
     from pqopen.storagecontroller import StorageController, StoragePlan, TestStorageEndpoint
 
     c0, t0 = time.process_time(), time.perf_counter()
