@@ -1,5 +1,5 @@
-//! Hot numeric kernels of the measurement chain — sum, sum of squares, dot product and
-//! min/max over a slice — with runtime SIMD dispatch.
+//! Hot numeric kernels of the measurement chain — sum, sum of squares, dot product,
+//! min/max and the fused one-pass [`moments`] over a slice — with runtime SIMD dispatch.
 //!
 //! Every public kernel picks the fastest implementation the running CPU supports, once per
 //! process: on x86_64 an AVX2 + FMA version (`std::arch`, chosen with
@@ -91,6 +91,35 @@ pub fn min_max(x: &[f64]) -> (f64, f64) {
     }
 }
 
+/// The moments of a slice that one pass over it gives: what the RMS, DC and peak of a
+/// window (IEC 61000-4-30 Ed.3 5.2) are made of, and whether every value is finite.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Moments {
+    /// `Σ x[i]`, bit for bit what [`sum`] returns.
+    pub sum: f64,
+    /// `Σ x[i]²`, bit for bit what [`sum_of_squares`] returns.
+    pub sum_of_squares: f64,
+    /// Smallest non-NaN value (`+∞` when there is none), as [`min_max`].
+    pub min: f64,
+    /// Largest non-NaN value (`−∞` when there is none), as [`min_max`].
+    pub max: f64,
+    /// True when every value is finite, as [`all_finite`].
+    pub finite: bool,
+}
+
+/// Sum, sum of squares, min, max and finiteness of `x` in one pass over memory: the
+/// same values as [`sum`], [`sum_of_squares`], [`min_max`] and [`all_finite`] called
+/// one after the other (the sums use the same accumulators in the same order), at the
+/// cost of about one of them.
+pub fn moments(x: &[f64]) -> Moments {
+    match backend() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the backend is Avx2Fma only when the CPU reports AVX2 and FMA.
+        KernelBackend::Avx2Fma => unsafe { x86::moments(x) },
+        _ => scalar::moments(x),
+    }
+}
+
 /// Largest magnitude `max |x[i]|` (0 for an empty slice, NaN skipped).
 pub fn peak(x: &[f64]) -> f64 {
     let (lo, hi) = min_max(x);
@@ -174,6 +203,29 @@ mod tests {
                 ));
                 assert!(close(scalar::dot(a, b), reference::dot(a, b), dot_scale));
                 assert!(close(scalar::sum(a), reference::sum(a), abs_scale));
+                let m = moments(a);
+                assert!(
+                    close(m.sum, reference::sum(a), abs_scale),
+                    "moments {len} {off}"
+                );
+                assert!(close(
+                    m.sum_of_squares,
+                    reference::sum_of_squares(a),
+                    sq_scale
+                ));
+                let r = reference::moments(a);
+                assert_eq!((m.min, m.max, m.finite), (r.min, r.max, r.finite));
+                // The fused pass is bit for bit the separate kernels.
+                assert_eq!(m.sum.to_bits(), sum(a).to_bits(), "moments sum {len} {off}");
+                assert_eq!(m.sum_of_squares.to_bits(), sum_of_squares(a).to_bits());
+                assert_eq!((m.min, m.max), min_max(a));
+                let s = scalar::moments(a);
+                assert_eq!(s.sum.to_bits(), scalar::sum(a).to_bits());
+                assert_eq!(
+                    s.sum_of_squares.to_bits(),
+                    scalar::sum_of_squares(a).to_bits()
+                );
+                assert_eq!((s.min, s.max, s.finite), (m.min, m.max, true));
             }
         }
     }
@@ -188,8 +240,19 @@ mod tests {
         assert!(lo2 >= lo && hi2 <= hi && lo2.is_finite() && hi2.is_finite());
         x[17] = f64::INFINITY;
         assert!(!all_finite(&x));
+        assert!(!moments(&x).finite && !scalar::moments(&x).finite);
+        x[17] = f64::NEG_INFINITY;
+        assert!(!moments(&x).finite && !scalar::moments(&x).finite);
+        x[17] = f64::NAN;
+        assert!(!moments(&x).finite && !scalar::moments(&x).finite);
+        assert!(!reference::moments(&x).finite);
         x[17] = 1.0;
         assert!(all_finite(&x));
+        assert!(moments(&x).finite && scalar::moments(&x).finite);
+        // Finite values whose squares overflow are still finite.
+        assert!(moments(&[1e300, -1e300, 3.0]).finite);
+        let empty = moments(&[]);
+        assert!(empty.finite && empty.sum == 0.0 && empty.min == f64::INFINITY);
         assert_eq!(min_max(&[]), (f64::INFINITY, f64::NEG_INFINITY));
         assert_eq!(peak(&[]), 0.0);
         assert_eq!(peak(&[1.0, -3.0, 2.0]), 3.0);

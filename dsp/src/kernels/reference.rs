@@ -42,3 +42,15 @@ pub fn min_max(x: &[f64]) -> (f64, f64) {
     }
     (lo, hi)
 }
+
+/// Sum, sum of squares, min, max and finiteness, one element at a time.
+pub fn moments(x: &[f64]) -> super::Moments {
+    let (min, max) = min_max(x);
+    super::Moments {
+        sum: sum(x),
+        sum_of_squares: sum_of_squares(x),
+        min,
+        max,
+        finite: x.iter().all(|v| v.is_finite()),
+    }
+}

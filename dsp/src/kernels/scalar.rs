@@ -80,3 +80,55 @@ pub(super) fn min_max(x: &[f64]) -> (f64, f64) {
     }
     (l, h)
 }
+
+pub(super) fn moments(x: &[f64]) -> super::Moments {
+    // The accumulators and their order are those of `sum` and `sum_of_squares`, so the
+    // sums come out bit for bit the same; `0·v` is NaN exactly when v is not finite.
+    let mut s = [0.0f64; LANES];
+    let mut q = [0.0f64; LANES];
+    let mut z = [0.0f64; LANES];
+    let mut lo = [f64::INFINITY; LANES];
+    let mut hi = [f64::NEG_INFINITY; LANES];
+    let mut chunks = x.chunks_exact(LANES);
+    for c in &mut chunks {
+        for k in 0..LANES {
+            let v = c[k];
+            s[k] += v;
+            q[k] += v * v;
+            z[k] += v * 0.0;
+            if v < lo[k] {
+                lo[k] = v;
+            }
+            if v > hi[k] {
+                hi[k] = v;
+            }
+        }
+    }
+    let mut sum = (s[0] + s[1]) + (s[2] + s[3]);
+    let mut sum_of_squares = (q[0] + q[1]) + (q[2] + q[3]);
+    let mut zero = (z[0] + z[1]) + (z[2] + z[3]);
+    let mut min = lo
+        .iter()
+        .fold(f64::INFINITY, |a, &b| if b < a { b } else { a });
+    let mut max = hi
+        .iter()
+        .fold(f64::NEG_INFINITY, |a, &b| if b > a { b } else { a });
+    for &v in chunks.remainder() {
+        sum += v;
+        sum_of_squares += v * v;
+        zero += v * 0.0;
+        if v < min {
+            min = v;
+        }
+        if v > max {
+            max = v;
+        }
+    }
+    super::Moments {
+        sum,
+        sum_of_squares,
+        min,
+        max,
+        finite: zero == 0.0,
+    }
+}

@@ -153,3 +153,103 @@ pub(super) unsafe fn min_max(x: &[f64]) -> (f64, f64) {
     }
     (l, h)
 }
+
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn moments(x: &[f64]) -> super::Moments {
+    let n = x.len() - x.len() % STEP;
+    let p = x.as_ptr();
+    // Sums and sums of squares in the accumulators, and the order, of `sum` and
+    // `sum_of_squares`: the results are bit for bit theirs.
+    let (mut sa, mut sb, mut sc, mut sd) = (
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+    );
+    let (mut qa, mut qb, mut qc, mut qd) = (
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+    );
+    let (mut lo_a, mut lo_b) = (_mm256_set1_pd(f64::INFINITY), _mm256_set1_pd(f64::INFINITY));
+    let (mut hi_a, mut hi_b) = (
+        _mm256_set1_pd(f64::NEG_INFINITY),
+        _mm256_set1_pd(f64::NEG_INFINITY),
+    );
+    // 0·v is ±0 for a finite v and NaN otherwise; OR-ing the bit patterns keeps a NaN
+    // (all-ones exponent, non-zero mantissa) once one appeared.
+    let zero = _mm256_setzero_pd();
+    let mut nonfinite = _mm256_setzero_pd();
+    let mut i = 0;
+    while i < n {
+        let va = _mm256_loadu_pd(p.add(i));
+        let vb = _mm256_loadu_pd(p.add(i + 4));
+        let vc = _mm256_loadu_pd(p.add(i + 8));
+        let vd = _mm256_loadu_pd(p.add(i + 12));
+        sa = _mm256_add_pd(sa, va);
+        sb = _mm256_add_pd(sb, vb);
+        sc = _mm256_add_pd(sc, vc);
+        sd = _mm256_add_pd(sd, vd);
+        qa = _mm256_fmadd_pd(va, va, qa);
+        qb = _mm256_fmadd_pd(vb, vb, qb);
+        qc = _mm256_fmadd_pd(vc, vc, qc);
+        qd = _mm256_fmadd_pd(vd, vd, qd);
+        // min/max return the second operand when either is NaN: keep the accumulator there.
+        lo_a = _mm256_min_pd(va, lo_a);
+        lo_b = _mm256_min_pd(vb, lo_b);
+        hi_a = _mm256_max_pd(va, hi_a);
+        hi_b = _mm256_max_pd(vb, hi_b);
+        lo_a = _mm256_min_pd(vc, lo_a);
+        lo_b = _mm256_min_pd(vd, lo_b);
+        hi_a = _mm256_max_pd(vc, hi_a);
+        hi_b = _mm256_max_pd(vd, hi_b);
+        let z = _mm256_or_pd(
+            _mm256_or_pd(_mm256_mul_pd(va, zero), _mm256_mul_pd(vb, zero)),
+            _mm256_or_pd(_mm256_mul_pd(vc, zero), _mm256_mul_pd(vd, zero)),
+        );
+        nonfinite = _mm256_or_pd(nonfinite, z);
+        i += STEP;
+    }
+    let mut sum = horizontal_sum(sa, sb, sc, sd);
+    let mut sum_of_squares = horizontal_sum(qa, qb, qc, qd);
+    let mut zeros = [0.0f64; 4];
+    _mm256_storeu_pd(zeros.as_mut_ptr(), nonfinite);
+    let mut finite = zeros.iter().all(|z| *z == 0.0);
+    let mut lo = [0.0f64; 4];
+    let mut hi = [0.0f64; 4];
+    _mm256_storeu_pd(lo.as_mut_ptr(), _mm256_min_pd(lo_a, lo_b));
+    _mm256_storeu_pd(hi.as_mut_ptr(), _mm256_max_pd(hi_a, hi_b));
+    let mut min = f64::INFINITY;
+    let mut max = f64::NEG_INFINITY;
+    for &v in &lo {
+        if v < min {
+            min = v;
+        }
+    }
+    for &v in &hi {
+        if v > max {
+            max = v;
+        }
+    }
+    for &v in &x[n..] {
+        sum += v;
+        sum_of_squares += v * v;
+        finite &= v.is_finite();
+        if v < min {
+            min = v;
+        }
+        if v > max {
+            max = v;
+        }
+    }
+    super::Moments {
+        sum,
+        sum_of_squares,
+        min,
+        max,
+        finite,
+    }
+}

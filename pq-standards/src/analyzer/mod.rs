@@ -19,6 +19,9 @@
 //! subgroups and groups to order 63, phase angles against the U_A fundamental, THD, THDS,
 //! THDG, TDD and K-factor for currents (IEC 61000-4-7), mains signalling voltage (5.10),
 //! powers (IEEE 1459), unbalance u2 and u0 (5.7), under- and over-deviation (5.12).
+//! Without harmonics (the basic chain), the powers that need no phasor — P, S, PF per
+//! phase and in total — are integrated in the time domain over the same fractional window
+//! as the RMS ([`window_mean_product`], IEEE 1459-2010 3.1.2, 3.2.3).
 //!
 //! # Events, flags, aggregation, flicker
 //!
@@ -70,12 +73,14 @@
 use crate::events::{EventDetector, EventOptions, EventOutput, HalfCycleValue};
 use crate::iec61000_4_15::{FlickerOptions, Flickermeter, Lamp};
 use crate::iec61000_4_30::aggregation::Aggregator;
-use crate::iec61000_4_30::window::{window_moments, WindowMoments, MARGIN};
+use crate::iec61000_4_30::window::{window_mean_product, window_moments, WindowMoments, MARGIN};
 use crate::iec61000_4_30::{
     CycleBoundary, FundamentalTracker, HalfCycleSeries, HalfCycleWindow, IntervalScheduler,
     IntervalWindow, TenSecondFrequency, TrackerSettings,
 };
 use crate::iec61000_4_7::DEFAULT_THD_ORDER;
+use crate::ieee1459::{PhasePower, ThreePhaseInputs, ThreePhasePower};
+use num_complex::Complex64;
 use pqe_core::record::{ChannelInterval, HalfCycleRecord, IntervalFlags, IntervalRecord, Record};
 use pqe_core::{
     Block, ChannelKind, ChannelSpec, Error, Phase, Result, SystemConfig, Timestamp, Wiring,
@@ -91,6 +96,16 @@ use std::collections::VecDeque;
 pub struct AnalyzerOptions {
     /// Harmonics, interharmonics, THD, phase angles, powers and unbalance (IEC 61000-4-7,
     /// IEEE 1459, IEC 61000-4-30 5.7). Default on.
+    ///
+    /// Off (the basic chain), the powers that need no spectrum are still computed, in the
+    /// time domain over the same fractional window as the RMS (IEEE 1459-2010 3.1.2 and
+    /// 3.2.3; [`window_mean_product`]): per phase `P_A` = mean(u·i), `S_A` = U·I,
+    /// `PF_A` = P/S; for three phases the total `P`, the effective apparent power `S` (from
+    /// Ve and Ie, which rest on RMS values only), `PF` = P/S, `S_arith` and `Ve`, `Ie`;
+    /// for one phase `P`, `S`, `PF`. Whatever needs the fundamental phasors is absent:
+    /// `Q1_A`, `DPF_A`, `Q`, `P1pos`, `Q1pos`, `S1pos`, and the unbalance `u2`, `u0`. So
+    /// are the powers against the artificial neutral of delta wiring with line-to-line
+    /// voltages only.
     pub harmonics: bool,
     /// Urms(1/2) records (IEC 61000-4-30 5.4.2). Default on.
     pub half_cycle: bool,
@@ -167,6 +182,8 @@ pub struct Analyzer {
     pending_half: VecDeque<HalfCycleWindow>,
     output: VecDeque<Record>,
     spectral: Option<Spectral>,
+    /// The time-domain powers of the basic chain (harmonics off).
+    time_powers: Option<TimePowers>,
     boundaries: Vec<CycleBoundary>,
     finished: bool,
     /// Event detection on the voltage channels `event_channels` (None when disabled or
@@ -251,6 +268,7 @@ impl Analyzer {
         } else {
             MARGIN + 1
         };
+        let time_powers = (!options.harmonics).then(|| TimePowers::new(&roles, config.wiring));
         let event_channels = event_channels(channels, &roles, config.wiring);
         let declared_of = |c: usize| declared_voltage(&config, channels[c].phase, config.udin);
         let detector = if options.events.enabled && !event_channels.is_empty() {
@@ -318,7 +336,14 @@ impl Analyzer {
             half_cycles: HalfCycleSeries::new(),
             recent_boundaries: VecDeque::with_capacity(2 * CYCLE_LAG + 2),
             last_regular: None,
-            buffers: vec![Vec::new(); channels.len()],
+            // Room for the samples a push keeps (see `trim_buffers`) plus one sub-chunk:
+            // the buffers never grow after the first pushes.
+            buffers: vec![
+                Vec::with_capacity(
+                    4 * (sample_rate / f0) as usize * cycles + TRIM_SLACK + SUB_CHUNK
+                );
+                channels.len()
+            ],
             base: 0,
             next_index: 0,
             interval_margin,
@@ -326,6 +351,7 @@ impl Analyzer {
             pending_half: VecDeque::new(),
             output: VecDeque::new(),
             spectral,
+            time_powers,
             boundaries: Vec::new(),
             finished: false,
             channels: channels.to_vec(),
@@ -346,7 +372,8 @@ impl Analyzer {
     }
 
     /// Samples per channel held in the analyzer's buffers (bounded by about one interval
-    /// plus margins and a trimming slack of 16 384 samples, whatever the recording's length).
+    /// plus margins, a trimming slack of 4 096 samples and one sub-chunk of 4 096 samples,
+    /// whatever the recording's length and block size).
     pub fn buffered_samples(&self) -> usize {
         self.buffers.first().map_or(0, Vec::len)
     }
@@ -377,19 +404,31 @@ impl Analyzer {
         if offset > 0.5 {
             self.restart_after_gap(position.round() as u64, &mut fresh);
         }
-        // Samples into the buffers, the reference channel through the tracker.
-        for (c, buffer) in self.buffers.iter_mut().enumerate() {
-            buffer.extend_from_slice(block.channel(c));
+        self.feed_flicker(block)?;
+        // The block goes through in sub-chunks, as if it had been pushed in pieces of at
+        // most SUB_CHUNK samples: the sample buffers stay small and in cache, and no record
+        // changes (the chain is chunk-invariant, see the module documentation).
+        let n = block.len();
+        let mut from = 0;
+        while from < n {
+            let to = n.min(from + SUB_CHUNK);
+            // Samples into the buffers, the reference channel through the tracker.
+            for (c, buffer) in self.buffers.iter_mut().enumerate() {
+                buffer.extend_from_slice(&block.channel(c)[from..to]);
+            }
+            self.boundaries.clear();
+            self.tracker.push_slice(
+                &block.channel(self.reference)[from..to],
+                &mut self.boundaries,
+            );
+            self.next_index += (to - from) as u64;
+            self.release_flicker(Some(self.next_index), &mut fresh);
+            self.dispatch_boundaries(&mut fresh);
+            self.compute_ready(&mut fresh);
+            self.trim_buffers();
+            from = to;
         }
-        self.boundaries.clear();
-        self.tracker
-            .push_slice(block.channel(self.reference), &mut self.boundaries);
-        self.next_index += block.len() as u64;
-        self.feed_flicker(block, &mut fresh)?;
-        self.dispatch_boundaries(&mut fresh);
-        self.compute_ready(&mut fresh);
         self.release(fresh);
-        self.trim_buffers();
         Ok(())
     }
 
@@ -445,11 +484,12 @@ impl Analyzer {
         self.output.drain(..)
     }
 
-    /// Feed the flickermeters and key their records: a Pst or Plt record is released with
-    /// the key of the sample [`FLICKER_LATENCY`] after its period's end (the meters emit
-    /// it before then), so its place among the other records does not depend on where the
-    /// blocks were cut.
-    fn feed_flicker(&mut self, block: &Block, fresh: &mut Vec<Keyed>) -> Result<()> {
+    /// Feed the flickermeters the whole block and key their records: a Pst or Plt record
+    /// is released (by [`Self::release_flicker`], as the samples arrive) with the key of
+    /// the sample [`FLICKER_LATENCY`] after its period's end (the meters emit it before
+    /// then), so its place among the other records does not depend on where the blocks
+    /// were cut.
+    fn feed_flicker(&mut self, block: &Block) -> Result<()> {
         let latency = (FLICKER_LATENCY * self.sample_rate).ceil() as u64;
         for (c, meter) in &mut self.flicker {
             meter.resume_at(block.start())?;
@@ -460,7 +500,6 @@ impl Analyzer {
                     .push_back((end.saturating_add(latency), Record::Flicker(r)));
             }
         }
-        self.release_flicker(Some(self.next_index), fresh);
         Ok(())
     }
 
@@ -801,7 +840,9 @@ impl Analyzer {
             keep = keep.min(c);
         }
         let keep = (keep.floor() - self.interval_margin as f64 - 2.0).max(0.0) as u64;
-        if keep > self.base + 16_384 {
+        // Samples are dropped in runs of at least TRIM_SLACK: each drop moves the kept
+        // samples (about one interval) to the front, within the buffer's capacity.
+        if keep > self.base + TRIM_SLACK as u64 {
             let n = (keep - self.base) as usize;
             for b in &mut self.buffers {
                 b.drain(..n.min(b.len()));
@@ -881,6 +922,8 @@ impl Analyzer {
         if let Some(mut spectral) = self.spectral.take() {
             spectral.analyze(self, w, frequency, &mut channels, &mut quantities);
             self.spectral = Some(spectral);
+        } else if let Some(powers) = &self.time_powers {
+            powers.compute(self, w, &channels, &mut quantities);
         }
         IntervalRecord {
             index: w.index,
@@ -899,6 +942,128 @@ impl Analyzer {
     }
 }
 
+/// The powers of the basic chain (no spectra): IEEE 1459-2010 quantities that rest on the
+/// time-domain integrals of the interval's window only (see [`AnalyzerOptions::harmonics`]).
+#[derive(Debug, Clone)]
+struct TimePowers {
+    /// Per phase: voltage channel, current channel, and the names `P_A`, `S_A`, `PF_A`.
+    phases: Vec<(usize, usize, [String; 3])>,
+    /// Three phases, wye or delta wiring: the totals of 3.2.3, with the neutral current
+    /// channel when there is one (else the neutral current is that of the three lines).
+    three_phase: Option<(Wiring, Option<usize>)>,
+    /// One phase (single wiring or a single measured phase): its values as the totals.
+    single: bool,
+}
+
+impl TimePowers {
+    /// The same phases and totals as the spectral path: per phase against the neutral,
+    /// none against the artificial neutral of delta wiring (that needs the resampled
+    /// windows).
+    fn new(roles: &Roles, wiring: Wiring) -> Self {
+        let lines = [Phase::AB, Phase::BC, Phase::CA];
+        let artificial =
+            wiring == Wiring::Delta && lines.iter().all(|&p| roles.voltage(p).is_some());
+        let mut phases = Vec::new();
+        for p in [Phase::A, Phase::B, Phase::C] {
+            if let (Some(v), Some(i), false) = (roles.voltage(p), roles.current(p), artificial) {
+                let s = p.as_str();
+                phases.push((
+                    v,
+                    i,
+                    [format!("P_{s}"), format!("S_{s}"), format!("PF_{s}")],
+                ));
+            }
+        }
+        let three_phase = (phases.len() == 3 && wiring != Wiring::Single)
+            .then(|| (wiring, roles.current(Phase::N)));
+        let single = three_phase.is_none()
+            && (phases.len() == 1 || (wiring == Wiring::Single && !phases.is_empty()));
+        TimePowers {
+            phases,
+            three_phase,
+            single,
+        }
+    }
+
+    /// The quantities of interval `w`, whose channel values (RMS) are in `channels`.
+    fn compute(
+        &self,
+        a: &Analyzer,
+        w: &IntervalWindow,
+        channels: &[ChannelInterval],
+        quantities: &mut Vec<(String, f64)>,
+    ) {
+        // Mean of the product of two channels over the window (NaN when a sample is
+        // missing: the RMS of either is then NaN).
+        let mean_product = |x: usize, y: usize| {
+            if channels[x].rms.is_finite() && channels[y].rms.is_finite() {
+                window_mean_product(&a.buffers[x], &a.buffers[y], a.base, w.start, w.end)
+                    .unwrap_or(f64::NAN)
+            } else {
+                f64::NAN
+            }
+        };
+        let none = Complex64::new(f64::NAN, f64::NAN);
+        let mut per_phase = [PhasePower::default(); 3];
+        for (k, (v, i, names)) in self.phases.iter().enumerate() {
+            let (u_rms, i_rms) = (channels[*v].rms, channels[*i].rms);
+            let pw = PhasePower::from_measurements(u_rms, i_rms, mean_product(*v, *i), none, none);
+            quantities.push((names[0].clone(), pw.p));
+            quantities.push((names[1].clone(), pw.s));
+            quantities.push((names[2].clone(), pw.pf));
+            per_phase[k] = pw;
+        }
+        if let Some((wiring, neutral)) = self.three_phase {
+            let v: Vec<usize> = self.phases.iter().map(|p| p.0).collect();
+            let i: Vec<usize> = self.phases.iter().map(|p| p.1).collect();
+            let square = |c: usize| channels[c].rms * channels[c].rms;
+            // (x − y)² and (x + y + z)² expanded into the mean squares and the means of
+            // the products, all over the same window.
+            let line = |x: usize, y: usize| {
+                (square(v[x]) + square(v[y]) - 2.0 * mean_product(v[x], v[y]))
+                    .max(0.0)
+                    .sqrt()
+            };
+            // The neutral current counts for four-wire (wye) systems only.
+            let neutral_rms = match (wiring, neutral) {
+                (Wiring::Wye, Some(n)) => channels[n].rms,
+                (Wiring::Wye, None) => (square(i[0])
+                    + square(i[1])
+                    + square(i[2])
+                    + 2.0
+                        * (mean_product(i[0], i[1])
+                            + mean_product(i[1], i[2])
+                            + mean_product(i[2], i[0])))
+                .max(0.0)
+                .sqrt(),
+                _ => f64::NAN,
+            };
+            let inputs = ThreePhaseInputs {
+                wiring,
+                phases: per_phase,
+                line_to_line_rms: [line(0, 1), line(1, 2), line(2, 0)],
+                neutral_current_rms: neutral_rms,
+                voltage_phasors: [none; 3],
+                current_phasors: [none; 3],
+                neutral_current_phasor: none,
+            };
+            if let Ok(t) = ThreePhasePower::compute(&inputs) {
+                quantities.push(("P".into(), t.p));
+                quantities.push(("S".into(), t.se));
+                quantities.push(("PF".into(), t.pf_e));
+                quantities.push(("S_arith".into(), t.s_arithmetic));
+                quantities.push(("Ve".into(), t.ve));
+                quantities.push(("Ie".into(), t.ie));
+            }
+        } else if self.single {
+            let pw = per_phase[0];
+            quantities.push(("P".into(), pw.p));
+            quantities.push(("S".into(), pw.s));
+            quantities.push(("PF".into(), pw.pf));
+        }
+    }
+}
+
 /// The declared voltage a channel's deviation is judged against: Udin for the quantity the
 /// wiring declares it for (phase-to-neutral for wye and single, line-to-line for delta),
 /// scaled by √3 for the other kind.
@@ -910,6 +1075,13 @@ fn declared_voltage(config: &SystemConfig, phase: Option<Phase>, udin: f64) -> f
         _ => udin,
     }
 }
+
+/// Largest run of samples [`Analyzer::push`] takes in at once: a longer block goes in
+/// sub-chunks of this size, so the buffers stay a few hundred kB (in cache).
+const SUB_CHUNK: usize = 4096;
+
+/// Fewest samples [`Analyzer::trim_buffers`] drops at once.
+const TRIM_SLACK: usize = 4096;
 
 /// Seconds after a flicker period's end at which its record takes its place in the output
 /// (the flickermeter's decimation and filters emit it well before).

@@ -9,6 +9,8 @@
 //! end correction (fourth-order differences), plus the two partial sample intervals at the
 //! ends by Simpson's rule on a cubic (Lagrange) interpolation of the samples. The error is
 //! of fourth order in the sampling step, independent of where the window starts.
+//! [`window_mean_product`] integrates the product of two channels the same way: the
+//! active power of IEEE 1459 when no spectrum is computed.
 
 use super::tracker::CycleBoundary;
 use pqe_dsp::kernels;
@@ -64,36 +66,87 @@ impl WindowMoments {
 /// exact in floating point), so the result is bit-for-bit the same whatever `base` is:
 /// the streaming analysis may trim its buffers anywhere.
 pub fn window_moments(x: &[f64], base: u64, start: f64, end: f64) -> Option<WindowMoments> {
-    if !(start.is_finite() && end.is_finite()) || end - start < 4.0 || start < 0.0 {
-        return None;
-    }
-    let (first, last) = (start.ceil(), end.floor());
-    // Width of the partial sample intervals at each end, both in [0, 1).
-    let (da, db) = (first - start, end - last);
-    let (first, last) = (first as u64, last as u64);
-    if first < base + MARGIN as u64 || last + MARGIN as u64 >= base + x.len() as u64 {
-        return None;
-    }
-    let (i0, i1) = ((first - base) as usize, (last - base) as usize);
-    if !kernels::all_finite(&x[i0 - 2..=i1 + 2]) {
+    let w = locate(x.len(), base, start, end)?;
+    let (i0, i1) = (w.i0, w.i1);
+    // One pass over the interior gives its sums, extremes and finiteness; the two samples
+    // on each side that the end corrections read are checked apart.
+    let interior = kernels::moments(&x[i0..=i1]);
+    let outside = [x[i0 - 2], x[i0 - 1], x[i1 + 1], x[i1 + 2]];
+    if !(interior.finite && outside.iter().all(|v| v.is_finite())) {
         return Some(WindowMoments::missing());
     }
-    let interior = &x[i0..=i1];
-    let (lo, hi) = kernels::min_max(interior);
-    let square = |v: f64| v * v;
-    let identity = |v: f64| v;
-    let integral_sq = trapezoid(kernels::sum_of_squares(interior), x, i0, i1, square)
-        + partial_left(x, i0, da, square)
-        + partial_right(x, i1, db, square);
-    let integral = trapezoid(kernels::sum(interior), x, i0, i1, identity)
-        + partial_left(x, i0, da, identity)
-        + partial_right(x, i1, db, identity);
+    let square = |k: usize| x[k] * x[k];
+    let square_at = |k: usize, t: f64| {
+        let v = interpolate(x, k, t);
+        v * v
+    };
+    let value = |k: usize| x[k];
+    let value_at = |k: usize, t: f64| interpolate(x, k, t);
+    let integral_sq = trapezoid(interior.sum_of_squares, i0, i1, square)
+        + partial_left(i0, w.da, square, square_at)
+        + partial_right(i1, w.db, square, square_at);
+    let integral = trapezoid(interior.sum, i0, i1, value)
+        + partial_left(i0, w.da, value, value_at)
+        + partial_right(i1, w.db, value, value_at);
     let length = end - start;
     Some(WindowMoments {
         mean_square: integral_sq / length,
         mean: integral / length,
-        peak: lo.abs().max(hi.abs()),
+        peak: interior.min.abs().max(interior.max.abs()),
         finite: true,
+    })
+}
+
+/// Mean of the product of two channels over the window `[start, end)`; for a voltage and
+/// a current, the active power of IEEE 1459-2010 3.1.2.6, P = (1/kT)·∫ v·i dt over the
+/// 10/12 cycles of IEC 61000-4-30 Ed.3 4.4. The product `u·i` is integrated exactly as [`window_moments`] integrates x² — trapezoid with the
+/// Euler–Maclaurin end correction on the samples inside, Simpson's rule on the cubic
+/// interpolations of `u` and `i` over the partial sample intervals at the ends — so the
+/// power and the RMS values it is compared with (S = U·I) rest on the same integral.
+///
+/// `u` and `i` hold the same samples (`u[0]` and `i[0]` are sample `base`). Returns `None`
+/// as [`window_moments`] does; NaN or infinite when a sample it reads is (check the
+/// channels' [`WindowMoments::finite`]).
+pub fn window_mean_product(u: &[f64], i: &[f64], base: u64, start: f64, end: f64) -> Option<f64> {
+    let w = locate(u.len().min(i.len()), base, start, end)?;
+    let (i0, i1) = (w.i0, w.i1);
+    let product = |k: usize| u[k] * i[k];
+    let product_at = |k: usize, t: f64| interpolate(u, k, t) * interpolate(i, k, t);
+    let integral = trapezoid(kernels::dot(&u[i0..=i1], &i[i0..=i1]), i0, i1, product)
+        + partial_left(i0, w.da, product, product_at)
+        + partial_right(i1, w.db, product, product_at);
+    Some(integral / (end - start))
+}
+
+/// Where a fractional window lies in a buffer.
+struct Located {
+    /// First and last whole sample inside the window, as buffer indices.
+    i0: usize,
+    i1: usize,
+    /// Widths of the partial sample intervals before `i0` and after `i1`, in [0, 1).
+    da: f64,
+    db: f64,
+}
+
+/// The whole samples inside `[start, end)` in a buffer of `len` samples starting at
+/// sample `base`, or `None` when the buffer lacks them or their [`MARGIN`], or the window
+/// is shorter than 4 samples. The fractional parts come from the absolute positions, so
+/// they do not depend on `base`.
+fn locate(len: usize, base: u64, start: f64, end: f64) -> Option<Located> {
+    if !(start.is_finite() && end.is_finite()) || end - start < 4.0 || start < 0.0 {
+        return None;
+    }
+    let (first, last) = (start.ceil(), end.floor());
+    let (da, db) = (first - start, end - last);
+    let (first, last) = (first as u64, last as u64);
+    if first < base + MARGIN as u64 || last + MARGIN as u64 >= base + len as u64 {
+        return None;
+    }
+    Some(Located {
+        i0: (first - base) as usize,
+        i1: (last - base) as usize,
+        da,
+        db,
     })
 }
 
@@ -179,14 +232,14 @@ impl HalfCycleSeries {
     }
 }
 
-/// Trapezoid over the integer grid `i0..=i1` from the plain sum of g(x), with the
-/// Euler–Maclaurin end correction −(g′(i1) − g′(i0))/12.
-fn trapezoid(plain_sum: f64, x: &[f64], i0: usize, i1: usize, g: impl Fn(f64) -> f64) -> f64 {
+/// Trapezoid over the integer grid `i0..=i1` of an integrand `g` (given at each sample)
+/// from its plain sum, with the Euler–Maclaurin end correction −(g′(i1) − g′(i0))/12.
+fn trapezoid(plain_sum: f64, i0: usize, i1: usize, g: impl Fn(usize) -> f64) -> f64 {
     let slope = |i: usize| {
         // Fourth-order central difference.
-        (g(x[i - 2]) - 8.0 * g(x[i - 1]) + 8.0 * g(x[i + 1]) - g(x[i + 2])) / 12.0
+        (g(i - 2) - 8.0 * g(i - 1) + 8.0 * g(i + 1) - g(i + 2)) / 12.0
     };
-    plain_sum - 0.5 * (g(x[i0]) + g(x[i1])) - (slope(i1) - slope(i0)) / 12.0
+    plain_sum - 0.5 * (g(i0) + g(i1)) - (slope(i1) - slope(i0)) / 12.0
 }
 
 /// Cubic (Lagrange) interpolation of x at `k + t` (`0 ≤ t ≤ 1`) from samples `k − 1` to
@@ -200,26 +253,32 @@ fn interpolate(x: &[f64], k: usize, t: f64) -> f64 {
     l_m * xm + l_0 * x0 + l_1 * x1 + l_2 * x2
 }
 
-/// ∫ g(x) over the last `width` (< 1) of the sample interval before sample `i0`, by
-/// Simpson's rule on the cubic interpolation.
-fn partial_left(x: &[f64], i0: usize, width: f64, g: impl Fn(f64) -> f64) -> f64 {
+/// ∫ g over the last `width` (< 1) of the sample interval before sample `i0`, by Simpson's
+/// rule; `g(k)` is the integrand at sample `k`, `g_at(k, t)` at `k + t` (interpolated).
+fn partial_left(
+    i0: usize,
+    width: f64,
+    g: impl Fn(usize) -> f64,
+    g_at: impl Fn(usize, f64) -> f64,
+) -> f64 {
     if width <= 0.0 {
         return 0.0;
     }
     let k = i0 - 1;
-    width / 6.0
-        * (g(interpolate(x, k, 1.0 - width))
-            + 4.0 * g(interpolate(x, k, 1.0 - 0.5 * width))
-            + g(x[i0]))
+    width / 6.0 * (g_at(k, 1.0 - width) + 4.0 * g_at(k, 1.0 - 0.5 * width) + g(i0))
 }
 
-/// ∫ g(x) over the first `width` (< 1) of the sample interval after sample `i1`.
-fn partial_right(x: &[f64], i1: usize, width: f64, g: impl Fn(f64) -> f64) -> f64 {
+/// ∫ g over the first `width` (< 1) of the sample interval after sample `i1`.
+fn partial_right(
+    i1: usize,
+    width: f64,
+    g: impl Fn(usize) -> f64,
+    g_at: impl Fn(usize, f64) -> f64,
+) -> f64 {
     if width <= 0.0 {
         return 0.0;
     }
-    width / 6.0
-        * (g(x[i1]) + 4.0 * g(interpolate(x, i1, 0.5 * width)) + g(interpolate(x, i1, width)))
+    width / 6.0 * (g(i1) + 4.0 * g_at(i1, 0.5 * width) + g_at(i1, width))
 }
 
 #[cfg(test)]
