@@ -51,9 +51,13 @@
 //!
 //! # Streaming
 //!
-//! [`Flickermeter::push`] takes any cut of the channel; every stage runs sample by sample
-//! in a fixed order, so records and Pinst values are bit-identical whatever the cut.
-//! Memory is fixed: about 200 kB per channel, most of it the classifier.
+//! [`Flickermeter::push`] takes any cut of the channel; every stage computes each value
+//! from the values before it in a fixed order, so records and Pinst values are
+//! bit-identical whatever the cut. The stages run over the pushed block one after the
+//! other (squaring and decimation over the block, then the weighting chain over the run
+//! of decimated values with its state held in registers, then the classifier), which
+//! does not change a bit of any value. Memory is fixed: about 200 kB per channel, most of
+//! it the classifier.
 
 mod demodulator;
 mod statistics;
@@ -62,11 +66,11 @@ pub mod weighting;
 pub use statistics::{long_term_severity, PinstClassifier, ShortTermStatistics};
 pub use weighting::{butterworth_cutoff, Calibration, LampEyeParameters};
 
-use demodulator::{DroopCompensator, SquaringDecimator};
+use demodulator::{DroopCompensator, ReferenceDecimator, SquaringDecimator};
 use pqe_core::record::{FlickerFlags, FlickerRecord, FlickerSeverity};
 use pqe_core::{Error, NominalFrequency, Result, Timestamp};
 use std::collections::VecDeque;
-use weighting::WeightingChain;
+use weighting::{ReferenceChain, WeightingChain};
 
 /// Length of the Pst observation period (4.7.2), nanoseconds.
 pub const SHORT_TERM_PERIOD_NS: i64 = 600_000_000_000;
@@ -202,15 +206,15 @@ pub struct PinstValue {
 #[derive(Debug, Clone)]
 pub struct Flickermeter {
     sample_rate: f64,
+    nominal: NominalFrequency,
     lamp: Lamp,
     column: String,
     recording_start_ns: i64,
-    decimator: SquaringDecimator,
+    kernels: Kernels,
     factor: u64,
     /// Input samples between a window's first sample and the one it is timed by.
     lag: u64,
     rate: f64,
-    chain: WeightingChain,
     settling_values: u64,
     // The current segment: a run of samples without a gap.
     origin_ns: i64,
@@ -279,20 +283,22 @@ impl Flickermeter {
             }
         };
         let decimator = SquaringDecimator::new(factor);
-        let chain = WeightingChain::new(lamp, nominal, rate, DroopCompensator::new(factor), |f| {
-            decimator.response(f, sample_rate)
-        })?;
+        let reference =
+            ReferenceChain::new(lamp, nominal, rate, DroopCompensator::new(factor), |f| {
+                decimator.response(f, sample_rate)
+            })?;
+        let chain = WeightingChain::from_reference(&reference)?;
         let lag = (decimator.kernel_len() - 1) as u64;
         let mut meter = Flickermeter {
             sample_rate,
+            nominal,
             lamp,
             column: options.column,
             recording_start_ns: recording_start.as_nanos(),
-            decimator,
+            kernels: Kernels::Fast { decimator, chain },
             factor: factor as u64,
             lag,
             rate,
-            chain,
             settling_values: (settling * rate).ceil() as u64,
             origin_ns: start.as_nanos(),
             inputs: 0,
@@ -332,13 +338,35 @@ impl Flickermeter {
         let mut decimated = std::mem::take(&mut self.decimated);
         // Part by part, so the buffer stays small whatever the length of `samples`.
         for part in samples.chunks(PUSH_PART) {
-            self.decimator.push(part, &mut decimated);
-            for &x in &decimated {
-                self.process(x);
-            }
+            self.kernels.decimate(part, &mut decimated);
+            self.process_values(&mut decimated);
             decimated.clear();
         }
         self.decimated = decimated;
+    }
+
+    /// Switch to the plain twins of the fast kernels (a decimator summing each window in
+    /// one running sum, the weighting chain value by value through `pqe_dsp::iir`): for
+    /// the tests that check the fast path against them. Only before the first push.
+    #[doc(hidden)]
+    pub fn use_reference_kernels(&mut self) {
+        if let Kernels::Fast { decimator, .. } = &self.kernels {
+            if self.inputs == 0 {
+                let factor = self.factor as usize;
+                let sample_rate = self.sample_rate;
+                let response = |f| decimator.response(f, sample_rate);
+                if let Ok(chain) = ReferenceChain::new(
+                    self.lamp,
+                    self.nominal,
+                    self.rate,
+                    DroopCompensator::new(factor),
+                    response,
+                ) {
+                    self.kernels =
+                        Kernels::Reference(Box::new((ReferenceDecimator::new(factor), chain)));
+                }
+            }
+        }
     }
 
     /// The next Pst or Plt record, in the order they were completed.
@@ -375,7 +403,7 @@ impl Flickermeter {
             self.close_period();
             self.open_period(index, t == index * SHORT_TERM_PERIOD_NS);
         }
-        self.decimator.reset();
+        self.kernels.reset_decimator();
         self.running = false;
         self.last_pinst = f64::NAN;
         self.origin_ns = t;
@@ -417,7 +445,10 @@ impl Flickermeter {
 
     /// The calibration gain of block 4 ([`Calibration`]).
     pub fn gain(&self) -> f64 {
-        self.chain.gain()
+        match &self.kernels {
+            Kernels::Fast { chain, .. } => chain.gain(),
+            Kernels::Reference(r) => r.1.gain(),
+        }
     }
 
     /// The latest Pinst (NaN while the meter is stopped by missing samples or a gap).
@@ -425,9 +456,37 @@ impl Flickermeter {
         self.last_pinst
     }
 
-    // ---- the chain, one decimated value at a time ----
+    // ---- the chain over the decimated values ----
 
-    fn process(&mut self, x: f64) {
+    /// Run the decimated values through blocks 1 to 5 (`values` is overwritten): the runs
+    /// of finite values met while running go through the weighting chain in one piece,
+    /// the values that stop or (re)start the meter one at a time.
+    fn process_values(&mut self, values: &mut [f64]) {
+        let mut i = 0;
+        while i < values.len() {
+            if !self.running || !values[i].is_finite() {
+                self.process(values[i]);
+                i += 1;
+                continue;
+            }
+            let run = values[i..]
+                .iter()
+                .position(|v| !v.is_finite())
+                .unwrap_or(values.len() - i);
+            let run = &mut values[i..i + run];
+            self.kernels.weight(run);
+            for &pinst in run.iter() {
+                let j = self.begin_value();
+                self.take_pinst(j, pinst);
+            }
+            i += run.len();
+        }
+    }
+
+    /// Count one more decimated value and close the periods it lies beyond; returns its
+    /// index in the segment.
+    #[inline]
+    fn begin_value(&mut self) -> u64 {
         let j = self.outputs;
         self.outputs += 1;
         while j >= self.next_boundary {
@@ -435,6 +494,12 @@ impl Flickermeter {
             self.open_period(self.period.index + 1, true);
         }
         self.period.observed = true;
+        j
+    }
+
+    /// One decimated value that is not finite or that (re)starts the meter.
+    fn process(&mut self, x: f64) {
+        let j = self.begin_value();
         if !x.is_finite() {
             self.period.missing = true;
             self.period.cut = true;
@@ -446,11 +511,18 @@ impl Flickermeter {
             return;
         }
         if !self.running {
-            self.chain.restart(x);
+            self.kernels.restart(x);
             self.running = true;
             self.settle_until = j + self.settling_values;
         }
-        let pinst = self.chain.process(x);
+        let mut one = [x];
+        self.kernels.weight(&mut one);
+        self.take_pinst(j, one[0]);
+    }
+
+    /// Blocks 5 and the Pinst series for the Pinst value of decimated value `j`.
+    #[inline]
+    fn take_pinst(&mut self, j: u64, pinst: f64) {
         self.last_pinst = pinst;
         let settling = j < self.settle_until;
         if settling {
@@ -686,5 +758,56 @@ impl PinstSeries {
 
     fn clear(&mut self) {
         self.count = 0;
+    }
+}
+
+/// The decimator and weighting chain of a meter: the fast kernels, or their plain twins
+/// ([`Flickermeter::use_reference_kernels`]).
+// The fast variant is the one every meter but a test's runs: kept inline, the plain
+// twins boxed.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+enum Kernels {
+    Fast {
+        decimator: SquaringDecimator,
+        chain: WeightingChain,
+    },
+    Reference(Box<(ReferenceDecimator, ReferenceChain)>),
+}
+
+impl Kernels {
+    /// Blocks 2 (4.3): square and decimate `samples`, appending to `out`.
+    fn decimate(&mut self, samples: &[f64], out: &mut Vec<f64>) {
+        match self {
+            Kernels::Fast { decimator, .. } => decimator.push(samples, out),
+            Kernels::Reference(r) => r.0.push(samples, out),
+        }
+    }
+
+    fn reset_decimator(&mut self) {
+        match self {
+            Kernels::Fast { decimator, .. } => decimator.reset(),
+            Kernels::Reference(r) => r.0.reset(),
+        }
+    }
+
+    fn restart(&mut self, x: f64) {
+        match self {
+            Kernels::Fast { chain, .. } => chain.restart(x),
+            Kernels::Reference(r) => r.1.restart(x),
+        }
+    }
+
+    /// Blocks 1, 3 and 4 (4.2, 4.4, 4.5): decimated values in, Pinst out, in place.
+    #[inline]
+    fn weight(&mut self, values: &mut [f64]) {
+        match self {
+            Kernels::Fast { chain, .. } => chain.process_block(values),
+            Kernels::Reference(r) => {
+                for v in values {
+                    *v = r.1.process(*v);
+                }
+            }
+        }
     }
 }

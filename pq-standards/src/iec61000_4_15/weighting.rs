@@ -178,10 +178,221 @@ impl Calibration {
     }
 }
 
+/// Sections of the chain: the high-pass and the three sections of the sixth-order
+/// Butterworth low-pass (block 3, 4.4), the two of the lamp–eye filter (4.4) and the
+/// first-order smoothing low-pass (block 4, 4.5).
+const SECTIONS: usize = 7;
+/// Sections of the band filter (high-pass and Butterworth low-pass), the first ones.
+const BAND_SECTIONS: usize = 4;
+
 /// Blocks 1 (level), 3 and 4 at the decimated rate: squared voltage in, Pinst out,
 /// with the fade-in after a (re)start (see the module documentation).
+///
+/// The arithmetic is that of [`ReferenceChain`] operation for operation (the same
+/// transposed direct form II sections, the same order), so the two give the same bits;
+/// this one runs a whole run of values with the filter state in local variables
+/// ([`WeightingChain::process_block`]) instead of walking the sections in memory for every
+/// value.
 #[derive(Debug, Clone)]
 pub(crate) struct WeightingChain {
+    /// Droop compensator coefficient `a` and its two previous inputs.
+    droop: f64,
+    droop_history: [f64; 2],
+    adaptor: MeanSquareTracker,
+    coefficients: [BiquadCoefficients; SECTIONS],
+    /// `(s1, s2)` of each section.
+    states: [[f64; 2]; SECTIONS],
+    gain: f64,
+    faded: u64,
+    fade_len: u64,
+}
+
+impl WeightingChain {
+    /// The same design as `reference`, in its initial state.
+    pub fn from_reference(reference: &ReferenceChain) -> Result<Self> {
+        let sections: Vec<BiquadCoefficients> = reference
+            .band
+            .sections()
+            .iter()
+            .chain(&reference.eye.sections)
+            .chain(reference.smoothing.sections())
+            .map(|s| *s.coefficients())
+            .collect();
+        let band = reference.band.sections().len();
+        let coefficients: [BiquadCoefficients; SECTIONS] = match sections.try_into() {
+            Ok(c) if band == BAND_SECTIONS => c,
+            _ => {
+                return Err(pqe_core::Error::Config(
+                    "flickermeter: unexpected weighting filter layout".into(),
+                ))
+            }
+        };
+        Ok(WeightingChain {
+            droop: reference.droop.coefficient(),
+            droop_history: [0.0; 2],
+            adaptor: reference.adaptor.clone(),
+            coefficients,
+            states: [[0.0; 2]; SECTIONS],
+            gain: reference.gain,
+            faded: 0,
+            fade_len: reference.fade_len,
+        })
+    }
+
+    /// The calibration gain of block 4.
+    pub fn gain(&self) -> f64 {
+        self.gain
+    }
+
+    /// Restart on the squared voltage `x`: every filter in its steady state for a steady
+    /// voltage, the level tracker empty (as [`ReferenceChain::restart`]).
+    pub fn restart(&mut self, x: f64) {
+        self.faded = 0;
+        self.droop_history = [x, x];
+        self.adaptor.reset();
+        self.states = [[0.0; 2]; SECTIONS];
+        // The band filter settled to a steady input of 1, section by section as
+        // `pqe_dsp::iir::Biquad::settle_to`.
+        let mut v = 1.0;
+        for (c, s) in self.coefficients[..BAND_SECTIONS]
+            .iter()
+            .zip(&mut self.states)
+        {
+            let y = c.dc_gain() * v;
+            s[1] = c.b[2] * v - c.a[1] * y;
+            s[0] = c.b[1] * v - c.a[0] * y + s[1];
+            v = y;
+        }
+    }
+
+    /// Decimated squared-voltage values in, their Pinst values out, in place.
+    ///
+    /// The stages are skewed: in step `i` the front end (droop compensation, level,
+    /// fade-in) takes value `i` while section `k` takes value `i − 1 − k`, so the eight
+    /// computations of a step do not wait on one another and the step costs about one
+    /// section's recursion instead of the whole chain's latency. Each stage still sees
+    /// its values in order, so every bit is that of the value-by-value chain.
+    pub fn process_block(&mut self, values: &mut [f64]) {
+        let n = values.len();
+        if n == 0 {
+            return;
+        }
+        let mut p = Pipeline {
+            c: self.coefficients,
+            s: self.states,
+            latch: [0.0; SECTIONS],
+            droop: self.droop,
+            history: self.droop_history,
+            adaptor: self.adaptor.clone(),
+            gain: self.gain,
+            faded: self.faded,
+            fade_len: self.fade_len,
+        };
+        // Filling: the first stages only; then all; then draining.
+        for i in 0..SECTIONS.min(n + SECTIONS) {
+            p.partial_step(values, i);
+        }
+        for i in SECTIONS..n {
+            p.full_step(values, i);
+        }
+        for i in n.max(SECTIONS)..n + SECTIONS {
+            p.partial_step(values, i);
+        }
+        self.states = p.s;
+        self.droop_history = p.history;
+        self.adaptor = p.adaptor;
+        self.faded = p.faded;
+    }
+}
+
+/// The working copy of a [`WeightingChain`] during [`WeightingChain::process_block`]: the
+/// state of every stage and the values between stages (`latch[k]`, the input of section
+/// `k`).
+struct Pipeline {
+    c: [BiquadCoefficients; SECTIONS],
+    s: [[f64; 2]; SECTIONS],
+    latch: [f64; SECTIONS],
+    droop: f64,
+    history: [f64; 2],
+    adaptor: MeanSquareTracker,
+    gain: f64,
+    faded: u64,
+    fade_len: u64,
+}
+
+impl Pipeline {
+    /// Droop compensation, level (block 1, 4.2) and fade-in of one value: the normalised
+    /// signal, as `ReferenceChain::process` computes it.
+    #[inline(always)]
+    fn front(&mut self, x: f64) -> f64 {
+        let a = self.droop;
+        let [x1, x2] = self.history;
+        self.history = [x, x1];
+        let flat = (1.0 + 2.0 * a) * x1 - a * (x + x2);
+        let level = self.adaptor.update(flat);
+        // A dead channel (zero level) shows no fluctuation rather than 0/0.
+        let mut relative = if level > f64::MIN_POSITIVE {
+            flat / level
+        } else {
+            1.0
+        };
+        if self.faded < self.fade_len {
+            let w = 0.5 - 0.5 * (PI * self.faded as f64 / self.fade_len as f64).cos();
+            relative = 1.0 + w * (relative - 1.0);
+            self.faded += 1;
+        }
+        relative
+    }
+
+    /// Step `i` with every stage busy (`SECTIONS ≤ i < values.len()`): the smoothing
+    /// section finishes value `i − SECTIONS`, the front end takes value `i`.
+    #[inline(always)]
+    fn full_step(&mut self, values: &mut [f64], i: usize) {
+        let last = SECTIONS - 1;
+        let y = self.latch[last];
+        values[i - SECTIONS] = self.gain * section(&self.c[last], &mut self.s[last], y * y);
+        for k in (0..last).rev() {
+            self.latch[k + 1] = section(&self.c[k], &mut self.s[k], self.latch[k]);
+        }
+        self.latch[0] = self.front(values[i]);
+    }
+
+    /// Step `i` while filling or draining: only the stages that hold a value of the
+    /// block work (stage 0 the front end, stage `k + 1` section `k`).
+    fn partial_step(&mut self, values: &mut [f64], i: usize) {
+        let n = values.len();
+        let busy = |stage: usize| i >= stage && i - stage < n;
+        let last = SECTIONS - 1;
+        if busy(SECTIONS) {
+            let y = self.latch[last];
+            values[i - SECTIONS] = self.gain * section(&self.c[last], &mut self.s[last], y * y);
+        }
+        for k in (0..last).rev() {
+            if busy(k + 1) {
+                self.latch[k + 1] = section(&self.c[k], &mut self.s[k], self.latch[k]);
+            }
+        }
+        if busy(0) {
+            self.latch[0] = self.front(values[i]);
+        }
+    }
+}
+
+/// One transposed direct form II section, the arithmetic of `pqe_dsp::iir::Biquad::process`
+/// on a state `[s1, s2]` held by the caller.
+#[inline(always)]
+fn section(c: &BiquadCoefficients, s: &mut [f64; 2], x: f64) -> f64 {
+    let y = c.b[0] * x + s[0];
+    s[0] = c.b[1] * x - c.a[0] * y + s[1];
+    s[1] = c.b[2] * x - c.a[1] * y;
+    y
+}
+
+/// Blocks 1 (level), 3 and 4 at the decimated rate, one value at a time through the
+/// filters of [`pqe_dsp::iir`]: the plain twin of [`WeightingChain`], which must give the
+/// same bits (the tests check it) and whose design it takes.
+#[derive(Debug, Clone)]
+pub(crate) struct ReferenceChain {
     droop: super::demodulator::DroopCompensator,
     adaptor: MeanSquareTracker,
     band: Cascade,
@@ -193,7 +404,7 @@ pub(crate) struct WeightingChain {
     fade_len: u64,
 }
 
-impl WeightingChain {
+impl ReferenceChain {
     /// The chain for `lamp` on a `nominal` supply at the decimated rate `rate`, after a
     /// decimator whose anti-alias magnitude at a frequency is `decimator_response`.
     pub fn new(
@@ -219,7 +430,7 @@ impl WeightingChain {
             * band.response(f).norm()
             * eye.response(f).norm();
         let gain = cal.gain(weighting, smoothing.response(2.0 * f).norm());
-        Ok(WeightingChain {
+        Ok(ReferenceChain {
             droop,
             adaptor: MeanSquareTracker::new(rate),
             band,
@@ -378,6 +589,50 @@ mod tests {
             }
             let f1 = p.omega1 / (2.0 * PI);
             assert!((d.response(f1).norm() / p.analog_response(f1) - 1.0).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn fast_chain_gives_the_bits_of_its_plain_twin() {
+        use super::super::demodulator::DroopCompensator;
+        for (lamp, nominal, rate) in [
+            (Lamp::V230, NominalFrequency::Hz50, 1024.0),
+            (Lamp::V120, NominalFrequency::Hz60, 1000.0),
+            (Lamp::V230, NominalFrequency::Hz60, 2000.0),
+        ] {
+            let mut plain =
+                ReferenceChain::new(lamp, nominal, rate, DroopCompensator::new(10), |_| 1.0)
+                    .unwrap();
+            let mut fast = WeightingChain::from_reference(&plain).unwrap();
+            assert_eq!(fast.gain().to_bits(), plain.gain().to_bits());
+            // A squared, decimated voltage: DC, a modulation, the double mains ripple.
+            let x = |i: usize| {
+                let t = i as f64 / rate;
+                5.3e4 * (1.0 + 0.004 * (2.0 * PI * 8.8 * t).sin())
+                    + 40.0 * (2.0 * PI * 100.0 * t).cos()
+            };
+            let mut i = 0;
+            // Runs of several lengths, with restarts between some of them (the fade-in
+            // and the running mean of the level tracker included).
+            for (run, restart) in [
+                (1, true),
+                (700, false),
+                (3, false),
+                (5000, true),
+                (64_000, false),
+            ] {
+                if restart {
+                    plain.restart(x(i));
+                    fast.restart(x(i));
+                }
+                let mut block: Vec<f64> = (i..i + run).map(x).collect();
+                let expected: Vec<f64> = block.iter().map(|&v| plain.process(v)).collect();
+                fast.process_block(&mut block);
+                for (k, (a, b)) in block.iter().zip(&expected).enumerate() {
+                    assert_eq!(a.to_bits(), b.to_bits(), "{lamp:?} {rate}: value {}", i + k);
+                }
+                i += run;
+            }
         }
     }
 
