@@ -247,8 +247,8 @@ impl Open {
 /// The RVC state machine of 5.5.
 #[derive(Debug, Clone, Default)]
 struct Rvc {
-    /// The last values (start position, per-channel values), at most `n`.
-    history: VecDeque<(f64, Vec<f64>)>,
+    /// The last values, at most `n`.
+    history: RvcWindow,
     /// An RVC in progress: pre-event means, start, largest deviation (|ΔU|, channel,
     /// value), values since the start.
     open: Option<OpenRvc>,
@@ -259,7 +259,7 @@ struct OpenRvc {
     start: f64,
     before: Vec<f64>,
     largest: (f64, usize, f64),
-    after: VecDeque<(f64, Vec<f64>)>,
+    after: RvcWindow,
 }
 
 /// Streaming detector of dips, swells, interruptions and RVCs; see the module
@@ -286,6 +286,9 @@ pub struct EventDetector {
     spans: VecDeque<(f64, f64)>,
     /// A missing value came since the open events started.
     missing: bool,
+    /// Decide the RVC steady state with the plain twin ([`steady`]) instead of the
+    /// sliding sums and extremes of [`RvcWindow`] (for the tests that compare them).
+    reference: bool,
 }
 
 impl EventDetector {
@@ -332,7 +335,16 @@ impl EventDetector {
             last: None,
             spans: VecDeque::new(),
             missing: false,
+            reference: false,
         })
+    }
+
+    /// Decide the RVC steady state (5.5) by summing and checking every value of the
+    /// window for every Urms(1/2) value, the plain twin of the sliding window: for the
+    /// tests that check the two agree.
+    #[doc(hidden)]
+    pub fn use_reference_kernels(&mut self) {
+        self.reference = true;
     }
 
     /// The voltage channels, in the order of [`HalfCycleValue::rms`].
@@ -494,10 +506,11 @@ impl EventDetector {
             self.rvc = Rvc::default();
             return;
         }
-        let udin = self.declared.clone();
+        let udin = &self.declared;
+        let reference = self.reference;
         let band = self.options.rvc_threshold / 100.0;
         let end_band = (self.options.rvc_threshold - self.options.rvc_hysteresis) / 100.0;
-        let values = v.rms.to_vec();
+        let values = v.rms;
         if let Some(open) = &mut self.rvc.open {
             for (c, &x) in values.iter().enumerate() {
                 let d = (x - open.before[c]).abs();
@@ -505,53 +518,43 @@ impl EventDetector {
                     open.largest = (d, c, x);
                 }
             }
-            open.after.push_back((v.start, values));
-            if open.after.len() > n {
-                open.after.pop_front();
-            }
-            if open.after.len() == n && steady(&open.after, &udin, end_band).is_some() {
-                let means = steady(&open.after, &udin, end_band).unwrap_or_default();
+            open.after.push(v.start, values, n);
+            if open.after.len() == n && open.after.is_steady(udin, end_band, reference) {
+                let means = open.after.means();
                 let open = self.rvc.open.take().unwrap_or_else(unreachable_rvc);
                 self.close_rvc(open, &means, out);
             }
             return;
         }
         let h = &mut self.rvc.history;
-        if h.len() == n {
-            if let Some(means) = steady(h, &udin, band) {
-                let leaves = values
-                    .iter()
-                    .enumerate()
-                    .any(|(c, &x)| (x - means[c]).abs() > band * udin[c]);
-                if leaves {
-                    let mut largest = (0.0, 0, values[0]);
-                    for (c, &x) in values.iter().enumerate() {
-                        let d = (x - means[c]).abs();
-                        if d > largest.0 {
-                            largest = (d, c, x);
-                        }
-                    }
-                    let mut after = VecDeque::with_capacity(n + 1);
-                    after.push_back((v.start, values));
-                    self.rvc.open = Some(OpenRvc {
-                        start: v.start,
-                        before: means,
-                        largest,
-                        after,
-                    });
-                    h.clear();
-                    return;
+        if h.len() == n
+            && h.is_steady(udin, band, reference)
+            && h.leaves(values, udin, band, reference)
+        {
+            let means = h.means();
+            let mut largest = (0.0, 0, values[0]);
+            for (c, &x) in values.iter().enumerate() {
+                let d = (x - means[c]).abs();
+                if d > largest.0 {
+                    largest = (d, c, x);
                 }
             }
+            let mut after = RvcWindow::default();
+            after.push(v.start, values, n);
+            self.rvc.open = Some(OpenRvc {
+                start: v.start,
+                before: means,
+                largest,
+                after,
+            });
+            h.clear();
+            return;
         }
-        h.push_back((v.start, values));
-        if h.len() > n {
-            h.pop_front();
-        }
+        h.push(v.start, values, n);
     }
 
     fn close_rvc(&mut self, open: OpenRvc, after_means: &[f64], out: &mut Vec<EventOutput>) {
-        let end = open.after.front().map_or(open.start, |(s, _)| *s);
+        let end = open.after.first_start().unwrap_or(open.start);
         let mut delta_ss = 0.0;
         for (c, m) in after_means.iter().enumerate() {
             let d = m - open.before[c];
@@ -694,25 +697,228 @@ pub enum EventOutput {
 }
 
 /// The per-channel means of `values` when every value lies within ±`band`·Udin of its
-/// channel's mean (a steady state of 5.5), else `None`.
-fn steady(values: &VecDeque<(f64, Vec<f64>)>, udin: &[f64], band: f64) -> Option<Vec<f64>> {
-    let count = values.len() as f64;
-    let mut means = vec![0.0; udin.len()];
-    for (_, v) in values {
-        for (m, x) in means.iter_mut().zip(v) {
-            *m += x;
-        }
-    }
-    for m in &mut means {
-        *m /= count;
-    }
-    let ok = values.iter().all(|(_, v)| {
-        v.iter()
+/// channel's mean (a steady state of 5.5), else `None`: the plain twin of
+/// [`RvcWindow::is_steady`] and [`RvcWindow::means`], over the window's values in order.
+fn steady(values: &RvcWindow, udin: &[f64], band: f64) -> Option<Vec<f64>> {
+    let means = values.means();
+    let ok = (0..values.len()).all(|k| {
+        values
+            .entry(k)
+            .iter()
             .zip(&means)
             .zip(udin)
             .all(|((x, m), u)| (x - m).abs() <= band * u)
     });
     ok.then_some(means)
+}
+
+/// The last Urms(1/2) values of every channel for the RVC steady state (IEC 61000-4-30
+/// Ed.3 5.5), with what lets the steady-state test cost a few operations per value
+/// instead of a pass over the window: per channel a running sum and the window's
+/// smallest and largest value (monotonic queues).
+///
+/// The test of 5.5 — every value within ±band·Udin of its channel's arithmetic mean — is
+/// decided exactly as the plain test ([`steady`]) decides it, bit for bit: rounding is
+/// monotonic, so every `|x − m|` is at most `band·Udin` exactly when the largest and the
+/// smallest value are; and the mean `m` (summed in order, as the plain test does) is
+/// within a proven bound of the running-sum mean, so the running one decides unless the
+/// margin is within that bound of the limit, and then the mean is summed in order.
+#[derive(Debug, Clone, Default)]
+struct RvcWindow {
+    channels: usize,
+    /// Start position of each value.
+    starts: VecDeque<f64>,
+    /// The values, `channels` per entry, oldest first.
+    values: VecDeque<f64>,
+    /// Per channel: running sum of the window's values, and the largest magnitude any
+    /// value added or removed since the sums were last recomputed had.
+    sums: Vec<f64>,
+    scale: Vec<f64>,
+    /// Additions and removals since the sums were recomputed in order.
+    updates: usize,
+    /// Per channel: (sequence number, value) of the candidates for the smallest and the
+    /// largest value of the window.
+    lows: Vec<VecDeque<(u64, f64)>>,
+    highs: Vec<VecDeque<(u64, f64)>>,
+    /// Values pushed since the window was created or cleared.
+    pushed: u64,
+}
+
+impl RvcWindow {
+    fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    fn first_start(&self) -> Option<f64> {
+        self.starts.front().copied()
+    }
+
+    /// The values of entry `k` (0 the oldest).
+    fn entry(&self, k: usize) -> Vec<f64> {
+        (0..self.channels)
+            .map(|c| self.values[k * self.channels + c])
+            .collect()
+    }
+
+    fn clear(&mut self) {
+        *self = RvcWindow::default();
+    }
+
+    /// Append the values of every channel at `start`, dropping the oldest entry beyond
+    /// `capacity`.
+    fn push(&mut self, start: f64, values: &[f64], capacity: usize) {
+        if self.starts.is_empty() {
+            self.clear();
+            self.channels = values.len();
+            self.sums = vec![0.0; self.channels];
+            self.scale = vec![0.0; self.channels];
+            self.lows = vec![VecDeque::new(); self.channels];
+            self.highs = vec![VecDeque::new(); self.channels];
+        }
+        let seq = self.pushed;
+        self.pushed += 1;
+        self.starts.push_back(start);
+        for (c, &x) in values.iter().enumerate().take(self.channels) {
+            self.values.push_back(x);
+            self.sums[c] += x;
+            self.scale[c] = self.scale[c].max(x.abs());
+            let lows = &mut self.lows[c];
+            while lows.back().is_some_and(|&(_, v)| v >= x) {
+                lows.pop_back();
+            }
+            lows.push_back((seq, x));
+            let highs = &mut self.highs[c];
+            while highs.back().is_some_and(|&(_, v)| v <= x) {
+                highs.pop_back();
+            }
+            highs.push_back((seq, x));
+        }
+        self.updates += 1;
+        if self.starts.len() > capacity {
+            self.starts.pop_front();
+            for c in 0..self.channels {
+                if let Some(x) = self.values.pop_front() {
+                    self.sums[c] -= x;
+                }
+            }
+            self.updates += 1;
+            let oldest = self.pushed - self.starts.len() as u64;
+            for q in self.lows.iter_mut().chain(&mut self.highs) {
+                while q.front().is_some_and(|&(s, _)| s < oldest) {
+                    q.pop_front();
+                }
+            }
+        }
+        // Recomputed in order every so often, so rounding in the running sums stays
+        // within the bound `is_steady` allows for.
+        if self.updates >= 2 * capacity.max(1) {
+            self.recompute_sums();
+        }
+    }
+
+    fn recompute_sums(&mut self) {
+        self.sums = self.exact_sums();
+        self.scale = (0..self.channels)
+            .map(|c| {
+                (0..self.len())
+                    .map(|k| self.values[k * self.channels + c].abs())
+                    .fold(0.0, f64::max)
+            })
+            .collect();
+        self.updates = 0;
+    }
+
+    /// Per channel the sum of the window's values in order, oldest first.
+    fn exact_sums(&self) -> Vec<f64> {
+        let mut sums = vec![0.0; self.channels];
+        for k in 0..self.len() {
+            for (c, m) in sums.iter_mut().enumerate() {
+                *m += self.values[k * self.channels + c];
+            }
+        }
+        sums
+    }
+
+    /// Per channel the arithmetic mean of the window, summed in order (as 5.5's
+    /// reference mean is computed by the plain test).
+    fn means(&self) -> Vec<f64> {
+        let count = self.len() as f64;
+        let mut means = self.exact_sums();
+        for m in &mut means {
+            *m /= count;
+        }
+        means
+    }
+
+    /// A bound on the difference between the running-sum mean and the in-order mean of
+    /// channel `c`, and the running-sum mean. Sequential summation of N values errs by
+    /// at most (N − 1)·u·Σ|x|; the running sum, after at most 2N + N additions and
+    /// removals since it was last recomputed, by at most 3N·u·(N + 1)·max|x|; each
+    /// division by N adds u·|mean|. The bound taken, 8(N + 2)·u·max|x| per value of the
+    /// mean, is above their sum.
+    fn approximate_mean(&self, c: usize) -> (f64, f64) {
+        let n = self.len() as f64;
+        let mean = self.sums[c] / n;
+        let bound = 8.0 * (n + 2.0) * f64::EPSILON * self.scale[c].max(mean.abs());
+        (mean, bound)
+    }
+
+    /// True when every value lies within ±`band`·Udin of its channel's in-order mean:
+    /// exactly `steady(..).is_some()` (see the type's documentation).
+    fn is_steady(&self, udin: &[f64], band: f64, reference: bool) -> bool {
+        if reference || self.len() == 0 {
+            return steady(self, udin, band).is_some();
+        }
+        let mut unsure = false;
+        for (c, u) in udin.iter().enumerate().take(self.channels) {
+            let (mean, bound) = self.approximate_mean(c);
+            let (Some(&(_, lo)), Some(&(_, hi))) = (self.lows[c].front(), self.highs[c].front())
+            else {
+                return steady(self, udin, band).is_some();
+            };
+            let limit = band * u;
+            let deviation = (hi - mean).max(mean - lo);
+            // The rounding of the two subtractions and of the limit, on top of the
+            // bound on the mean.
+            let margin = 2.0 * bound + 4.0 * f64::EPSILON * (hi.abs() + lo.abs() + limit);
+            if deviation > limit + margin {
+                return false;
+            }
+            unsure |= deviation >= limit - margin;
+        }
+        if unsure {
+            steady(self, udin, band).is_some()
+        } else {
+            true
+        }
+    }
+
+    /// True when some channel's `values` leave ±`band`·Udin around the window's in-order
+    /// mean (the start of an RVC, 5.5), decided as [`RvcWindow::is_steady`].
+    fn leaves(&self, values: &[f64], udin: &[f64], band: f64, reference: bool) -> bool {
+        let exact = || {
+            let means = self.means();
+            values
+                .iter()
+                .enumerate()
+                .any(|(c, &x)| (x - means[c]).abs() > band * udin[c])
+        };
+        if reference || self.len() == 0 {
+            return exact();
+        }
+        let mut unsure = false;
+        for (c, (&x, u)) in values.iter().zip(udin).enumerate().take(self.channels) {
+            let (mean, bound) = self.approximate_mean(c);
+            let limit = band * u;
+            let deviation = (x - mean).abs();
+            let margin = 2.0 * bound + 4.0 * f64::EPSILON * (x.abs() + mean.abs() + limit);
+            if deviation > limit + margin {
+                return true;
+            }
+            unsure |= deviation >= limit - margin;
+        }
+        unsure && exact()
+    }
 }
 
 // The `take()`s above follow an `if let Some(..)` on the same slot, so they always hold a
@@ -726,7 +932,7 @@ fn unreachable_rvc() -> OpenRvc {
         start: 0.0,
         before: Vec::new(),
         largest: (0.0, 0, f64::NAN),
-        after: VecDeque::new(),
+        after: RvcWindow::default(),
     }
 }
 
@@ -769,6 +975,71 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    /// A small deterministic generator of uniform numbers in [0, 1).
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn next(&mut self) -> f64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    #[test]
+    fn sliding_window_decides_as_its_plain_twin() {
+        // Values on and around the edges of the ±3 % band around 230 V, so that the
+        // deviations from the mean tie with the limit to the last bit.
+        let udin = [230.0, 230.0, 230.0];
+        let band = 0.03;
+        let mut rng = Lcg(7);
+        let mut window = RvcWindow::default();
+        let (mut steady_states, mut unsteady, mut leaving) = (0, 0, 0);
+        for i in 0..40_000 {
+            let pick = |r: f64| {
+                if r < 0.03 {
+                    223.1
+                } else if r < 0.06 {
+                    236.9
+                } else if r < 0.07 {
+                    // Two steps of the last bit above the top edge.
+                    236.9 + 230.0 * f64::EPSILON
+                } else {
+                    230.0 + (r - 0.5) * 1e-12
+                }
+            };
+            let values: Vec<f64> = (0..3).map(|_| pick(rng.next())).collect();
+            let capacity = if i % 5000 < 2500 { 100 } else { 7 };
+            if window.len() == capacity {
+                let plain = steady(&window, &udin, band);
+                let fast = window.is_steady(&udin, band, false);
+                assert_eq!(fast, plain.is_some(), "value {i}");
+                if let Some(means) = plain {
+                    steady_states += 1;
+                    let expected = values
+                        .iter()
+                        .enumerate()
+                        .any(|(c, &x)| (x - means[c]).abs() > band * udin[c]);
+                    assert_eq!(window.leaves(&values, &udin, band, false), expected);
+                    assert_eq!(window.means(), means);
+                    leaving += usize::from(expected);
+                } else {
+                    unsteady += 1;
+                }
+            }
+            if i % 997 == 0 {
+                window.clear();
+            }
+            window.push(i as f64, &values, capacity);
+        }
+        assert!(
+            steady_states > 100 && unsteady > 100 && leaving > 10,
+            "{steady_states} {unsteady} {leaving}"
+        );
     }
 
     #[test]
