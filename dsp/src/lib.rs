@@ -1,4 +1,5 @@
 //! PQE signal processing: kernels and the test-signal generator.
+pub mod cascade4;
 pub mod fft;
 pub mod iir;
 pub mod kernels;

@@ -51,6 +51,8 @@ pub struct ZeroCrossingDetector {
     armed_falling: bool,
     running_peak: f64,
     last_peak: f64,
+    /// Interpolate the position of falling crossings (otherwise reported as NaN).
+    locate_falling: bool,
 }
 
 impl ZeroCrossingDetector {
@@ -67,13 +69,22 @@ impl ZeroCrossingDetector {
             armed_falling: false,
             running_peak: 0.0,
             last_peak: 0.0,
+            locate_falling: true,
         }
+    }
+
+    /// Whether falling crossings get an interpolated position (the default). A caller that
+    /// only uses rising crossings (the fundamental tracker) turns it off: falling crossings
+    /// still end their half cycle (peak, hysteresis) and are reported, with a NaN position.
+    pub fn set_locate_falling(&mut self, locate: bool) {
+        self.locate_falling = locate;
     }
 
     /// Forget everything and number the next sample `next_index`.
     pub fn reset(&mut self, next_index: u64) {
         *self = ZeroCrossingDetector {
             next_index,
+            locate_falling: self.locate_falling,
             ..ZeroCrossingDetector::new(self.hysteresis, self.floor)
         };
     }
@@ -111,21 +122,7 @@ impl ZeroCrossingDetector {
             } else {
                 2.0 * x0 - x1
             };
-            let frac = cubic_root(outer_left, x0, x1, self.history[3]);
-            let peak = self.running_peak;
-            self.last_peak = peak;
-            self.running_peak = 0.0;
-            match direction {
-                Direction::Rising => self.armed_rising = false,
-                Direction::Falling => self.armed_falling = false,
-            }
-            Crossing {
-                // history[1] is the sample pushed two before this one.
-                position: (index - 2) as f64 + frac,
-                direction,
-                half_cycle_peak: peak,
-                detected_at: index,
-            }
+            self.take_crossing(direction, outer_left, x0, x1, self.history[3], index)
         });
         // Arm on the newest settled sample (history[2]) against the band.
         let v = x1;
@@ -139,6 +136,141 @@ impl ZeroCrossingDetector {
         crossing
     }
 
+    /// Push samples of `y` in order until one reveals a crossing. Returns how many were
+    /// consumed and the crossing, which the last consumed sample revealed; exactly what
+    /// [`push`](Self::push) on each sample in turn gives (see
+    /// [`advance_reference`](Self::advance_reference)).
+    ///
+    /// Only a sign change between consecutive samples can be a crossing; the stretches
+    /// between sign changes just arm the detector and raise the running peak, which is
+    /// done over whole runs of samples ([`scan`]).
+    pub fn advance(&mut self, y: &[f64]) -> (usize, Option<Crossing>) {
+        self.advance_from(y, 0)
+    }
+
+    /// [`advance`](Self::advance) over `y[start..]`, where `y[..start]` are the samples
+    /// pushed last (all of them, or at least the last three): the detector then reads its
+    /// lookback from `y` instead of pushing the first samples one by one. Returns the index
+    /// in `y` after the last consumed sample, and the crossing that sample revealed.
+    pub fn advance_from(&mut self, y: &[f64], start: usize) -> (usize, Option<Crossing>) {
+        let n = y.len();
+        assert!(start <= n, "start beyond the samples");
+        debug_assert!(
+            start < 3
+                || (self.count >= 3
+                    && y[start - 3..start]
+                        .iter()
+                        .zip(&self.history[1..])
+                        .all(|(a, b)| a.to_bits() == b.to_bits())),
+            "y[..start] are not the samples pushed last"
+        );
+        // While fewer than three samples of `y` went before, the pushes reach back into the
+        // history: push them one by one.
+        let head = n.min(3).max(start);
+        for (k, &v) in y.iter().enumerate().take(head).skip(start) {
+            if let Some(c) = self.push(v) {
+                return (k + 1, Some(c));
+            }
+        }
+        if n == head {
+            return (n, None);
+        }
+        // From here on, pushing y[k] (k ≥ 3) looks at the pair (y[k−2], y[k−1]), the outer
+        // points y[k−3] and y[k], and arms on y[k−1]: all inside `y`. Index `j` below is
+        // the arming sample k − 1. At least three samples went before (count ≥ 3), so the
+        // outer left point is always a real sample.
+        let first_index = self.next_index - head as u64;
+        let end = n - 1;
+        let mut j = head - 1;
+        let mut found = None;
+        while j < end {
+            let band = (self.hysteresis * self.last_peak).max(self.floor);
+            let run = scan(y, j, end, band);
+            self.armed_rising |= run.below;
+            self.armed_falling |= run.above;
+            self.running_peak = self.running_peak.max(run.peak);
+            j = run.stop;
+            if j == end {
+                break;
+            }
+            // A sign change between y[j−1] and y[j]: the exact logic of `push`.
+            let (x0, x1) = (y[j - 1], y[j]);
+            let index = first_index + (j + 1) as u64;
+            if self.armed_rising && x0 < 0.0 && x1 >= 0.0 {
+                found =
+                    Some(self.take_crossing(Direction::Rising, y[j - 2], x0, x1, y[j + 1], index));
+            } else if self.armed_falling && x0 > 0.0 && x1 <= 0.0 {
+                found =
+                    Some(self.take_crossing(Direction::Falling, y[j - 2], x0, x1, y[j + 1], index));
+            }
+            if x1 < -band {
+                self.armed_rising = true;
+            }
+            if x1 > band {
+                self.armed_falling = true;
+            }
+            self.running_peak = self.running_peak.max(x1.abs());
+            j += 1;
+            if found.is_some() {
+                break;
+            }
+        }
+        // Pushes of y[head..consumed] happened in bulk: bring the bookkeeping up to date.
+        let consumed = j + 1;
+        self.history = [
+            y[consumed - 4],
+            y[consumed - 3],
+            y[consumed - 2],
+            y[consumed - 1],
+        ];
+        self.count += (consumed - head) as u64;
+        self.next_index += (consumed - head) as u64;
+        (consumed, found)
+    }
+
+    /// The plain scalar twin of [`advance`](Self::advance): one [`push`](Self::push) per
+    /// sample.
+    pub fn advance_reference(&mut self, y: &[f64]) -> (usize, Option<Crossing>) {
+        for (k, &v) in y.iter().enumerate() {
+            if let Some(c) = self.push(v) {
+                return (k + 1, Some(c));
+            }
+        }
+        (y.len(), None)
+    }
+
+    /// A crossing between `x0` and `x1` (outer points `a` and `d`) revealed by sample
+    /// `index`: locate it and start the next half cycle.
+    fn take_crossing(
+        &mut self,
+        direction: Direction,
+        a: f64,
+        x0: f64,
+        x1: f64,
+        d: f64,
+        index: u64,
+    ) -> Crossing {
+        let frac = if direction == Direction::Rising || self.locate_falling {
+            cubic_root(a, x0, x1, d)
+        } else {
+            f64::NAN
+        };
+        let peak = self.running_peak;
+        self.last_peak = peak;
+        self.running_peak = 0.0;
+        match direction {
+            Direction::Rising => self.armed_rising = false,
+            Direction::Falling => self.armed_falling = false,
+        }
+        Crossing {
+            // x0 is the sample pushed two before the one revealing the crossing.
+            position: (index - 2) as f64 + frac,
+            direction,
+            half_cycle_peak: peak,
+            detected_at: index,
+        }
+    }
+
     fn observe(&mut self, v: f64) {
         let band = (self.hysteresis * self.last_peak).max(self.floor);
         if v < -band {
@@ -148,6 +280,143 @@ impl ZeroCrossingDetector {
             self.armed_falling = true;
         }
         self.running_peak = self.running_peak.max(v.abs());
+    }
+}
+
+/// What the samples `y[from..stop]` do to a detector between sign changes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scan {
+    /// First `j` in `from..to` where the pair `y[j−1]`, `y[j]` may be a crossing
+    /// ([`may_cross`]); `to` if there is none.
+    pub stop: usize,
+    /// Some sample of `y[from..stop]` lies below `−band`.
+    pub below: bool,
+    /// Some sample of `y[from..stop]` lies above `band`.
+    pub above: bool,
+    /// Largest magnitude in `y[from..stop]` (0 when empty; NaN samples are skipped).
+    pub peak: f64,
+}
+
+/// Scan `y[from..to]` for the next possible crossing and summarise the samples before it
+/// ([`Scan`]); `from ≥ 1` and `to ≤ y.len()`. Runs on AVX2 where the CPU has it (see
+/// [`crate::kernels::backend`]); [`scan_reference`] is its scalar twin.
+pub fn scan(y: &[f64], from: usize, to: usize, band: f64) -> Scan {
+    assert!(from >= 1 && to <= y.len(), "scan range out of bounds");
+    match crate::kernels::backend() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the backend is Avx2Fma only when the CPU reports AVX2 and FMA; the range
+        // was checked above.
+        crate::kernels::KernelBackend::Avx2Fma => unsafe { x86::scan(y, from, to, band) },
+        _ => scan_reference(y, from, to, band),
+    }
+}
+
+/// The plain scalar twin of [`scan`].
+pub fn scan_reference(y: &[f64], from: usize, to: usize, band: f64) -> Scan {
+    assert!(from >= 1 && to <= y.len(), "scan range out of bounds");
+    let mut r = Scan {
+        stop: to,
+        below: false,
+        above: false,
+        peak: 0.0,
+    };
+    for j in from..to.max(from) {
+        if may_cross(y[j - 1], y[j]) {
+            r.stop = j;
+            break;
+        }
+        let v = y[j];
+        r.below |= v < -band;
+        r.above |= v > band;
+        r.peak = r.peak.max(v.abs());
+    }
+    r
+}
+
+/// Whether the pair `(x0, x1)` may change sign the way a crossing does (`< 0` then
+/// `≥ 0`, or `> 0` then `≤ 0`): true for every such pair, and for a few others (a product
+/// that underflows to zero, NaN or infinite operands), which the exact logic then sorts
+/// out. False when `x0` is zero, so a dead channel of exact zeros has no candidates.
+#[inline(always)]
+pub fn may_cross(x0: f64, x1: f64) -> bool {
+    // Not `x0·x1 ≤ 0`: a NaN product must count as a candidate.
+    let same_sign = x0 * x1 > 0.0;
+    !same_sign && x0 != 0.0
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::{may_cross, Scan};
+    use std::arch::x86_64::*;
+
+    /// Lanes where `(prev, cur)` may be a crossing ([`may_cross`](super::may_cross)).
+    #[inline(always)]
+    unsafe fn sign_change(prev: __m256d, cur: __m256d) -> __m256d {
+        let zero = _mm256_setzero_pd();
+        _mm256_and_pd(
+            _mm256_cmp_pd::<_CMP_NGT_UQ>(_mm256_mul_pd(prev, cur), zero),
+            _mm256_cmp_pd::<_CMP_NEQ_UQ>(prev, zero),
+        )
+    }
+
+    /// # Safety
+    /// The CPU must support AVX2; `1 ≤ from` and `to ≤ y.len()`.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn scan(y: &[f64], from: usize, to: usize, band: f64) -> Scan {
+        let p = y.as_ptr();
+        let mut low = _mm256_set1_pd(f64::INFINITY);
+        let mut low_b = low;
+        let mut high = _mm256_set1_pd(f64::NEG_INFINITY);
+        let mut high_b = high;
+        let mut j = from;
+        // Eight samples a round: one branch for two vectors.
+        while j + 8 <= to {
+            let prev_a = _mm256_loadu_pd(p.add(j - 1));
+            let cur_a = _mm256_loadu_pd(p.add(j));
+            let prev_b = _mm256_loadu_pd(p.add(j + 3));
+            let cur_b = _mm256_loadu_pd(p.add(j + 4));
+            let change = _mm256_or_pd(sign_change(prev_a, cur_a), sign_change(prev_b, cur_b));
+            if _mm256_movemask_pd(change) != 0 {
+                break;
+            }
+            // min and max return their second operand when either is NaN: NaN samples are
+            // skipped, as the comparisons of the scalar logic skip them.
+            low = _mm256_min_pd(cur_a, low);
+            low_b = _mm256_min_pd(cur_b, low_b);
+            high = _mm256_max_pd(cur_a, high);
+            high_b = _mm256_max_pd(cur_b, high_b);
+            j += 8;
+        }
+        let low = _mm256_min_pd(low_b, low);
+        let high = _mm256_max_pd(high_b, high);
+        // Some sample is below −band exactly when the smallest one is, and the largest
+        // magnitude is the larger of −min and max (negation and abs are exact).
+        let mut lows = [0.0f64; 4];
+        let mut highs = [0.0f64; 4];
+        _mm256_storeu_pd(lows.as_mut_ptr(), low);
+        _mm256_storeu_pd(highs.as_mut_ptr(), high);
+        let low = lows.iter().fold(f64::INFINITY, |m, &v| f64::min(m, v));
+        let high = highs.iter().fold(f64::NEG_INFINITY, |m, &v| f64::max(m, v));
+        let mut r = Scan {
+            stop: to,
+            below: low < -band,
+            above: high > band,
+            // (abs turns a zero peak from −0.0 samples into +0.0, as abs per sample does.)
+            peak: 0.0f64.max(-low).max(high).abs(),
+        };
+        // The rest (and the group holding the sign change) one sample at a time.
+        while j < to {
+            let v = y[j];
+            if may_cross(y[j - 1], v) {
+                r.stop = j;
+                break;
+            }
+            r.below |= v < -band;
+            r.above |= v > band;
+            r.peak = r.peak.max(v.abs());
+            j += 1;
+        }
+        r
     }
 }
 

@@ -23,9 +23,11 @@
 //! a gap or missing samples, crossings are ignored for [`TrackerSettings::settle_cycles`]
 //! nominal cycles while the filter settles.
 
+use pqe_core::Error;
 use pqe_core::{NominalFrequency, Result};
-use pqe_dsp::iir::{Cascade, Response};
-use pqe_dsp::zero_crossing::{Direction, ZeroCrossingDetector};
+use pqe_dsp::cascade4::Cascade4;
+use pqe_dsp::iir::{Cascade, PhaseDelayBand, Response};
+use pqe_dsp::zero_crossing::{Crossing, Direction, ZeroCrossingDetector};
 
 /// One boundary between cycles of the fundamental (a rising zero crossing).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -66,7 +68,14 @@ impl TrackerSettings {
 /// Streaming fundamental tracker; see the module documentation.
 #[derive(Debug, Clone)]
 pub struct FundamentalTracker {
-    filter: Cascade,
+    /// The band-pass (four sections, run as a pipeline on whole slices).
+    filter: Cascade4,
+    /// The band-pass's phase delay over the frequencies the tracker accepts.
+    delay: PhaseDelayBand,
+    /// Last frequency asked of `delay` and its answer, in samples.
+    delay_cache: (f64, f64),
+    /// Filtered samples of the slice being pushed.
+    scratch: Vec<f64>,
     detector: ZeroCrossingDetector,
     settings: TrackerSettings,
     sample_rate: f64,
@@ -99,9 +108,19 @@ impl FundamentalTracker {
         filter.append_butterworth(Response::LowPass, 6, 1.4 * f0)?;
         let nominal_period = sample_rate / f0;
         let delay = filter.phase_delay(f0) * sample_rate;
+        let phase_delay = filter.phase_delay_band(f0, 0.7 * f0, 1.4 * f0);
+        // Only rising crossings make boundaries: skip locating the falling ones.
+        let mut detector = ZeroCrossingDetector::new(settings.hysteresis, settings.floor);
+        detector.set_locate_falling(false);
+        let filter = Cascade4::from_cascade(&filter).ok_or_else(|| {
+            Error::Config("the tracker's band-pass must have four sections".into())
+        })?;
         Ok(FundamentalTracker {
             filter,
-            detector: ZeroCrossingDetector::new(settings.hysteresis, settings.floor),
+            delay: phase_delay,
+            delay_cache: (f64::NAN, f64::NAN),
+            scratch: Vec::new(),
+            detector,
             settings,
             sample_rate,
             nominal_hz: f0,
@@ -148,10 +167,73 @@ impl FundamentalTracker {
 
     /// Push consecutive samples of the reference channel; the boundaries they reveal go to
     /// `out`, exactly as pushing them one by one with [`push`](Self::push) would.
+    ///
+    /// The slice is filtered as a whole ([`Cascade4::process_block`]), the detector jumps
+    /// from one sign change of the filtered signal to the next
+    /// ([`ZeroCrossingDetector::advance`]), and the free-running boundaries are placed at
+    /// the samples where they fall due; each step is exactly what the per-sample path does.
     pub fn push_slice(&mut self, x: &[f64], out: &mut Vec<CycleBoundary>) {
-        for &v in x {
-            self.push(v, out);
+        let mut y = std::mem::take(&mut self.scratch);
+        if y.len() < x.len() {
+            y.resize(x.len(), 0.0);
         }
+        // Optimistically filter the whole slice: a non-finite input makes every later
+        // output of an IIR filter non-finite (a sum with an infinite or NaN term never
+        // becomes finite again), so a finite last output proves that all inputs were
+        // finite. Otherwise the outputs before the first non-finite input are still right
+        // (they do not depend on it) and the filter restarts there anyway.
+        let mut rest = x;
+        let mut optimistic = true;
+        while !rest.is_empty() {
+            let n = rest.len();
+            let good = if optimistic {
+                optimistic = false;
+                self.filter.process_block(rest, &mut y[..n]);
+                if y[n - 1].is_finite() {
+                    n
+                } else {
+                    first_non_finite(rest)
+                }
+            } else {
+                // After a first non-finite sample, filter one finite run at a time (so a
+                // slice with many gaps still costs one pass).
+                let good = first_non_finite(rest);
+                self.filter.process_block(&rest[..good], &mut y[..good]);
+                good
+            };
+            self.follow(&y[..good], out);
+            match rest.get(good) {
+                Some(&v) => {
+                    self.push(v, out);
+                    rest = &rest[good + 1..];
+                }
+                None => break,
+            }
+        }
+        self.scratch = y;
+    }
+
+    /// Run the detector and the free-running boundaries over `y`, the filtered samples
+    /// of a run of finite input samples starting at `next_index`.
+    fn follow(&mut self, y: &[f64], out: &mut Vec<CycleBoundary>) {
+        let n = y.len();
+        let base = self.next_index;
+        let mut pos = 0;
+        while pos < n {
+            let (next, crossing) = self.detector.advance_from(y, pos);
+            let last = next - 1;
+            match crossing {
+                Some(c) => {
+                    self.free_run_until(base + pos as u64, base + last as u64, out);
+                    self.next_index = base + last as u64 + 1;
+                    self.on_crossing(c, out);
+                    self.free_run(base + last as u64, out);
+                }
+                None => self.free_run_until(base + pos as u64, base + next as u64, out),
+            }
+            pos = next;
+        }
+        self.next_index = base + n as u64;
     }
 
     /// Push one sample of the reference channel; boundaries it reveals go to `out`.
@@ -168,14 +250,18 @@ impl FundamentalTracker {
         let crossing = self.detector.push(y);
         self.next_index += 1;
         if let Some(c) = crossing {
-            if c.direction == Direction::Rising {
-                self.measure_period(c.position);
-                if c.detected_at >= self.settled_from {
-                    self.accept(c.position, c.detected_at, out);
-                }
-            }
+            self.on_crossing(c, out);
         }
         self.free_run(index, out);
+    }
+
+    fn on_crossing(&mut self, c: Crossing, out: &mut Vec<CycleBoundary>) {
+        if c.direction == Direction::Rising {
+            self.measure_period(c.position);
+            if c.detected_at >= self.settled_from {
+                self.accept(c.position, c.detected_at, out);
+            }
+        }
     }
 
     /// Update the period estimate from consecutive rising crossings of the filtered signal,
@@ -196,7 +282,10 @@ impl FundamentalTracker {
     fn accept(&mut self, filtered: f64, detected_at: u64, out: &mut Vec<CycleBoundary>) {
         let f =
             (self.sample_rate / self.period).clamp(0.7 * self.nominal_hz, 1.4 * self.nominal_hz);
-        let position = filtered - self.filter.phase_delay(f) * self.sample_rate;
+        if f.to_bits() != self.delay_cache.0.to_bits() {
+            self.delay_cache = (f, self.delay.phase_delay(f) * self.sample_rate);
+        }
+        let position = filtered - self.delay_cache.1;
         if let Some(last) = self.last {
             let since = position - last.position;
             if since < 0.5 * self.nominal_period && (last.tracked || since <= 0.0) {
@@ -213,13 +302,47 @@ impl FundamentalTracker {
         out.push(b);
     }
 
+    /// The sample time from which on, with no crossing, the next untracked boundary is due.
+    fn free_run_due(&self) -> f64 {
+        let last = match self.last {
+            None => self.settled_from.max(self.started_at) as f64,
+            Some(last) => last.position,
+        };
+        last + 1.5 * self.nominal_period + self.detection_delay
+    }
+
+    /// [`free_run`](Self::free_run) for every sample index in `from..to`, jumping straight
+    /// to the indices where a boundary falls due.
+    fn free_run_until(&mut self, from: u64, to: u64, out: &mut Vec<CycleBoundary>) {
+        let mut i = from;
+        while i < to {
+            let due = self.free_run_due();
+            // The first index whose time reaches `due` (indices below 2⁵³ are exact).
+            let at = if due.is_nan() {
+                break;
+            } else if due <= i as f64 {
+                i
+            } else if due < to as f64 {
+                due.ceil() as u64
+            } else {
+                break;
+            };
+            if at >= to {
+                break;
+            }
+            self.free_run(at, out);
+            i = at + 1;
+        }
+    }
+
     /// Place untracked boundaries at the nominal period when no crossing came in time.
     fn free_run(&mut self, index: u64, out: &mut Vec<CycleBoundary>) {
         let now = index as f64;
+        let due = self.free_run_due();
         match self.last {
             None => {
                 let first = self.settled_from.max(self.started_at) as f64;
-                if now >= first + 1.5 * self.nominal_period + self.detection_delay {
+                if now >= due {
                     let b = CycleBoundary {
                         position: first,
                         tracked: false,
@@ -230,7 +353,7 @@ impl FundamentalTracker {
                 }
             }
             Some(last) => {
-                if now >= last.position + 1.5 * self.nominal_period + self.detection_delay {
+                if now >= due {
                     let b = CycleBoundary {
                         position: last.position + self.nominal_period,
                         tracked: false,
@@ -242,6 +365,27 @@ impl FundamentalTracker {
             }
         }
     }
+}
+
+/// Index of the first non-finite sample of `x`, or its length.
+fn first_non_finite(x: &[f64]) -> usize {
+    const EXPONENT: u64 = 0x7ff0_0000_0000_0000;
+    // Whole groups on integer bits (vectorises), then the group holding the culprit.
+    let mut chunks = x.chunks_exact(8);
+    let mut start = 0;
+    for c in &mut chunks {
+        if c.iter()
+            .fold(false, |bad, v| bad | (v.to_bits() & EXPONENT == EXPONENT))
+        {
+            break;
+        }
+        start += 8;
+    }
+    start
+        + x[start..]
+            .iter()
+            .position(|v| !v.is_finite())
+            .unwrap_or(x.len() - start)
 }
 
 #[cfg(test)]
