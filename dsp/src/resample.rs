@@ -171,6 +171,57 @@ impl SyncResampler {
         check_output(x, start, length, out)
     }
 
+    /// Resample the same window `[start, start + length)` of several channels at once: for
+    /// each `c`, `outs[c]` receives what [`resample`](Self::resample) would write for
+    /// `xs[c]`, bit for bit (the same kernel, the same weights, the same summation order).
+    ///
+    /// Every channel of an IEC 61000-4-7 interval (5.2: one synchronised window per
+    /// interval, the same for all channels) is resampled over the same window, so the tap
+    /// weights of an output point are the same for all of them: this call forms them once
+    /// per output point, in registers, and applies them to every channel while they are at
+    /// hand, instead of storing and reloading a table of `output_len · taps` weights.
+    ///
+    /// Errors (never panics, nothing reliable written): `xs` and `outs` of different
+    /// lengths, and for any channel what [`resample`](Self::resample) refuses before
+    /// reading samples ([`Error::Config`], [`Error::Unsupported`]). A non-finite sample is
+    /// *not* an error here: the channel's output then holds non-finite points, which
+    /// [`check_resampled`] reports exactly as [`resample`](Self::resample) would.
+    pub fn resample_many(
+        &self,
+        xs: &[&[f64]],
+        start: f64,
+        length: f64,
+        outs: &mut [&mut [f64]],
+    ) -> Result<()> {
+        if xs.len() != outs.len() {
+            return Err(Error::Config(format!(
+                "{} input channels but {} outputs",
+                xs.len(),
+                outs.len()
+            )));
+        }
+        let n_out = self.output_len();
+        let mut ratio = n_out as f64 / length;
+        for (x, out) in xs.iter().zip(outs.iter()) {
+            ratio = check_window(x, start, length, n_out, out.len())?;
+        }
+        if n_out == 0 || !(length.is_finite() && length > 0.0) {
+            // Only reached without channels: the window is still checked.
+            check_window(&[], start, length, n_out, n_out)?;
+        }
+        self.check_rate(ratio)?;
+        if uses_short_kernel(ratio, self.points_per_cycle) {
+            resample_polyphase_many(Kernel::Short, xs, start, length, outs);
+        } else if ratio >= 1.0 {
+            resample_polyphase_many(Kernel::Long, xs, start, length, outs);
+        } else {
+            for (x, out) in xs.iter().zip(outs.iter_mut()) {
+                resample_direct(x, start, length, cutoff(ratio), out);
+            }
+        }
+        Ok(())
+    }
+
     /// Whether the input rate (`ratio` = output points per input sample) is one whose aliases
     /// the kernel keeps out of the guarded orders.
     fn check_rate(&self, ratio: f64) -> Result<()> {
@@ -271,6 +322,186 @@ fn resample_polyphase(kernel: Kernel, x: &[f64], start: f64, length: f64, out: &
     });
 }
 
+/// The fast path of [`SyncResampler::resample_many`]: per output point, the weights of
+/// [`resample_polyphase`] formed in registers (no cache) and applied to every channel, with
+/// the same operations in the same order, so each channel's result equals the
+/// single-channel one bit for bit.
+fn resample_polyphase_many(
+    kernel: Kernel,
+    xs: &[&[f64]],
+    start: f64,
+    length: f64,
+    outs: &mut [&mut [f64]],
+) {
+    let Some(n_out) = outs.first().map(|o| o.len()) else {
+        return;
+    };
+    let step = length / n_out as f64;
+    match (Isa::detect(), kernel) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Isa::detect` saw AVX2 and FMA on this CPU; the caller checked every
+        // channel's window (`check_window`) and output length.
+        (Isa::Avx2Fma, Kernel::Long) => unsafe {
+            many_avx2::<{ 2 * HALF_TAPS }>(xs, start, step, outs)
+        },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above.
+        (Isa::Avx2Fma, Kernel::Short) => unsafe {
+            many_avx2::<{ 2 * SHORT_HALF_TAPS }>(xs, start, step, outs)
+        },
+        (Isa::Portable, Kernel::Long) => many_portable::<{ 2 * HALF_TAPS }>(xs, start, step, outs),
+        (Isa::Portable, Kernel::Short) => {
+            many_portable::<{ 2 * SHORT_HALF_TAPS }>(xs, start, step, outs)
+        }
+    }
+}
+
+/// [`resample_polyphase_many`] on the portable path (for tests of the dispatch).
+#[cfg(test)]
+fn polyphase_many_portable_for(
+    kernel: Kernel,
+    xs: &[&[f64]],
+    start: f64,
+    length: f64,
+    outs: &mut [&mut [f64]],
+) {
+    let step = length / outs[0].len() as f64;
+    match kernel {
+        Kernel::Long => many_portable::<{ 2 * HALF_TAPS }>(xs, start, step, outs),
+        Kernel::Short => many_portable::<{ 2 * SHORT_HALF_TAPS }>(xs, start, step, outs),
+    }
+}
+
+/// The portable batched path: [`fill_portable`]'s weights of one point on the stack, then
+/// [`apply_portable`]'s sum for each channel.
+fn many_portable<const TAPS: usize>(xs: &[&[f64]], start: f64, step: f64, outs: &mut [&mut [f64]]) {
+    let table = polyphase_table(kernel_of(TAPS));
+    let n_out = outs.first().map_or(0, |o| o.len());
+    let mut w = [0.0f64; TAPS];
+    for m in 0..n_out {
+        let (first, p, l) = locate(start, step, m, TAPS / 2);
+        let rows = &table[p * TAPS..(p + 4) * TAPS];
+        let (r0, rest) = rows.split_at(TAPS);
+        let (r1, rest) = rest.split_at(TAPS);
+        let (r2, r3) = rest.split_at(TAPS);
+        for (i, wi) in w.iter_mut().enumerate() {
+            *wi = l[0] * r0[i] + l[1] * r1[i] + l[2] * r2[i] + l[3] * r3[i];
+        }
+        for (x, out) in xs.iter().zip(outs.iter_mut()) {
+            let xs = &x[first..first + TAPS];
+            let mut acc = [0.0f64; 4];
+            for (cx, cw) in xs.chunks_exact(4).zip(w.chunks_exact(4)) {
+                for (k, a) in acc.iter_mut().enumerate() {
+                    *a += cw[k] * cx[k];
+                }
+            }
+            out[m] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+        }
+    }
+}
+
+/// The batched path with AVX2 fused multiply-adds: [`fill_avx2`]'s weights of one point
+/// kept in registers, then [`apply_avx2`]'s sum for each channel.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA; every `xs[c]` must hold the samples the window reads
+/// (checked by [`check_window`]) and every `outs[c]` the same length as `outs[0]`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn many_avx2<const TAPS: usize>(
+    xs: &[&[f64]],
+    start: f64,
+    step: f64,
+    outs: &mut [&mut [f64]],
+) {
+    use std::arch::x86_64::*;
+    let table = polyphase_table(kernel_of(TAPS));
+    let n_out = outs.first().map_or(0, |o| o.len());
+    // At most 64 taps: 16 vectors of four.
+    let mut w = [_mm256_setzero_pd(); 16];
+    for m in 0..n_out {
+        let (first, p, l) = locate(start, step, m, TAPS / 2);
+        let rows = &table[p * TAPS..(p + 4) * TAPS];
+        let rp = rows.as_ptr();
+        let (l0, l1, l2, l3) = (
+            _mm256_set1_pd(l[0]),
+            _mm256_set1_pd(l[1]),
+            _mm256_set1_pd(l[2]),
+            _mm256_set1_pd(l[3]),
+        );
+        // TAPS is a multiple of 8 and at most 64; every read lies inside `rows` (4·TAPS).
+        for (v, i) in w.iter_mut().zip((0..TAPS).step_by(4)) {
+            let mut s = _mm256_mul_pd(l0, _mm256_loadu_pd(rp.add(i)));
+            s = _mm256_fmadd_pd(l1, _mm256_loadu_pd(rp.add(TAPS + i)), s);
+            s = _mm256_fmadd_pd(l2, _mm256_loadu_pd(rp.add(2 * TAPS + i)), s);
+            *v = _mm256_fmadd_pd(l3, _mm256_loadu_pd(rp.add(3 * TAPS + i)), s);
+        }
+        // Two channels at a time, their final sums paired in one horizontal add.
+        let mut pairs_x = xs.chunks_exact(2);
+        let mut pairs_out = outs.chunks_exact_mut(2);
+        for (px, po) in (&mut pairs_x).zip(&mut pairs_out) {
+            let sa = dot_avx2::<TAPS>(&w, &px[0][first..first + TAPS]);
+            let sb = dot_avx2::<TAPS>(&w, &px[1][first..first + TAPS]);
+            let pair = hsum_pair(sa, sb);
+            // `m < n_out`, the length of every output (checked by the caller).
+            _mm_storel_pd(po[0].get_unchecked_mut(m), pair);
+            _mm_storeh_pd(po[1].get_unchecked_mut(m), pair);
+        }
+        if let (Some(x), Some(out)) = (
+            pairs_x.remainder().first(),
+            pairs_out.into_remainder().first_mut(),
+        ) {
+            let sa = dot_avx2::<TAPS>(&w, &x[first..first + TAPS]);
+            // As above.
+            _mm_storel_pd(out.get_unchecked_mut(m), hsum_pair(sa, sa));
+        }
+    }
+}
+
+/// `Σ w·x` over `TAPS` taps as four lane sums (lane `k` holds taps `≡ k mod 4`), on two
+/// accumulators alternating by four taps.
+///
+/// # Safety
+/// AVX2 and FMA; `x` holds at least `TAPS` samples (a multiple of 8, at most 64).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn dot_avx2<const TAPS: usize>(
+    w: &[std::arch::x86_64::__m256d; 16],
+    x: &[f64],
+) -> std::arch::x86_64::__m256d {
+    use std::arch::x86_64::*;
+    debug_assert!(x.len() >= TAPS);
+    let xp = x.as_ptr();
+    let mut acc = [_mm256_setzero_pd(), _mm256_setzero_pd()];
+    // Every read lies inside `x` (TAPS samples).
+    for j in (0..TAPS).step_by(8) {
+        for (h, a) in acc.iter_mut().enumerate() {
+            let i = j + 4 * h;
+            *a = _mm256_fmadd_pd(w[i / 4], _mm256_loadu_pd(xp.add(i)), *a);
+        }
+    }
+    _mm256_add_pd(acc[0], acc[1])
+}
+
+/// The totals `(a0 + a1) + (a2 + a3)` and `(b0 + b1) + (b2 + b3)` of two lane-sum vectors,
+/// in the low and high halves of the result.
+///
+/// # Safety
+/// AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn hsum_pair(
+    a: std::arch::x86_64::__m256d,
+    b: std::arch::x86_64::__m256d,
+) -> std::arch::x86_64::__m128d {
+    use std::arch::x86_64::*;
+    // [a0+a1, b0+b1, a2+a3, b2+b3]
+    let h = _mm256_hadd_pd(a, b);
+    _mm_add_pd(_mm256_castpd256_pd128(h), _mm256_extractf128_pd(h, 1))
+}
+
 /// The tap weights of the last window resampled on this thread.
 #[derive(Debug, Default)]
 struct WeightCache {
@@ -297,16 +528,14 @@ enum Isa {
 }
 
 impl Isa {
+    /// The process-wide choice of [`crate::kernels::backend`]: AVX2 and FMA when the CPU
+    /// has them, unless `PQE_FORCE_SCALAR` is set.
     fn detect() -> Isa {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                return Isa::Avx2Fma;
-            }
+        match crate::kernels::backend() {
+            #[cfg(target_arch = "x86_64")]
+            crate::kernels::KernelBackend::Avx2Fma => Isa::Avx2Fma,
+            _ => Isa::Portable,
         }
-        Isa::Portable
     }
 }
 
@@ -486,9 +715,9 @@ unsafe fn apply_avx2<const TAPS: usize>(x: &[f64], cache: &WeightCache, out: &mu
                 *a = _mm256_fmadd_pd(_mm256_loadu_pd(wp.add(i)), _mm256_loadu_pd(xp.add(i)), *a);
             }
         }
+        // The same final sum as the batched path ([`hsum_pair`]): (s0 + s1) + (s2 + s3).
         let s = _mm256_add_pd(acc[0], acc[1]);
-        let pair = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
-        *y = _mm_cvtsd_f64(_mm_add_sd(pair, _mm_unpackhi_pd(pair, pair)));
+        *y = _mm_cvtsd_f64(hsum_pair(s, s));
     }
 }
 
@@ -556,9 +785,32 @@ fn check_window(x: &[f64], start: f64, length: f64, n_out: usize, out_len: usize
     Ok(n_out as f64 / length)
 }
 
+/// After [`SyncResampler::resample_many`]: the error [`SyncResampler::resample`] would have
+/// returned for channel `x` resampled over `[start, start + length)` into `out` — a
+/// non-finite input sample that reached the output ([`Error::Channel`] naming its index in
+/// `x`) or an overflow — or `Ok` when every point of `out` is finite.
+pub fn check_resampled(x: &[f64], start: f64, length: f64, out: &[f64]) -> Result<()> {
+    check_output(x, start, length, out)
+}
+
+/// Whether every value is finite: `|v| ≤ f64::MAX` is false for NaN and ±∞. Folds without
+/// an early exit, so the compiler vectorises it.
+#[inline]
+fn all_finite(v: &[f64]) -> bool {
+    let mut ok = [true; 4];
+    let chunks = v.chunks_exact(4);
+    let tail = chunks.remainder().iter().all(|a| a.abs() <= f64::MAX);
+    for c in chunks {
+        for k in 0..4 {
+            ok[k] &= c[k].abs() <= f64::MAX;
+        }
+    }
+    tail && ok.iter().all(|&k| k)
+}
+
 /// After resampling: report a non-finite input sample that reached the output.
 fn check_output(x: &[f64], start: f64, length: f64, out: &[f64]) -> Result<()> {
-    if out.iter().all(|v| v.is_finite()) {
+    if all_finite(out) {
         return Ok(());
     }
     let lo = (start.floor() as usize + 1).saturating_sub(HALF_TAPS);
@@ -794,6 +1046,32 @@ mod tests {
                 assert!((p - q).abs() < 1e-12 * 325.0, "{kernel:?}: {p} vs {q}");
             }
         }
+    }
+
+    #[test]
+    fn batched_portable_path_equals_single_portable_and_dispatched_agrees() {
+        let fs = 10_240.0;
+        let x = tones(fs, 3000, &[(325.0, 50.3, 0.2), (5.0, 13.0 * 50.3, 1.0)]);
+        let y: Vec<f64> = x.iter().map(|v| -0.7 * v + 3.0).collect();
+        let (start, length) = (40.77, 10.0 * fs / 50.3);
+        for kernel in [Kernel::Long, Kernel::Short] {
+            let mut many = [vec![0.0; 2560], vec![0.0; 2560]];
+            let [m0, m1] = &mut many;
+            polyphase_many_portable_for(kernel, &[&x, &y], start, length, &mut [m0, m1]);
+            let mut dispatched = [vec![0.0; 2560], vec![0.0; 2560]];
+            let [d0, d1] = &mut dispatched;
+            resample_polyphase_many(kernel, &[&x, &y], start, length, &mut [d0, d1]);
+            for (input, (m, d)) in [&x, &y].into_iter().zip(many.iter().zip(&dispatched)) {
+                let mut single = vec![0.0; 2560];
+                polyphase_portable_for(kernel, input, start, length, &mut single);
+                assert_eq!(m, &single, "{kernel:?}");
+                for (p, q) in d.iter().zip(m) {
+                    assert!((p - q).abs() < 1e-12 * 325.0, "{kernel:?}: {p} vs {q}");
+                }
+            }
+        }
+        assert!(all_finite(&x) && !all_finite(&[1.0, 2.0, 3.0, 4.0, f64::INFINITY]));
+        assert!(!all_finite(&[1.0, f64::NAN, 3.0, 4.0, 5.0]) && all_finite(&[]));
     }
 
     /// Worst error of `kernel`'s fast path on unit tones at `0.01·k·fs`, `k = 0 ..= k_max`,

@@ -10,7 +10,7 @@ use crate::unbalance::Unbalance;
 use num_complex::Complex64;
 use pqe_core::record::HarmonicValues;
 use pqe_core::{ChannelKind, Phase, Result, SystemConfig, Wiring};
-use pqe_dsp::resample::SyncResampler;
+use pqe_dsp::resample::{check_resampled, SyncResampler};
 
 /// The spectral part of an interval: resampling, spectra, and what rests on them.
 #[derive(Debug)]
@@ -50,19 +50,33 @@ impl Spectral {
         let margin = SyncResampler::margin() as f64;
         let first = w.start.floor() - margin - 1.0;
         let last = w.end.ceil() + margin + 1.0;
+        // The slices start at an absolute sample, so the fractional start does not depend on
+        // how the buffers were trimmed.
+        let local = w.start - first;
+        let xs: Vec<&[f64]> = (0..channels.len())
+            .map(|c| {
+                let from = (first as u64).saturating_sub(a.base) as usize;
+                let to = ((last as u64).saturating_sub(a.base) as usize).min(a.buffers[c].len());
+                a.buffers[c].get(from..to).unwrap_or(&[])
+            })
+            .collect();
+        // Every channel over the same window (IEC 61000-4-7 5.2) in one pass; should one
+        // channel's window be unusable, each is resampled on its own instead (same result).
+        let mut outs: Vec<&mut [f64]> = self.synced.iter_mut().map(|s| s.as_mut_slice()).collect();
+        let batched = self
+            .resampler
+            .resample_many(&xs, local, w.length(), &mut outs)
+            .is_ok();
         let mut valid = vec![false; channels.len()];
         for (c, ok) in valid.iter_mut().enumerate() {
-            // The slice starts at an absolute sample, so the fractional start does not
-            // depend on how the buffer was trimmed.
-            let from = (first as u64).saturating_sub(a.base) as usize;
-            let to = ((last as u64).saturating_sub(a.base) as usize).min(a.buffers[c].len());
-            let x = &a.buffers[c][from..to];
-            let local = w.start - first;
+            let resampled = if batched {
+                check_resampled(xs[c], local, w.length(), &self.synced[c])
+            } else {
+                self.resampler
+                    .resample(xs[c], local, w.length(), &mut self.synced[c])
+            };
             *ok = channels[c].rms.is_finite()
-                && self
-                    .resampler
-                    .resample(x, local, w.length(), &mut self.synced[c])
-                    .is_ok()
+                && resampled.is_ok()
                 && self
                     .analyzer
                     .analyze_into(&self.synced[c], &mut self.spectra[c])
