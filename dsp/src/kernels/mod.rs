@@ -1,5 +1,6 @@
 //! Hot numeric kernels of the measurement chain — sum, sum of squares, dot product,
-//! min/max and the fused one-pass [`moments`] over a slice — with runtime SIMD dispatch.
+//! min/max, the fused one-pass [`moments`] over a slice and the nine [`three_phase_products`]
+//! of three voltages and currents — with runtime SIMD dispatch.
 //!
 //! Every public kernel picks the fastest implementation the running CPU supports, once per
 //! process: on x86_64 an AVX2 + FMA version (`std::arch`, chosen with
@@ -120,6 +121,35 @@ pub fn moments(x: &[f64]) -> Moments {
     }
 }
 
+/// The sums of products of three voltages `v` and three currents `i` (phases A, B, C)
+/// that the three-phase powers of IEEE 1459-2010 rest on, in one pass over the six slices.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ThreePhaseProducts {
+    /// `Σ v_k[n]·i_k[n]` for k = A, B, C (active powers).
+    pub vi: [f64; 3],
+    /// `Σ v_k[n]·v_{k+1}[n]` for k = A, B, C (AB, BC, CA: line-to-line voltages).
+    pub vv: [f64; 3],
+    /// `Σ i_k[n]·i_{k+1}[n]` for k = A, B, C (AB, BC, CA: the neutral current).
+    pub ii: [f64; 3],
+}
+
+/// The nine sums of products of [`ThreePhaseProducts`] over the common length of the six
+/// slices, reading each slice once (separate [`dot`] calls read every slice two or three
+/// times). Each sum is [`dot`]'s up to rounding: the summation order differs, but is fixed
+/// by the element index as for every kernel here.
+pub fn three_phase_products(v: [&[f64]; 3], i: [&[f64]; 3]) -> ThreePhaseProducts {
+    let n = v.iter().chain(&i).map(|x| x.len()).min().unwrap_or(0);
+    let v = v.map(|x| &x[..n]);
+    let i = i.map(|x| &x[..n]);
+    match backend() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the backend is Avx2Fma only when the CPU reports AVX2 and FMA; the six
+        // slices have the same length.
+        KernelBackend::Avx2Fma => unsafe { x86::three_phase_products(v, i) },
+        _ => scalar::three_phase_products(v, i),
+    }
+}
+
 /// Largest magnitude `max |x[i]|` (0 for an empty slice, NaN skipped).
 pub fn peak(x: &[f64]) -> f64 {
     let (lo, hi) = min_max(x);
@@ -228,6 +258,40 @@ mod tests {
                 assert_eq!((s.min, s.max, s.finite), (m.min, m.max, true));
             }
         }
+    }
+
+    #[test]
+    fn three_phase_products_match_their_reference_twin() {
+        let x: Vec<Vec<f64>> = (0..6).map(|k| signal(1100, 10 + k)).collect();
+        for len in [0, 1, 3, 4, 5, 8, 15, 16, 17, 100, 1000] {
+            for off in 0..3 {
+                let s = |k: usize| &x[k][off..off + len];
+                let (v, i) = ([s(0), s(1), s(2)], [s(3), s(4), s(5)]);
+                let want = reference::three_phase_products(v, i);
+                for got in [
+                    three_phase_products(v, i),
+                    scalar::three_phase_products(v, i),
+                ] {
+                    for k in 0..3 {
+                        let next = (k + 1) % 3;
+                        let scale = |a: &[f64], b: &[f64]| {
+                            a.iter().zip(b).map(|(p, q)| (p * q).abs()).sum::<f64>() + 1.0
+                        };
+                        assert!(close(got.vi[k], want.vi[k], scale(v[k], i[k])), "vi {len}");
+                        assert!(close(got.vv[k], want.vv[k], scale(v[k], v[next])));
+                        assert!(close(got.ii[k], want.ii[k], scale(i[k], i[next])));
+                    }
+                }
+            }
+        }
+        // Unequal lengths: the common length.
+        let short = &x[2][..10];
+        let got = three_phase_products([&x[0], &x[1], short], [&x[3], &x[4], &x[5]]);
+        assert!(close(
+            got.vi[0],
+            reference::dot(&x[0][..10], &x[3][..10]),
+            1e6
+        ));
     }
 
     #[test]

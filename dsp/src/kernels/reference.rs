@@ -54,3 +54,13 @@ pub fn moments(x: &[f64]) -> super::Moments {
         finite: x.iter().all(|v| v.is_finite()),
     }
 }
+
+/// The nine sums of products of three voltages and three currents, one [`dot`] each.
+pub fn three_phase_products(v: [&[f64]; 3], i: [&[f64]; 3]) -> super::ThreePhaseProducts {
+    let next = |k: usize| (k + 1) % 3;
+    super::ThreePhaseProducts {
+        vi: [0, 1, 2].map(|k| dot(v[k], i[k])),
+        vv: [0, 1, 2].map(|k| dot(v[k], v[next(k)])),
+        ii: [0, 1, 2].map(|k| dot(i[k], i[next(k)])),
+    }
+}

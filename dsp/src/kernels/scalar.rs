@@ -132,3 +132,23 @@ pub(super) fn moments(x: &[f64]) -> super::Moments {
         finite: zero == 0.0,
     }
 }
+
+pub(super) fn three_phase_products(v: [&[f64]; 3], i: [&[f64]; 3]) -> super::ThreePhaseProducts {
+    // Nine independent accumulators: enough parallel chains without more lanes.
+    let (mut vi, mut vv, mut ii) = ([0.0f64; 3], [0.0f64; 3], [0.0f64; 3]);
+    let n = v.iter().chain(&i).map(|x| x.len()).min().unwrap_or(0);
+    for k in 0..n {
+        let (a, b, c) = (v[0][k], v[1][k], v[2][k]);
+        let (x, y, z) = (i[0][k], i[1][k], i[2][k]);
+        vi[0] += a * x;
+        vi[1] += b * y;
+        vi[2] += c * z;
+        vv[0] += a * b;
+        vv[1] += b * c;
+        vv[2] += c * a;
+        ii[0] += x * y;
+        ii[1] += y * z;
+        ii[2] += z * x;
+    }
+    super::ThreePhaseProducts { vi, vv, ii }
+}

@@ -253,3 +253,68 @@ pub(super) unsafe fn moments(x: &[f64]) -> super::Moments {
         finite,
     }
 }
+
+/// # Safety
+/// The CPU must support AVX2 and FMA; the six slices must have the same length.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn three_phase_products(
+    v: [&[f64]; 3],
+    i: [&[f64]; 3],
+) -> super::ThreePhaseProducts {
+    let len = v[0].len();
+    let n = len - len % 4;
+    let (pa, pb, pc) = (v[0].as_ptr(), v[1].as_ptr(), v[2].as_ptr());
+    let (qa, qb, qc) = (i[0].as_ptr(), i[1].as_ptr(), i[2].as_ptr());
+    // Nine accumulators (one per product) and the six loads fill the 16 registers.
+    let mut acc = [_mm256_setzero_pd(); 9];
+    let mut k = 0;
+    while k < n {
+        let (a, b, c) = (
+            _mm256_loadu_pd(pa.add(k)),
+            _mm256_loadu_pd(pb.add(k)),
+            _mm256_loadu_pd(pc.add(k)),
+        );
+        let (x, y, z) = (
+            _mm256_loadu_pd(qa.add(k)),
+            _mm256_loadu_pd(qb.add(k)),
+            _mm256_loadu_pd(qc.add(k)),
+        );
+        acc[0] = _mm256_fmadd_pd(a, x, acc[0]);
+        acc[1] = _mm256_fmadd_pd(b, y, acc[1]);
+        acc[2] = _mm256_fmadd_pd(c, z, acc[2]);
+        acc[3] = _mm256_fmadd_pd(a, b, acc[3]);
+        acc[4] = _mm256_fmadd_pd(b, c, acc[4]);
+        acc[5] = _mm256_fmadd_pd(c, a, acc[5]);
+        acc[6] = _mm256_fmadd_pd(x, y, acc[6]);
+        acc[7] = _mm256_fmadd_pd(y, z, acc[7]);
+        acc[8] = _mm256_fmadd_pd(z, x, acc[8]);
+        k += 4;
+    }
+    let zero = _mm256_setzero_pd();
+    let mut out = [0.0f64; 9];
+    for (o, r) in out.iter_mut().zip(acc) {
+        *o = horizontal_sum(r, zero, zero, zero);
+    }
+    for k in n..len {
+        let (a, b, c) = (v[0][k], v[1][k], v[2][k]);
+        let (x, y, z) = (i[0][k], i[1][k], i[2][k]);
+        for (o, p) in out.iter_mut().zip([
+            a * x,
+            b * y,
+            c * z,
+            a * b,
+            b * c,
+            c * a,
+            x * y,
+            y * z,
+            z * x,
+        ]) {
+            *o += p;
+        }
+    }
+    super::ThreePhaseProducts {
+        vi: [out[0], out[1], out[2]],
+        vv: [out[3], out[4], out[5]],
+        ii: [out[6], out[7], out[8]],
+    }
+}

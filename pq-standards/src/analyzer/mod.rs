@@ -73,7 +73,9 @@
 use crate::events::{EventDetector, EventOptions, EventOutput, HalfCycleValue};
 use crate::iec61000_4_15::{FlickerOptions, Flickermeter, Lamp};
 use crate::iec61000_4_30::aggregation::Aggregator;
-use crate::iec61000_4_30::window::{window_mean_product, window_moments, WindowMoments, MARGIN};
+use crate::iec61000_4_30::window::{
+    window_mean_product, window_moments, window_three_phase_products, WindowMoments, MARGIN,
+};
 use crate::iec61000_4_30::{
     CycleBoundary, FundamentalTracker, HalfCycleSeries, HalfCycleWindow, IntervalScheduler,
     IntervalWindow, TenSecondFrequency, TrackerSettings,
@@ -85,6 +87,7 @@ use pqe_core::record::{ChannelInterval, HalfCycleRecord, IntervalFlags, Interval
 use pqe_core::{
     Block, ChannelKind, ChannelSpec, Error, Phase, Result, SystemConfig, Timestamp, Wiring,
 };
+use pqe_dsp::kernels::ThreePhaseProducts;
 use pqe_dsp::resample::{recommended_points_per_cycle, SyncResampler};
 
 mod spectral;
@@ -918,7 +921,7 @@ impl Analyzer {
             })
             .collect();
         let frequency = w.cycles as f64 * self.sample_rate / w.length();
-        let mut quantities = Vec::new();
+        let mut quantities = Vec::with_capacity(32);
         if let Some(mut spectral) = self.spectral.take() {
             spectral.analyze(self, w, frequency, &mut channels, &mut quantities);
             self.spectral = Some(spectral);
@@ -993,55 +996,77 @@ impl TimePowers {
         channels: &[ChannelInterval],
         quantities: &mut Vec<(String, f64)>,
     ) {
-        // Mean of the product of two channels over the window (NaN when a sample is
-        // missing: the RMS of either is then NaN).
-        let mean_product = |x: usize, y: usize| {
-            if channels[x].rms.is_finite() && channels[y].rms.is_finite() {
-                window_mean_product(&a.buffers[x], &a.buffers[y], a.base, w.start, w.end)
-                    .unwrap_or(f64::NAN)
+        // A mean of products is NaN when a sample of either channel is missing (its RMS is
+        // then NaN).
+        let finite = |c: usize| channels[c].rms.is_finite();
+        let guard = |x: usize, y: usize, mean: f64| {
+            if finite(x) && finite(y) {
+                mean
             } else {
                 f64::NAN
             }
         };
         let none = Complex64::new(f64::NAN, f64::NAN);
+        let v: Vec<usize> = self.phases.iter().map(|p| p.0).collect();
+        let i: Vec<usize> = self.phases.iter().map(|p| p.1).collect();
+        // Three phases: the nine products in one pass over the six channels; otherwise
+        // each phase's u·i on its own.
+        let products = self.three_phase.and_then(|_| {
+            let channel = |c: usize| a.buffers[c].as_slice();
+            window_three_phase_products(
+                [channel(v[0]), channel(v[1]), channel(v[2])],
+                [channel(i[0]), channel(i[1]), channel(i[2])],
+                a.base,
+                w.start,
+                w.end,
+            )
+        });
         let mut per_phase = [PhasePower::default(); 3];
-        for (k, (v, i, names)) in self.phases.iter().enumerate() {
-            let (u_rms, i_rms) = (channels[*v].rms, channels[*i].rms);
-            let pw = PhasePower::from_measurements(u_rms, i_rms, mean_product(*v, *i), none, none);
+        for (k, (vc, ic, names)) in self.phases.iter().enumerate() {
+            let p = match (&self.three_phase, &products) {
+                (Some(_), Some(m)) => m.vi[k],
+                (Some(_), None) => f64::NAN,
+                _ => window_mean_product(&a.buffers[*vc], &a.buffers[*ic], a.base, w.start, w.end)
+                    .unwrap_or(f64::NAN),
+            };
+            let (u_rms, i_rms) = (channels[*vc].rms, channels[*ic].rms);
+            let pw = PhasePower::from_measurements(u_rms, i_rms, guard(*vc, *ic, p), none, none);
             quantities.push((names[0].clone(), pw.p));
             quantities.push((names[1].clone(), pw.s));
             quantities.push((names[2].clone(), pw.pf));
             per_phase[k] = pw;
         }
         if let Some((wiring, neutral)) = self.three_phase {
-            let v: Vec<usize> = self.phases.iter().map(|p| p.0).collect();
-            let i: Vec<usize> = self.phases.iter().map(|p| p.1).collect();
+            let nan = ThreePhaseProducts {
+                vi: [f64::NAN; 3],
+                vv: [f64::NAN; 3],
+                ii: [f64::NAN; 3],
+            };
+            let m = products.unwrap_or(nan);
             let square = |c: usize| channels[c].rms * channels[c].rms;
             // (x − y)² and (x + y + z)² expanded into the mean squares and the means of
             // the products, all over the same window.
-            let line = |x: usize, y: usize| {
-                (square(v[x]) + square(v[y]) - 2.0 * mean_product(v[x], v[y]))
+            let line = |k: usize| {
+                let next = (k + 1) % 3;
+                (square(v[k]) + square(v[next]) - 2.0 * guard(v[k], v[next], m.vv[k]))
                     .max(0.0)
                     .sqrt()
             };
             // The neutral current counts for four-wire (wye) systems only.
             let neutral_rms = match (wiring, neutral) {
                 (Wiring::Wye, Some(n)) => channels[n].rms,
-                (Wiring::Wye, None) => (square(i[0])
-                    + square(i[1])
-                    + square(i[2])
-                    + 2.0
-                        * (mean_product(i[0], i[1])
-                            + mean_product(i[1], i[2])
-                            + mean_product(i[2], i[0])))
-                .max(0.0)
-                .sqrt(),
+                (Wiring::Wye, None) => {
+                    let cross: f64 = (0..3).map(|k| guard(i[k], i[(k + 1) % 3], m.ii[k])).sum();
+                    (square(i[0]) + square(i[1]) + square(i[2]) + 2.0 * cross)
+                        .max(0.0)
+                        .sqrt()
+                }
                 _ => f64::NAN,
             };
             let inputs = ThreePhaseInputs {
                 wiring,
                 phases: per_phase,
-                line_to_line_rms: [line(0, 1), line(1, 2), line(2, 0)],
+                line_to_line_rms: [line(0), line(1), line(2)],
                 neutral_current_rms: neutral_rms,
                 voltage_phasors: [none; 3],
                 current_phasors: [none; 3],

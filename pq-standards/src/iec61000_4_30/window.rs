@@ -13,7 +13,7 @@
 //! active power of IEEE 1459 when no spectrum is computed.
 
 use super::tracker::CycleBoundary;
-use pqe_dsp::kernels;
+use pqe_dsp::kernels::{self, ThreePhaseProducts};
 
 /// Samples needed on each side of a window beyond its fractional ends.
 pub const MARGIN: usize = 3;
@@ -116,6 +116,42 @@ pub fn window_mean_product(u: &[f64], i: &[f64], base: u64, start: f64, end: f64
         + partial_left(i0, w.da, product, product_at)
         + partial_right(i1, w.db, product, product_at);
     Some(integral / (end - start))
+}
+
+/// Means over the window `[start, end)` of the products of three voltages `v` and three
+/// currents `i` (phases A, B, C) that the three-phase quantities of IEEE 1459-2010 3.2.3
+/// rest on: `v_k·i_k` (active powers), `v_k·v_{k+1}` (line-to-line voltages) and
+/// `i_k·i_{k+1}` (the neutral current), fields as in [`ThreePhaseProducts`]. Each is
+/// integrated as [`window_mean_product`] does, from one pass over the six channels.
+///
+/// The six channels hold the same samples (`x[0]` is sample `base`). Returns `None` as
+/// [`window_moments`] does; a mean is NaN or infinite when a sample it reads is.
+pub fn window_three_phase_products(
+    v: [&[f64]; 3],
+    i: [&[f64]; 3],
+    base: u64,
+    start: f64,
+    end: f64,
+) -> Option<ThreePhaseProducts> {
+    let len = v.iter().chain(&i).map(|x| x.len()).min().unwrap_or(0);
+    let w = locate(len, base, start, end)?;
+    let (i0, i1) = (w.i0, w.i1);
+    let sums = kernels::three_phase_products(v.map(|x| &x[i0..=i1]), i.map(|x| &x[i0..=i1]));
+    let length = end - start;
+    let mean = |x: &[f64], y: &[f64], plain_sum: f64| {
+        let product = |k: usize| x[k] * y[k];
+        let product_at = |k: usize, t: f64| interpolate(x, k, t) * interpolate(y, k, t);
+        (trapezoid(plain_sum, i0, i1, product)
+            + partial_left(i0, w.da, product, product_at)
+            + partial_right(i1, w.db, product, product_at))
+            / length
+    };
+    let next = |k: usize| (k + 1) % 3;
+    Some(ThreePhaseProducts {
+        vi: [0, 1, 2].map(|k| mean(v[k], i[k], sums.vi[k])),
+        vv: [0, 1, 2].map(|k| mean(v[k], v[next(k)], sums.vv[k])),
+        ii: [0, 1, 2].map(|k| mean(i[k], i[next(k)], sums.ii[k])),
+    })
 }
 
 /// Where a fractional window lies in a buffer.
