@@ -183,16 +183,18 @@ fn fast_phase_delay_matches_the_exact_one() {
     for f0 in [50.0, 60.0] {
         for fs in [4_000.0, 10_240.0, 12_800.0, 25_600.0, 102_400.0] {
             let c = band_pass(f0, fs);
-            let band = c.phase_delay_band(f0, 0.7 * f0, 1.4 * f0);
+            let band = c.phase_delay_band(0.7 * f0, 1.4 * f0);
             assert!(band.is_fast(), "{f0} Hz at {fs}");
             let mut worst: f64 = 0.0;
             for i in 0..=2_000 {
                 let f = f0 * (0.7 + 0.7 * i as f64 / 2_000.0);
                 worst = worst.max((band.phase_delay(f) - c.phase_delay(f)).abs());
             }
-            // In seconds: far below anything a boundary position can resolve (1e-15 s
-            // is a millionth of a nanosecond).
-            assert!(worst < 1e-15, "{f0} Hz at {fs}: {worst} s");
+            // In seconds: far below anything a boundary position can resolve (1e-12 s is
+            // a thousandth of a nanosecond). Seen: ~6e-15 s up to 12.8 kHz, 1.5e-13 s at
+            // 102.4 kHz, where the exact evaluation's own rounding (cancellation in
+            // 1 + a1·z⁻¹ + a2·z⁻² near z = 1) dominates.
+            assert!(worst < 1e-12, "{f0} Hz at {fs}: {worst} s");
             // Outside the band the exact method answers.
             assert_eq!(band.phase_delay(2.0 * f0), c.phase_delay(2.0 * f0));
         }

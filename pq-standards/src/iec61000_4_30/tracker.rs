@@ -108,7 +108,7 @@ impl FundamentalTracker {
         filter.append_butterworth(Response::LowPass, 6, 1.4 * f0)?;
         let nominal_period = sample_rate / f0;
         let delay = filter.phase_delay(f0) * sample_rate;
-        let phase_delay = filter.phase_delay_band(f0, 0.7 * f0, 1.4 * f0);
+        let phase_delay = filter.phase_delay_band(0.7 * f0, 1.4 * f0);
         // Only rising crossings make boundaries: skip locating the falling ones.
         let mut detector = ZeroCrossingDetector::new(settings.hysteresis, settings.floor);
         detector.set_locate_falling(false);
