@@ -83,9 +83,10 @@ impl PhasePower {
             )));
         }
         let n = v.len() as f64;
-        let v_rms = (dot(v, v) / n).sqrt();
-        let i_rms = (dot(i, i) / n).sqrt();
-        let p = dot(v, i) / n;
+        let (vv, ii, vi) = dot3(v, i);
+        let v_rms = (vv / n).sqrt();
+        let i_rms = (ii / n).sqrt();
+        let p = vi / n;
         Ok(Self::from_measurements(v_rms, i_rms, p, v1, i1))
     }
 
@@ -349,7 +350,34 @@ fn ratio(num: f64, den: f64) -> f64 {
     }
 }
 
-/// Dot product on four accumulators.
+/// `(dot(v, v), dot(i, i), dot(v, i))` in one pass over the windows (IEEE 1459-2010 3.1.2.1
+/// and 3.1.2.3: V², I² and P as means of the sampled products): each sum on its own four
+/// accumulators in the order of [`dot`], so the results equal three [`dot`] calls bit for
+/// bit while the three chains of additions overlap.
+fn dot3(v: &[f64], i: &[f64]) -> (f64, f64, f64) {
+    let mut vv = [0.0f64; 4];
+    let mut ii = [0.0f64; 4];
+    let mut vi = [0.0f64; 4];
+    let (cv, ci) = (v.chunks_exact(4), i.chunks_exact(4));
+    let (tv, ti) = (cv.remainder(), ci.remainder());
+    for (x, y) in cv.zip(ci) {
+        for k in 0..4 {
+            vv[k] += x[k] * x[k];
+            ii[k] += y[k] * y[k];
+            vi[k] += x[k] * y[k];
+        }
+    }
+    let tail = |a: &[f64], b: &[f64]| -> f64 { a.iter().zip(b).map(|(x, y)| x * y).sum() };
+    let total = |acc: [f64; 4], t: f64| (acc[0] + acc[1]) + (acc[2] + acc[3]) + t;
+    (
+        total(vv, tail(tv, tv)),
+        total(ii, tail(ti, ti)),
+        total(vi, tail(tv, ti)),
+    )
+}
+
+/// Dot product on four accumulators: the plain twin of [`dot3`].
+#[cfg(test)]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0f64; 4];
     let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
@@ -391,6 +419,20 @@ mod tests {
         assert!(PhasePower::from_synced(&[1.0; 4], &[1.0; 3], z, z).is_err());
         let nan = PhasePower::from_synced(&[f64::NAN; 4], &[1.0; 4], z, z).unwrap();
         assert!(nan.p.is_nan() && nan.v.is_nan() && nan.pf.is_nan());
+    }
+
+    #[test]
+    fn fused_dots_equal_separate_dots_bit_for_bit() {
+        for len in [0usize, 1, 3, 4, 7, 2560, 2563] {
+            let v: Vec<f64> = (0..len).map(|k| (0.31 * k as f64).sin() * 325.0).collect();
+            let i: Vec<f64> = (0..len)
+                .map(|k| (0.31 * k as f64 - 0.4).cos() * 9.7)
+                .collect();
+            let (vv, ii, vi) = dot3(&v, &i);
+            assert_eq!(vv.to_bits(), dot(&v, &v).to_bits(), "{len}");
+            assert_eq!(ii.to_bits(), dot(&i, &i).to_bits(), "{len}");
+            assert_eq!(vi.to_bits(), dot(&v, &i).to_bits(), "{len}");
+        }
     }
 
     #[test]

@@ -282,6 +282,9 @@ fn rms(x: &[f64]) -> f64 {
     (pqe_dsp::kernels::sum_of_squares(x) / x.len() as f64).sqrt()
 }
 
+/// One channel's harmonic values (IEC 61000-4-7 5.5, 5.6 and clause 3) from its spectrum:
+/// every order's groupings and phase angle in one pass ([`Spectrum::order_values`]), orders
+/// above `max_order` reported as NaN, and the distortion ratios from the same values.
 fn harmonic_values(
     s: &Spectrum,
     kind: ChannelKind,
@@ -290,39 +293,31 @@ fn harmonic_values(
     reference_angle: f64,
     load_current: Option<f64>,
 ) -> HarmonicValues {
-    let orders = 0..=MAX_ORDER;
-    let within = |n: usize, v: f64| if n <= max_order { v } else { f64::NAN };
     let thd_order = thd_order.min(max_order);
     let current = kind == ChannelKind::Current;
+    let v = s.order_values(reference_angle);
+    let within = |values: &[f64]| -> Vec<f64> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(n, &x)| if n <= max_order { x } else { f64::NAN })
+            .collect()
+    };
     HarmonicValues {
-        subgroups: orders
-            .clone()
-            .map(|n| within(n, s.harmonic_subgroup(n)))
-            .collect(),
-        interharmonic_subgroups: orders
-            .clone()
-            .map(|n| within(n, s.interharmonic_centred_subgroup(n)))
-            .collect(),
-        groups: orders
-            .clone()
-            .map(|n| within(n, s.harmonic_group(n)))
-            .collect(),
-        interharmonic_groups: orders
-            .clone()
-            .map(|n| within(n, s.interharmonic_group(n)))
-            .collect(),
-        phases: orders
-            .map(|n| within(n, s.harmonic_phase_deg(n, reference_angle)))
-            .collect(),
+        subgroups: within(&v.subgroups),
+        interharmonic_subgroups: within(&v.interharmonic_centred_subgroups),
+        groups: within(&v.groups),
+        interharmonic_groups: within(&v.interharmonic_groups),
+        phases: within(&v.phases_deg),
         thd: s.thd(thd_order),
-        thds: s.thds(thd_order),
-        thdg: s.thdg(thd_order),
+        thds: v.thds(thd_order),
+        thdg: v.thdg(thd_order),
         tdd: if current {
-            Some(load_current.map_or(f64::NAN, |il| s.tdd(thd_order, il)))
+            Some(load_current.map_or(f64::NAN, |il| v.tdd(thd_order, il)))
         } else {
             None
         },
-        k_factor: current.then(|| s.k_factor(thd_order)),
+        k_factor: current.then(|| v.k_factor(thd_order)),
     }
 }
 
