@@ -475,10 +475,7 @@ impl Flickermeter {
                 .unwrap_or(values.len() - i);
             let run = &mut values[i..i + run];
             self.kernels.weight(run);
-            for &pinst in run.iter() {
-                let j = self.begin_value();
-                self.take_pinst(j, pinst);
-            }
+            self.take_run(run);
             i += run.len();
         }
     }
@@ -495,6 +492,34 @@ impl Flickermeter {
         }
         self.period.observed = true;
         j
+    }
+
+    /// The Pinst values of a run of finite values met while running: value by value
+    /// where a period ends or the Pinst series is kept, otherwise the stretch up to the
+    /// next period boundary at once (the same bookkeeping as [`Self::take_pinst`] for each
+    /// value, the classifier fed in order).
+    fn take_run(&mut self, run: &[f64]) {
+        let mut k = 0;
+        while k < run.len() {
+            let j = self.outputs;
+            if j >= self.next_boundary || self.series.is_some() {
+                let j = self.begin_value();
+                self.take_pinst(j, run[k]);
+                k += 1;
+                continue;
+            }
+            let room = (self.next_boundary - j).min((run.len() - k) as u64) as usize;
+            let stretch = &run[k..k + room];
+            self.outputs += room as u64;
+            self.period.observed = true;
+            let settling = (self.settle_until.saturating_sub(j) as usize).min(room);
+            if settling > 0 {
+                self.period.settling = true;
+            }
+            self.period.classifier.add_slice(&stretch[settling..]);
+            self.last_pinst = stretch[room - 1];
+            k += room;
+        }
     }
 
     /// One decimated value that is not finite or that (re)starts the meter.

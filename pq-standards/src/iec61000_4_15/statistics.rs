@@ -134,6 +134,27 @@ impl PinstClassifier {
         self.max = self.max.max(pinst);
     }
 
+    /// Classify the values of `pinst` in order, as [`Self::add`] one by one (the count
+    /// and the largest value kept in registers over the slice).
+    pub fn add_slice(&mut self, pinst: &[f64]) {
+        let counts = &mut self.counts[..REGULAR + 2];
+        let mut max = self.max;
+        for &p in pinst {
+            let v = p as f32;
+            let class = if v >= HIGHEST {
+                REGULAR + 1
+            } else if v >= LOWEST {
+                ((v.to_bits() - LOWEST.to_bits()) >> SHIFT) as usize + 1
+            } else {
+                0
+            };
+            counts[class] += 1;
+            max = max.max(p);
+        }
+        self.total += pinst.len() as u64;
+        self.max = max;
+    }
+
     /// Values classified.
     pub fn len(&self) -> u64 {
         self.total
@@ -270,6 +291,28 @@ mod tests {
         assert_eq!(c.len(), 600_004);
         c.clear();
         assert!(c.statistics().is_none() && c.is_empty());
+    }
+
+    #[test]
+    fn classifying_a_slice_is_classifying_its_values() {
+        let values: Vec<f64> = (0..50_000)
+            .map(|i| match i % 7 {
+                0 => 0.0,
+                1 => f64::NAN,
+                2 => 1e6,
+                _ => 1e-3 * (1.0 + (i as f64 * 0.37).sin()).powi(5),
+            })
+            .collect();
+        let (mut one, mut all) = (PinstClassifier::new(), PinstClassifier::new());
+        values.iter().for_each(|&x| one.add(x));
+        for part in values.chunks(333) {
+            all.add_slice(part);
+        }
+        assert_eq!(one.counts, all.counts);
+        assert_eq!(
+            (one.total, one.max.to_bits()),
+            (all.total, all.max.to_bits())
+        );
     }
 
     #[test]
