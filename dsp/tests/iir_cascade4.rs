@@ -191,9 +191,9 @@ fn fast_phase_delay_matches_the_exact_one() {
                 worst = worst.max((band.phase_delay(f) - c.phase_delay(f)).abs());
             }
             // In seconds: far below anything a boundary position can resolve (1e-12 s is
-            // a thousandth of a nanosecond). Seen: ~6e-15 s up to 12.8 kHz, 1.5e-13 s at
-            // 102.4 kHz, where the exact evaluation's own rounding (cancellation in
-            // 1 + a1·z⁻¹ + a2·z⁻² near z = 1) dominates.
+            // a thousandth of a nanosecond). Seen: ~9e-14 s up to 25.6 kHz (interpolation),
+            // 2.2e-13 s at 102.4 kHz, where the exact evaluation's own rounding
+            // (cancellation in 1 + a1·z⁻¹ + a2·z⁻² near z = 1) adds to it.
             assert!(worst < 1e-12, "{f0} Hz at {fs}: {worst} s");
             // Outside the band the exact method answers.
             assert_eq!(band.phase_delay(2.0 * f0), c.phase_delay(2.0 * f0));
