@@ -419,8 +419,17 @@ unsafe fn many_avx2<const TAPS: usize>(
     let n_out = outs.first().map_or(0, |o| o.len());
     // At most 64 taps: 16 vectors of four.
     let mut w = [_mm256_setzero_pd(); 16];
+    // Where the points read, a block at a time: the blocks' independent `locate`s overlap
+    // each other, instead of each one delaying its own point's weights.
+    const BLOCK: usize = 32;
+    let mut located = [(0usize, 0usize, [0.0f64; 4]); BLOCK];
     for m in 0..n_out {
-        let (first, p, l) = locate(start, step, m, TAPS / 2);
+        if m % BLOCK == 0 {
+            for (i, slot) in located.iter_mut().enumerate().take(n_out - m) {
+                *slot = locate(start, step, m + i, TAPS / 2);
+            }
+        }
+        let (first, p, l) = located[m % BLOCK];
         let rows = &table[p * TAPS..(p + 4) * TAPS];
         let rp = rows.as_ptr();
         let (l0, l1, l2, l3) = (
@@ -597,11 +606,12 @@ fn locate(start: f64, step: f64, m: usize, half: usize) -> (usize, usize, [f64; 
     let p = (pos as usize).min(PHASES - 1);
     let a = pos - p as f64;
     let (am1, a1, a2) = (a + 1.0, a - 1.0, a - 2.0);
+    const SIXTH: f64 = 1.0 / 6.0;
     let l = [
-        -a * a1 * a2 / 6.0,
-        am1 * a1 * a2 / 2.0,
-        -am1 * a * a2 / 2.0,
-        am1 * a * a1 / 6.0,
+        -a * a1 * a2 * SIXTH,
+        am1 * a1 * a2 * 0.5,
+        -am1 * a * a2 * 0.5,
+        am1 * a * a1 * SIXTH,
     ];
     // Row r of the table holds phase (r − 1)/PHASES: rows p .. p+3 are phases p−1 .. p+2.
     (i0 as usize + 1 - half, p, l)

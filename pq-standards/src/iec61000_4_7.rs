@@ -416,18 +416,26 @@ impl Spectrum {
             v.interharmonic_groups.push(band(k + 1, k + c - 1).sqrt());
             v.interharmonic_centred_subgroups
                 .push(band(k + 2, k + c - 2).sqrt());
+        }
+        // The phases in a loop of their own: the orders are independent, so their
+        // divisions and polynomials overlap.
+        let mut rotated = [Complex64::new(0.0, 0.0); MAX_ORDER + 1];
+        for z in rotated.iter_mut() {
+            *z = turn;
+            turn = Complex64::new(
+                turn.re * step.re - turn.im * step.im,
+                turn.re * step.im + turn.im * step.re,
+            );
+        }
+        for (n, r) in rotated.iter().enumerate() {
             let z = self.harmonic(n);
             v.phases_deg
                 .push(if !reference_angle.is_finite() || z.norm_sqr() == 0.0 {
                     // As `harmonic_phase_deg`: NaN for a zero line or a NaN reference.
                     self.harmonic_phase_deg(n, reference_angle)
                 } else {
-                    phase_deg_fast(z * turn)
+                    phase_deg_fast(z * r)
                 });
-            turn = Complex64::new(
-                turn.re * step.re - turn.im * step.im,
-                turn.re * step.im + turn.im * step.re,
-            );
         }
         v
     }
@@ -509,6 +517,7 @@ impl OrderValues {
 /// order of |re|, |im|, then by `atan t = kπ/8 + atan((t − tan kπ/8)/(1 + t·tan kπ/8))` to
 /// `|u| ≤ tan π/16`, where nine terms of the Taylor series of `atan u` leave an error below
 /// `u¹⁹/19 < 10⁻¹⁴`.
+#[inline]
 pub fn phase_deg_fast(z: Complex64) -> f64 {
     use std::f64::consts::{FRAC_PI_2, FRAC_PI_8, PI};
     let (x, y) = (z.re, z.im);
@@ -529,13 +538,25 @@ pub fn phase_deg_fast(z: Complex64) -> f64 {
     } else {
         (2.0 * FRAC_PI_8, (t - 1.0) / (1.0 + t))
     };
-    let u2 = u * u;
-    // atan u = u·(1 − u²/3 + u⁴/5 − …) to u¹⁷/17.
-    let mut poly = 1.0 / 17.0;
-    for k in (0..8).rev() {
-        let sign = if k % 2 == 0 { 1.0 } else { -1.0 };
-        poly = sign / (2 * k + 1) as f64 + u2 * poly;
-    }
+    // atan u = u·(1 − u²/3 + u⁴/5 − … + u¹⁶/17), evaluated as a tree of products
+    // (Estrin) rather than one long chain, so successive calls overlap.
+    const C: [f64; 9] = [
+        1.0,
+        -1.0 / 3.0,
+        1.0 / 5.0,
+        -1.0 / 7.0,
+        1.0 / 9.0,
+        -1.0 / 11.0,
+        1.0 / 13.0,
+        -1.0 / 15.0,
+        1.0 / 17.0,
+    ];
+    let s = u * u;
+    let s2 = s * s;
+    let s4 = s2 * s2;
+    let q0 = (C[0] + C[1] * s) + (C[2] + C[3] * s) * s2;
+    let q1 = (C[4] + C[5] * s) + (C[6] + C[7] * s) * s2;
+    let poly = q0 + (q1 + C[8] * s4) * s4;
     let mut a = base + u * poly;
     if swap {
         a = FRAC_PI_2 - a;
