@@ -407,15 +407,26 @@ impl Spectrum {
         let mut turn = Complex64::new(1.0, 0.0);
         for n in 0..orders {
             let k = n * c;
-            v.subgroups.push(band(k.saturating_sub(1), k + 1).sqrt());
+            // Powers here, square roots below in one vectorisable pass.
+            v.subgroups.push(band(k.saturating_sub(1), k + 1));
             let mut g = band((k + 1).saturating_sub(h), k + h - 1) + 0.5 * line(k + h);
             if k >= h {
                 g += 0.5 * line(k - h);
             }
-            v.groups.push(g.sqrt());
-            v.interharmonic_groups.push(band(k + 1, k + c - 1).sqrt());
+            v.groups.push(g);
+            v.interharmonic_groups.push(band(k + 1, k + c - 1));
             v.interharmonic_centred_subgroups
-                .push(band(k + 2, k + c - 2).sqrt());
+                .push(band(k + 2, k + c - 2));
+        }
+        for values in [
+            &mut v.subgroups,
+            &mut v.groups,
+            &mut v.interharmonic_groups,
+            &mut v.interharmonic_centred_subgroups,
+        ] {
+            for x in values.iter_mut() {
+                *x = x.sqrt();
+            }
         }
         // The phases in a loop of their own: the orders are independent, so their
         // divisions and polynomials overlap.
