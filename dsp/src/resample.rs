@@ -673,13 +673,22 @@ fn apply_portable<const TAPS: usize>(x: &[f64], cache: &WeightCache, out: &mut [
 unsafe fn fill_avx2<const TAPS: usize>(start: f64, step: f64, cache: &mut WeightCache) {
     use std::arch::x86_64::*;
     let table = polyphase_table(kernel_of(TAPS));
+    let n_out = cache.firsts.len();
+    // Located a block ahead, as in `many_avx2`.
+    const BLOCK: usize = 32;
+    let mut located = [(0usize, 0usize, [0.0f64; 4]); BLOCK];
     for (m, (first, w)) in cache
         .firsts
         .iter_mut()
         .zip(cache.weights.chunks_exact_mut(TAPS))
         .enumerate()
     {
-        let (f, p, l) = locate(start, step, m, TAPS / 2);
+        if m % BLOCK == 0 {
+            for (i, slot) in located.iter_mut().enumerate().take(n_out - m) {
+                *slot = locate(start, step, m + i, TAPS / 2);
+            }
+        }
+        let (f, p, l) = located[m % BLOCK];
         *first = f;
         let rows = &table[p * TAPS..(p + 4) * TAPS];
         let rp = rows.as_ptr();

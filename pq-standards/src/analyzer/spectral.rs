@@ -296,28 +296,27 @@ fn harmonic_values(
     let thd_order = thd_order.min(max_order);
     let current = kind == ChannelKind::Current;
     let v = s.order_values(reference_angle);
-    let within = |values: &[f64]| -> Vec<f64> {
+    let (thds, thdg) = (v.thds(thd_order), v.thdg(thd_order));
+    let tdd = current.then(|| load_current.map_or(f64::NAN, |il| v.tdd(thd_order, il)));
+    let k_factor = current.then(|| v.k_factor(thd_order));
+    // Orders the resampled window does not reproduce exactly are reported as NaN.
+    let within = |mut values: Vec<f64>| -> Vec<f64> {
+        for x in values.iter_mut().skip(max_order + 1) {
+            *x = f64::NAN;
+        }
         values
-            .iter()
-            .enumerate()
-            .map(|(n, &x)| if n <= max_order { x } else { f64::NAN })
-            .collect()
     };
     HarmonicValues {
-        subgroups: within(&v.subgroups),
-        interharmonic_subgroups: within(&v.interharmonic_centred_subgroups),
-        groups: within(&v.groups),
-        interharmonic_groups: within(&v.interharmonic_groups),
-        phases: within(&v.phases_deg),
+        subgroups: within(v.subgroups),
+        interharmonic_subgroups: within(v.interharmonic_centred_subgroups),
+        groups: within(v.groups),
+        interharmonic_groups: within(v.interharmonic_groups),
+        phases: within(v.phases_deg),
         thd: s.thd(thd_order),
-        thds: v.thds(thd_order),
-        thdg: v.thdg(thd_order),
-        tdd: if current {
-            Some(load_current.map_or(f64::NAN, |il| v.tdd(thd_order, il)))
-        } else {
-            None
-        },
-        k_factor: current.then(|| v.k_factor(thd_order)),
+        thds,
+        thdg,
+        tdd,
+        k_factor,
     }
 }
 
