@@ -7,6 +7,7 @@
 //! (the members of an aggregate are the intervals that started inside it, IEC 61000-4-30
 //! 4.5) as the quadratic mean of each order's subgroup.
 
+use crate::commands::analyze::{Part, Switches};
 use anyhow::Result;
 use pqe_core::record::{
     AggregatePeriod, AggregateRecord, EventRecord, FlickerRecord, FlickerSeverity, FrequencyRecord,
@@ -21,7 +22,7 @@ use pqe_standards::en50160::{self, En50160Input, EventInput, HarmonicSeries, Pha
 use pqe_standards::ieee519::{
     self, ChannelInput, Edition, Ieee519Input, OrderSeries, PeriodSeries,
 };
-use pqe_standards::limits::TableRow;
+use pqe_standards::limits::{TableRow, Verdict as StandardVerdict};
 use std::collections::VecDeque;
 
 /// Interval values kept for trends: one hour of 10/12-cycle intervals.
@@ -47,6 +48,7 @@ pub struct ReportCollector {
     units: Vec<String>,
     config: SystemConfig,
     start: Timestamp,
+    switches: Switches,
     // Interval trends (the first hour).
     interval_t: Vec<f64>,
     interval_flagged: Vec<f64>,
@@ -81,12 +83,14 @@ struct HarmonicAggregates {
 }
 
 impl ReportCollector {
-    /// A collector for the analyzer's channel columns.
+    /// A collector for the analyzer's channel columns, with the parts of the analysis that
+    /// are switched on.
     pub fn new(
         columns: &[String],
         channels: &[ChannelSpec],
         config: &SystemConfig,
         start: Timestamp,
+        switches: Switches,
     ) -> Self {
         let n = columns.len();
         ReportCollector {
@@ -95,6 +99,7 @@ impl ReportCollector {
             units: channels.iter().map(|c| c.unit.trim().to_string()).collect(),
             config: config.clone(),
             start,
+            switches,
             interval_t: Vec::new(),
             interval_flagged: Vec::new(),
             interval_rms: vec![Vec::new(); n],
@@ -133,7 +138,7 @@ impl ReportCollector {
                     self.interval_rms[c].push(ch.rms);
                     self.interval_thd[c].push(ch.harmonics.as_ref().map_or(f64::NAN, |h| h.thds));
                 }
-            } else {
+            } else if self.switches.aggregation {
                 self.interval_overflow = true;
                 self.interval_t = Vec::new();
                 self.interval_flagged = Vec::new();
@@ -311,7 +316,7 @@ impl ReportCollector {
                 plt: &plt[k],
             })
             .collect();
-        let en = en50160::assess(&En50160Input {
+        let mut en = en50160::assess(&En50160Input {
             udin,
             nominal_frequency: self.config.nominal_frequency.hz(),
             connection: en50160::Connection::Interconnected,
@@ -322,6 +327,30 @@ impl ReportCollector {
             unbalance: &u2,
             events: &event_inputs,
         })?;
+        // Criteria whose inputs were not computed are not assessed, whatever the (empty)
+        // series gave.
+        for c in &mut en.criteria {
+            let needs: &[Part] = match c.clause.as_str() {
+                "4.2.2" => &[Part::Aggregation],
+                "4.2.3.2" => &[Part::Flicker],
+                "4.2.4" | "4.2.5" | "4.2.5 Table 1" => &[Part::Harmonics, Part::Aggregation],
+                _ => &[],
+            };
+            if let Some(note) = self.switches.not_assessed(needs) {
+                c.verdict = StandardVerdict::NotAssessed;
+                c.note = note;
+            }
+        }
+        en.overall = StandardVerdict::combine(en.criteria.iter().map(|c| c.verdict));
+        let mut en_notes = Vec::new();
+        if !self.switches.events {
+            en_notes.push(
+                "Events switched off (--no-events): no value is flagged for dips, swells or \
+                 interruptions (IEC 61000-4-30 4.7), and the dips, swells and interruptions \
+                 of clause 4.3 are not assessed."
+                    .to_string(),
+            );
+        }
 
         // IEEE 519 inputs: voltages in % of U1, currents in % of I_L.
         let bus_voltage = match self.config.wiring {
@@ -390,7 +419,7 @@ impl ReportCollector {
         } else {
             Vec::new()
         };
-        let ieee = ieee519::assess(&Ieee519Input {
+        let mut ieee = ieee519::assess(&Ieee519Input {
             edition: settings.ieee519_edition,
             bus_voltage,
             isc_over_il: match (settings.short_circuit_current, il) {
@@ -410,10 +439,36 @@ impl ReportCollector {
                 .map(|(&c, s)| channel_input(&self.columns[c], &self.harm10.t, &self.harm3.t, s))
                 .collect(),
         })?;
+        let mut ieee_notes = Vec::new();
+        if let Some(note) = self
+            .switches
+            .not_assessed(&[Part::Harmonics, Part::Aggregation])
+        {
+            for c in &mut ieee.checks {
+                c.verdict = StandardVerdict::NotAssessed;
+                c.note = note.clone();
+            }
+            ieee.overall = StandardVerdict::NotAssessed;
+            ieee_notes.push(format!(
+                "IEEE 519 {note}: it judges the 3-s and 10-min harmonic aggregates."
+            ));
+        }
 
+        let switched_off: Vec<&str> = self.switches.off().iter().map(|p| p.key()).collect();
         let compliance = serde_json::json!({
-            "en50160": { "overall": en.overall, "criteria": en.table_rows() },
-            "ieee519": { "edition": settings.ieee519_edition.year(), "overall": ieee.overall, "checks": ieee.table_rows() },
+            "switched_off": switched_off,
+            "en50160": {
+                "overall": en.overall,
+                "criteria": en.table_rows(),
+                "events_assessed": self.switches.events,
+                "notes": en_notes,
+            },
+            "ieee519": {
+                "edition": settings.ieee519_edition.year(),
+                "overall": ieee.overall,
+                "checks": ieee.table_rows(),
+                "notes": ieee_notes,
+            },
         });
 
         // The report.
@@ -573,8 +628,37 @@ impl ReportCollector {
                     .to_string(),
             );
         }
-        if il.is_none() {
+        if il.is_none() && self.switches.harmonics {
             notes.push("No maximum demand current I_L given (--load-current): TDD and the IEEE 519 current limits are not assessed.".to_string());
+        }
+        let off = self.switches.off();
+        if !off.is_empty() {
+            let parts: Vec<String> = off
+                .iter()
+                .map(|p| format!("{} ({})", p.words(), p.flag()))
+                .collect();
+            notes.push(format!(
+                "Switched off in this analysis: {}. Their sections stay empty (an empty \
+                 section does not mean nothing happened) and the assessments that need them \
+                 are not assessed.",
+                parts.join(", ")
+            ));
+        }
+        if !self.switches.aggregation {
+            notes.push(
+                "Aggregation switched off: trends show the 10/12-cycle values of the first \
+                 hour only, and harmonic spectra (formed from the 3-s and 10-min aggregates) \
+                 are not drawn."
+                    .to_string(),
+            );
+        }
+        let mut extra = vec![(
+            "analyzer".to_string(),
+            format!("PQE {}", env!("CARGO_PKG_VERSION")),
+        )];
+        if !off.is_empty() {
+            let words: Vec<&str> = off.iter().map(|p| p.words()).collect();
+            extra.push(("switched off".to_string(), words.join(", ")));
         }
         let data = ReportData {
             title: format!("Power-quality report: {source}"),
@@ -589,10 +673,7 @@ impl ReportCollector {
                     .zip(&self.units)
                     .map(|(c, u)| format!("{c} ({u})"))
                     .collect(),
-                extra: vec![(
-                    "analyzer".into(),
-                    format!("PQE {}", env!("CARGO_PKG_VERSION")),
-                )],
+                extra,
             },
             system: SystemFacts {
                 udin,
@@ -619,24 +700,28 @@ impl ReportCollector {
                     phases: e.phases_label(),
                 })
                 .collect(),
-            event_tables: vec![
-                count_table("EN 50160 dips (residual voltage × duration)", &en.dip_table),
-                count_table(
-                    "EN 50160 swells (maximum voltage × duration)",
-                    &en.swell_table,
-                ),
-            ],
+            event_tables: if self.switches.events {
+                vec![
+                    count_table("EN 50160 dips (residual voltage × duration)", &en.dip_table),
+                    count_table(
+                        "EN 50160 swells (maximum voltage × duration)",
+                        &en.swell_table,
+                    ),
+                ]
+            } else {
+                Vec::new()
+            },
             phasors,
             compliance: vec![
                 ComplianceTable {
                     title: "EN 50160:2010 (LV), weekly assessment of 10-min values".into(),
-                    notes: Vec::new(),
+                    notes: en_notes,
                     overall: Verdict::parse(en.overall.as_str()),
                     rows: to_rows(en.table_rows()),
                 },
                 ComplianceTable {
                     title: format!("IEEE 519-{}", settings.ieee519_edition.year()),
-                    notes: Vec::new(),
+                    notes: ieee_notes,
                     overall: Verdict::parse(ieee.overall.as_str()),
                     rows: to_rows(ieee.table_rows()),
                 },

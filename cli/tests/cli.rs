@@ -440,3 +440,246 @@ fn batch_analyses_a_folder_reports_the_broken_file_and_goes_on() {
     let parquet = std::fs::read(out.join("summary.parquet")).unwrap();
     assert_eq!(&parquet[..4], b"PAR1");
 }
+
+/// `pqe analyze` on the 30-s demo with `extra` options into `dir/name`; returns the folder
+/// and the names of the files written (captures/ listed as a folder).
+fn analyze_demo(dir: &Path, name: &str, extra: &[&str]) -> (PathBuf, Vec<String>) {
+    let out = dir.join(name);
+    let input = demo();
+    let mut args = vec![
+        "analyze",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = pqe(&args);
+    assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
+    let mut files: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    (out, files)
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn basic_mode_writes_rms_power_frequency_and_aggregates_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, files) = analyze_demo(dir.path(), "basic", &["--basic"]);
+    assert_eq!(
+        files,
+        [
+            "aggregates_10min.csv",
+            "aggregates_2h.csv",
+            "aggregates_3s.csv",
+            "compliance.json",
+            "frequency.csv",
+            "intervals.csv",
+            "report.html",
+            "statistics.csv",
+            "summary.json",
+        ],
+        "--basic wrote other files"
+    );
+    let (header, rows) = read_csv(&out.join("intervals.csv"));
+    assert!(rows.len() > 100, "{} intervals", rows.len());
+    for c in [
+        "U_A", "I_A", "P_A", "S_A", "PF_A", "P_B", "S_B", "PF_B", "P_C", "S_C", "PF_C", "P", "S",
+        "PF", "S_arith", "Ve", "Ie",
+    ] {
+        let j = header
+            .iter()
+            .position(|h| h == c)
+            .unwrap_or_else(|| panic!("no {c} in {header:?}"));
+        let unflagged = rows.iter().filter(|r| r[1] == 0.0);
+        assert!(unflagged.clone().count() > 100);
+        assert!(unflagged.clone().all(|r| r[j].is_finite()), "{c}");
+    }
+    // What needs a spectrum is absent; the demo draws real power, so P > 0 and PF in (0, 1]
+    // (but in the interruption, whose intervals are flagged unlocked).
+    for c in [
+        "THD_U_A", "THDS_U_A", "PHI_U_A", "Q1_A", "DPF_A", "Q", "u2", "u0",
+    ] {
+        assert!(!header.contains(&c.to_string()), "{c} in basic mode");
+    }
+    let (p, pf) = (
+        header.iter().position(|h| h == "P").unwrap(),
+        header.iter().position(|h| h == "PF").unwrap(),
+    );
+    let mut supplied = rows.iter().filter(|r| r[1] == 0.0);
+    assert!(supplied.clone().count() > 100);
+    assert!(supplied.all(|r| r[p] > 0.0 && r[pf] > 0.0 && r[pf] <= 1.0 + 1e-12));
+    // Aggregates carry the powers too.
+    let (agg, _) = read_csv(&out.join("aggregates_3s.csv"));
+    assert!(agg.contains(&"P".to_string()) && !agg.contains(&"THD_U_A".to_string()));
+
+    let summary = json(&out.join("summary.json"));
+    let analysis = &summary["analysis"];
+    for (k, on) in [
+        ("harmonics", false),
+        ("flicker", false),
+        ("events", false),
+        ("half_cycle", false),
+        ("aggregation", true),
+    ] {
+        assert_eq!(analysis[k], on, "{k}: {analysis}");
+    }
+    assert_eq!(summary["events"]["count"], 0);
+    assert!(summary["flicker"].as_array().unwrap().is_empty());
+
+    // Nothing that needs harmonics or flicker claims compliance.
+    let c = json(&out.join("compliance.json"));
+    assert_eq!(c["ieee519"]["overall"], "not_assessed");
+    assert_eq!(c["en50160"]["events_assessed"], false);
+    let criteria = c["en50160"]["criteria"].as_array().unwrap();
+    let mut judged_off = 0;
+    for row in criteria {
+        let name = row["criterion"].as_str().unwrap();
+        if name.contains("THD") || name.contains("Harmonic") || name.contains("Unbalance") {
+            assert_eq!(row["verdict"], "not_assessed", "{row}");
+            assert_eq!(
+                row["note"], "not assessed (harmonics switched off)",
+                "{row}"
+            );
+            judged_off += 1;
+        }
+        if name.contains("Plt") {
+            assert_eq!(row["note"], "not assessed (flicker switched off)", "{row}");
+            judged_off += 1;
+        }
+    }
+    assert!(judged_off > 20, "{judged_off}");
+    for check in c["ieee519"]["checks"].as_array().unwrap() {
+        assert_eq!(check["verdict"], "not_assessed", "{check}");
+        assert!(check["note"].as_str().unwrap().contains("switched off"));
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("Switched off in this analysis"),
+        "report says nothing"
+    );
+    assert!(html.contains("--no-flicker"));
+}
+
+#[test]
+fn each_switch_removes_exactly_its_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (full, all) = analyze_demo(dir.path(), "full", &[]);
+    let harmonics: Vec<String> = all
+        .iter()
+        .filter(|f| f.starts_with("harmonics_"))
+        .cloned()
+        .collect();
+    assert_eq!(harmonics.len(), 6, "{all:?}");
+    let aggregates: Vec<String> = all
+        .iter()
+        .filter(|f| f.starts_with("aggregates_"))
+        .cloned()
+        .collect();
+    assert!(!aggregates.is_empty());
+    for f in ["flicker.csv", "events.csv", "captures"] {
+        assert!(all.contains(&f.to_string()), "{f} not in {all:?}");
+    }
+    let (_, full_rows) = read_csv(&full.join("intervals.csv"));
+    let owned = |v: &[&str]| -> Vec<String> { v.iter().map(|s| s.to_string()).collect() };
+    let cases: Vec<(Vec<&str>, Vec<String>)> = vec![
+        (vec!["--no-harmonics"], harmonics.clone()),
+        (vec!["--no-flicker"], owned(&["flicker.csv"])),
+        (vec!["--no-events"], owned(&["captures", "events.csv"])),
+        (
+            vec!["--no-events", "--no-half-cycle"],
+            owned(&["captures", "events.csv"]),
+        ),
+        (vec!["--no-aggregation"], aggregates.clone()),
+    ];
+    for (k, (flags, removed)) in cases.iter().enumerate() {
+        let (out, files) = analyze_demo(dir.path(), &format!("case{k}"), flags);
+        let gone: Vec<String> = all.iter().filter(|f| !files.contains(f)).cloned().collect();
+        let mut expected = removed.clone();
+        expected.sort();
+        assert_eq!(gone, expected, "{flags:?}");
+        assert!(
+            files.iter().all(|f| all.contains(f)),
+            "{flags:?}: {files:?}"
+        );
+        let summary = json(&out.join("summary.json"));
+        let off: Vec<&str> = summary["analysis"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, v)| **v == false)
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert_eq!(off.len(), flags.len(), "{flags:?}: {off:?}");
+        // Flicker and aggregation leave the intervals untouched; without events only the
+        // event flags change.
+        let (_, rows) = read_csv(&out.join("intervals.csv"));
+        assert_eq!(rows.len(), full_rows.len(), "{flags:?}");
+        if flags == &["--no-flicker"] || flags == &["--no-aggregation"] {
+            assert_eq!(
+                std::fs::read(out.join("intervals.csv")).unwrap(),
+                std::fs::read(full.join("intervals.csv")).unwrap(),
+                "{flags:?}"
+            );
+        }
+        if flags.contains(&"--no-events") {
+            let flagged = |r: &[Vec<f64>]| r.iter().filter(|r| r[1] != 0.0).count();
+            assert!(flagged(&rows) < flagged(&full_rows), "{flags:?}");
+            for (a, b) in rows.iter().zip(&full_rows) {
+                let same = a[2..]
+                    .iter()
+                    .zip(&b[2..])
+                    .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()));
+                assert!(same, "{flags:?}: values changed");
+            }
+        }
+    }
+    // Urms(1/2) written on request, also without events.
+    let (_, files) = analyze_demo(dir.path(), "half", &["--no-events", "--half-cycle"]);
+    assert!(files.contains(&"urms_half_cycle.csv".to_string()));
+}
+
+#[test]
+fn no_half_cycle_without_no_events_names_both_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x");
+    let input = demo();
+    let o = pqe(&[
+        "analyze",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--no-half-cycle",
+    ]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("--no-half-cycle") && err.contains("--no-events"),
+        "{err}"
+    );
+    assert!(!out.exists(), "an output folder was made");
+    for extra in [
+        ["--basic", "--half-cycle"],
+        ["--no-half-cycle", "--half-cycle"],
+    ] {
+        let mut args = vec![
+            "analyze",
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let o = pqe(&args);
+        assert!(!o.status.success(), "{extra:?}");
+        let err = stderr(&o);
+        assert!(
+            err.contains(extra[0]) && err.contains("--half-cycle"),
+            "{err}"
+        );
+    }
+}

@@ -20,6 +20,14 @@
 //! - `summary.json` (schema `pqe.summary/1`).
 //!
 //! `t` is seconds from the recording's start.
+//!
+//! Parts of the analysis can be switched off ([`Switches`]): `--no-harmonics` (no
+//! `harmonics_*.csv`, no spectral columns; P, S and PF come from the time domain),
+//! `--no-flicker` (no `flicker.csv`), `--no-events` (no `events.csv`, no captures, no
+//! flagging), `--no-half-cycle` (no Urms(1/2); needs `--no-events`), `--no-aggregation` (no
+//! `aggregates_*.csv`) and `--basic` (RMS, power, frequency and aggregates: the first four
+//! at once). summary.json lists them under `analysis`; the assessments whose inputs are
+//! off say `not assessed (… switched off)`.
 
 use super::for_each_block;
 use crate::capture::{CaptureFile, CaptureRecorder};
@@ -79,11 +87,31 @@ pub struct Settings {
     /// Mains signalling frequency to measure (IEC 61000-4-30 5.10), in hertz.
     #[arg(long)]
     pub signalling_frequency: Option<f64>,
-    /// Skip harmonics, interharmonics, powers and unbalance (RMS and frequency only).
+    /// Skip harmonics, interharmonics, THD, phase angles, the phasor powers (Q1, DPF,
+    /// positive sequence) and unbalance; P, S and PF are then integrated in the time
+    /// domain (the basic chain).
     #[arg(long)]
     pub no_harmonics: bool,
-    /// Also write the Urms(1/2) series (urms_half_cycle.csv).
+    /// Skip flicker (IEC 61000-4-15): no Pst, no Plt, no flicker.csv.
     #[arg(long)]
+    pub no_flicker: bool,
+    /// Skip dips, swells, interruptions and RVCs (IEC 61000-4-30 5.4, 5.5): no events.csv,
+    /// no captures, and no interval is flagged (4.7).
+    #[arg(long)]
+    pub no_events: bool,
+    /// Skip the Urms(1/2) values (5.4.2). Events are detected on them, so this needs
+    /// --no-events as well.
+    #[arg(long)]
+    pub no_half_cycle: bool,
+    /// Skip the 150/180-cycle, 10-min and 2-h aggregates (4.5): no aggregates_*.csv.
+    #[arg(long)]
+    pub no_aggregation: bool,
+    /// The basic chain, RMS, power, frequency and aggregates only: the same as
+    /// --no-harmonics --no-flicker --no-events --no-half-cycle.
+    #[arg(long)]
+    pub basic: bool,
+    /// Also write the Urms(1/2) series (urms_half_cycle.csv).
+    #[arg(long, conflicts_with_all = ["no_half_cycle", "basic"])]
     pub half_cycle: bool,
     /// Dip threshold in % of Udin (IEC 61000-4-30 5.4.2).
     #[arg(long, default_value_t = 90.0)]
@@ -125,6 +153,134 @@ pub struct Settings {
     pub allow_short_observation: bool,
 }
 
+/// The parts of the analysis switched on (all by default); see [`Settings::switches`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Switches {
+    /// Harmonics, interharmonics, THD, phasor powers, unbalance.
+    pub harmonics: bool,
+    /// Flicker (Pst, Plt).
+    pub flicker: bool,
+    /// Dips, swells, interruptions, RVCs, event flagging, captures.
+    pub events: bool,
+    /// Urms(1/2) values.
+    pub half_cycle: bool,
+    /// 150/180-cycle, 10-min and 2-h aggregates.
+    pub aggregation: bool,
+}
+
+/// A part of the analysis that a switch turns off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// `--no-harmonics`.
+    Harmonics,
+    /// `--no-flicker`.
+    Flicker,
+    /// `--no-events`.
+    Events,
+    /// `--no-half-cycle`.
+    HalfCycle,
+    /// `--no-aggregation`.
+    Aggregation,
+}
+
+impl Part {
+    /// Every part, in the order of the options.
+    pub const ALL: [Part; 5] = [
+        Part::Harmonics,
+        Part::Flicker,
+        Part::Events,
+        Part::HalfCycle,
+        Part::Aggregation,
+    ];
+
+    /// Its name in summary.json and compliance.json (`harmonics`, `half_cycle`, …).
+    pub fn key(self) -> &'static str {
+        match self {
+            Part::Harmonics => "harmonics",
+            Part::Flicker => "flicker",
+            Part::Events => "events",
+            Part::HalfCycle => "half_cycle",
+            Part::Aggregation => "aggregation",
+        }
+    }
+
+    /// Its name in sentences.
+    pub fn words(self) -> &'static str {
+        match self {
+            Part::Harmonics => "harmonics",
+            Part::Flicker => "flicker",
+            Part::Events => "events",
+            Part::HalfCycle => "Urms(1/2)",
+            Part::Aggregation => "aggregation",
+        }
+    }
+
+    /// The option that switches it off.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Part::Harmonics => "--no-harmonics",
+            Part::Flicker => "--no-flicker",
+            Part::Events => "--no-events",
+            Part::HalfCycle => "--no-half-cycle",
+            Part::Aggregation => "--no-aggregation",
+        }
+    }
+}
+
+impl Switches {
+    /// Whether `part` is computed.
+    pub fn on(&self, part: Part) -> bool {
+        match part {
+            Part::Harmonics => self.harmonics,
+            Part::Flicker => self.flicker,
+            Part::Events => self.events,
+            Part::HalfCycle => self.half_cycle,
+            Part::Aggregation => self.aggregation,
+        }
+    }
+
+    /// The parts switched off, in option order.
+    pub fn off(&self) -> Vec<Part> {
+        Part::ALL.into_iter().filter(|&p| !self.on(p)).collect()
+    }
+
+    /// `not assessed (harmonics and aggregation switched off)` when any of `needs` is off.
+    pub fn not_assessed(&self, needs: &[Part]) -> Option<String> {
+        let off: Vec<&str> = needs
+            .iter()
+            .filter(|&&p| !self.on(p))
+            .map(|p| p.words())
+            .collect();
+        if off.is_empty() {
+            return None;
+        }
+        Some(format!("not assessed ({} switched off)", off.join(" and ")))
+    }
+}
+
+impl Settings {
+    /// What to compute, from `--basic` and the `--no-…` options. `--no-half-cycle` without
+    /// `--no-events` is an error (events are detected on the Urms(1/2) values); `--basic`
+    /// implies both.
+    pub fn switches(&self) -> Result<Switches> {
+        let switches = Switches {
+            harmonics: !(self.no_harmonics || self.basic),
+            flicker: !(self.no_flicker || self.basic),
+            events: !(self.no_events || self.basic),
+            half_cycle: !(self.no_half_cycle || self.basic),
+            aggregation: !self.no_aggregation,
+        };
+        if switches.events && !switches.half_cycle {
+            bail!(
+                "--no-half-cycle needs --no-events as well: dips, swells, interruptions and \
+                 RVCs are detected on the Urms(1/2) values (or use --basic, which turns both \
+                 off)"
+            );
+        }
+        Ok(switches)
+    }
+}
+
 /// Run `pqe analyze`.
 pub fn run(args: Args) -> Result<()> {
     let summary = analyze_file(&args.input, &args.out, &args.settings, true)?;
@@ -134,9 +290,23 @@ pub fn run(args: Args) -> Result<()> {
 
 /// A one-line account of an analysis, from its summary.
 pub fn one_line(summary: &serde_json::Value) -> String {
+    let on = |key: &str| summary["analysis"][key].as_bool() != Some(false);
+    let flicker = if on("flicker") {
+        format!(
+            "{} flicker values",
+            summary["flicker"].as_array().map_or(0, Vec::len)
+        )
+    } else {
+        "flicker off".to_string()
+    };
+    let events = if on("events") {
+        format!("{} events", summary["events"]["count"])
+    } else {
+        "events off".to_string()
+    };
     format!(
         "{} samples of {} channels: {} intervals ({} flagged), {} 10-s frequency values, \
-         {} flicker values, {} events",
+         {flicker}, {events}",
         summary["recording"]["samples"],
         summary["recording"]["channels"]
             .as_array()
@@ -144,8 +314,6 @@ pub fn one_line(summary: &serde_json::Value) -> String {
         summary["intervals"]["count"],
         summary["intervals"]["flagged"],
         summary["frequency_10s"]["values"],
-        summary["flicker"].as_array().map_or(0, Vec::len),
-        summary["events"]["count"],
     )
 }
 
@@ -157,6 +325,7 @@ pub fn analyze_file(
     args: &Settings,
     progress: bool,
 ) -> Result<serde_json::Value> {
+    let switches = args.switches()?;
     let config = SystemConfig {
         nominal_frequency: NominalFrequency::from_hz(args.nominal_frequency)?,
         udin: args.nominal_voltage,
@@ -192,16 +361,19 @@ pub fn analyze_file(
         rvc_hysteresis: (args.rvc_threshold / 2.0).min(defaults.rvc_hysteresis),
         capture_pre_cycles: args.capture_pre_cycles,
         capture_post_cycles: args.capture_post_cycles,
+        enabled: switches.events,
         ..defaults
     };
     events.validate()?;
     let options = AnalyzerOptions {
-        harmonics: !args.no_harmonics,
+        harmonics: switches.harmonics,
         // Urms(1/2) feeds the event detector; it is written only on request.
-        half_cycle: true,
+        half_cycle: switches.half_cycle,
         thd_max_order: args.thd_order,
         signalling_frequency: args.signalling_frequency,
         events,
+        aggregation: switches.aggregation,
+        flicker: switches.flicker,
         ..AnalyzerOptions::default()
     };
     let mut analyzer = Analyzer::new(
@@ -226,7 +398,13 @@ pub fn analyze_file(
         2022 => Edition::E2022,
         other => bail!("--ieee519-edition must be 2014 or 2022, not {other}"),
     };
-    let report = ReportCollector::new(analyzer.columns(), &info.channels, &config, info.start);
+    let report = ReportCollector::new(
+        analyzer.columns(),
+        &info.channels,
+        &config,
+        info.start,
+        switches,
+    );
     let mut outputs = Outputs::new(
         out,
         analyzer.columns().to_vec(),
@@ -241,7 +419,9 @@ pub fn analyze_file(
             a.push(ch);
         }
         samples += b.len() as u64;
-        outputs.captures.push(b)?;
+        if switches.events {
+            outputs.captures.push(b)?;
+        }
         analyzer.push(b)?;
         for r in analyzer.drain() {
             outputs.write(r)?;
@@ -279,7 +459,7 @@ pub fn analyze_file(
     let path = out.join("compliance.json");
     std::fs::write(&path, serde_json::to_string_pretty(&compliance)? + "\n")
         .with_context(|| format!("cannot write {}", path.display()))?;
-    let summary = summary_json(
+    let mut summary = summary_json(
         input,
         &config,
         &info,
@@ -288,6 +468,12 @@ pub fn analyze_file(
         &stats,
         &tables,
     );
+    // What was computed, so a reader knows an empty table from a part switched off.
+    summary["analysis"] = Part::ALL
+        .iter()
+        .map(|&p| (p.key().to_string(), serde_json::json!(switches.on(p))))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
     let path = out.join("summary.json");
     std::fs::write(&path, serde_json::to_string_pretty(&summary)? + "\n")
         .with_context(|| format!("cannot write {}", path.display()))?;

@@ -45,6 +45,8 @@ const NUMBER_COLUMNS: [&str; 12] = [
 
 /// Run `pqe batch`.
 pub fn run(args: Args) -> Result<()> {
+    // A bad combination of switches is reported once, not per recording.
+    args.settings.switches()?;
     let out = &args.out;
     let mut files = Vec::new();
     find_recordings(&args.dir, out, &mut files)
@@ -136,6 +138,11 @@ fn folder_name(rel: &Path) -> String {
 
 fn number(summary: &serde_json::Value, column: &str) -> f64 {
     let kind = |k: &str| summary["events"]["by_kind"][k].as_f64().unwrap_or(f64::NAN);
+    let events_off = summary["analysis"]["events"].as_bool() == Some(false);
+    if events_off && matches!(column, "events" | "dips" | "swells" | "interruptions") {
+        // Not detected (--no-events): empty, not zero.
+        return f64::NAN;
+    }
     match column {
         "duration_s" => summary["recording"]["duration_s"].as_f64(),
         "sample_rate" => summary["recording"]["sample_rate"].as_f64(),
