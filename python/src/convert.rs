@@ -52,6 +52,12 @@ pub struct AnalyzeArgs {
     pub rvc_threshold: f64,
     pub flicker: bool,
     pub flicker_lamp: Option<String>,
+    /// Urms(1/2) values (`pqe analyze --no-half-cycle` when false); needs `events` false.
+    pub half_cycle: bool,
+    /// Dips, swells, interruptions, RVCs and their flagging (`--no-events` when false).
+    pub events: bool,
+    /// 3-s, 10-min and 2-h aggregates (`--no-aggregation` when false).
+    pub aggregation: bool,
     pub channel_map: HashMap<String, String>,
 }
 
@@ -66,6 +72,13 @@ impl AnalyzeArgs {
             load_current: self.load_current,
         };
         config.validate().map_err(value_error)?;
+        if self.events && !self.half_cycle {
+            return Err(PyValueError::new_err(
+                "half_cycle=False needs events=False as well: dips, swells, interruptions \
+                 and RVCs are detected on the Urms(1/2) values (or use basic=True, which \
+                 turns both off)",
+            ));
+        }
         let defaults = EventOptions::default();
         let events = EventOptions {
             dip_threshold: self.dip_threshold,
@@ -77,12 +90,14 @@ impl AnalyzeArgs {
             sliding_reference: self.sliding_reference,
             rvc_threshold: self.rvc_threshold,
             rvc_hysteresis: (self.rvc_threshold / 2.0).min(defaults.rvc_hysteresis),
+            enabled: self.events,
             ..defaults
         };
         events.validate().map_err(value_error)?;
         let options = AnalyzerOptions {
             harmonics: self.harmonics,
-            half_cycle: true,
+            half_cycle: self.half_cycle,
+            aggregation: self.aggregation,
             thd_max_order: self.thd_order,
             signalling_frequency: self.signalling_frequency,
             events,

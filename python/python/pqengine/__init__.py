@@ -121,6 +121,10 @@ def analyze(
     rvc_threshold: float = 3.0,
     flicker: bool = True,
     flicker_lamp: Optional[str] = None,
+    half_cycle: bool = True,
+    events: bool = True,
+    aggregation: bool = True,
+    basic: bool = False,
     channel_map: Optional[Mapping[str, str]] = None,
 ) -> Analysis:
     """Measure a recording as an IEC 61000-4-30 Class A instrument does.
@@ -133,14 +137,25 @@ def analyze(
       and single wiring, line-to-line for delta); ``nominal_frequency``: 50 or 60 Hz;
       ``wiring``: ``"wye"``, ``"delta"`` or ``"single"``; ``load_current``: I_L in amperes
       for TDD (IEEE 519).
-    - ``harmonics``: harmonics, interharmonics, THD, powers and unbalance;
-      ``thd_order``: highest order in THD sums; ``signalling_frequency``: mains
-      signalling frequency to measure (Hz).
+    - ``harmonics``: harmonics, interharmonics, THD, phase angles, the phasor powers
+      (``Q1``, ``DPF``, positive sequence) and unbalance; off, ``P``, ``S`` and ``PF`` are
+      integrated in the time domain (``pqe analyze --no-harmonics``); ``thd_order``:
+      highest order in THD sums; ``signalling_frequency``: mains signalling frequency to
+      measure (Hz).
     - ``dip_threshold``, ``swell_threshold``, ``interruption_threshold``, ``hysteresis``,
       ``rvc_threshold`` in % of Udin; ``sliding_reference``: judge dips and swells
       against the sliding reference voltage.
-    - ``flicker``: Pst/Plt per voltage channel (needs ≥ 2 kHz); ``flicker_lamp``:
-      ``"230V"`` or ``"120V"`` (default: from Udin).
+    - ``flicker``: Pst/Plt per voltage channel (needs ≥ 2 kHz; ``--no-flicker``);
+      ``flicker_lamp``: ``"230V"`` or ``"120V"`` (default: from Udin).
+    - ``events``: dips, swells, interruptions and RVCs, and the flagging of the values
+      they touch (``--no-events``); off, ``events`` is empty and nothing is flagged for
+      them. ``half_cycle``: the Urms(1/2) values events are detected on
+      (``--no-half-cycle``); ``half_cycle=False`` needs ``events=False`` (else
+      ``ValueError``). ``aggregation``: the 3-s, 10-min and 2-h aggregates
+      (``--no-aggregation``); off, ``aggregates(period)`` is empty.
+    - ``basic``: the basic chain, RMS, power, frequency and aggregates (``--basic``):
+      turns ``harmonics``, ``flicker``, ``events`` and ``half_cycle`` off, whatever they
+      are set to. ``Analysis.options`` holds the switches as applied.
     - ``channel_map``: channel name → IEC role (``"U_A"``, ``"U_AB"``, ``"I_N"``, …) for
       channels whose metadata does not say (``pqe analyze --map``).
 
@@ -153,7 +168,7 @@ def analyze(
         "nominal_frequency": float(nominal_frequency),
         "wiring": str(wiring),
         "load_current": None if load_current is None else float(load_current),
-        "harmonics": bool(harmonics),
+        "harmonics": bool(harmonics) and not basic,
         "thd_order": int(thd_order),
         "signalling_frequency": (
             None if signalling_frequency is None else float(signalling_frequency)
@@ -164,8 +179,11 @@ def analyze(
         "hysteresis": float(hysteresis),
         "sliding_reference": bool(sliding_reference),
         "rvc_threshold": float(rvc_threshold),
-        "flicker": bool(flicker),
+        "flicker": bool(flicker) and not basic,
         "flicker_lamp": None if flicker_lamp is None else str(flicker_lamp),
+        "half_cycle": bool(half_cycle) and not basic,
+        "events": bool(events) and not basic,
+        "aggregation": bool(aggregation),
         "channel_map": {str(k): str(v) for k, v in (channel_map or {}).items()},
     }
     if options["thd_order"] < 2:

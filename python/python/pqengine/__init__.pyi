@@ -43,9 +43,17 @@ def analyze(
     rvc_threshold: float = 3.0,
     flicker: bool = True,
     flicker_lamp: Optional[str] = None,
+    half_cycle: bool = True,
+    events: bool = True,
+    aggregation: bool = True,
+    basic: bool = False,
     channel_map: Optional[Mapping[str, str]] = None,
 ) -> Analysis:
-    """Measure a recording as an IEC 61000-4-30 Class A instrument (as `pqe analyze`)."""
+    """Measure a recording as an IEC 61000-4-30 Class A instrument (as `pqe analyze`).
+
+    basic=True (pqe analyze --basic) turns harmonics, flicker, events and half_cycle off:
+    RMS, power (P, S, PF in the time domain), frequency and aggregates. half_cycle=False
+    needs events=False."""
 
 @overload
 def rms(

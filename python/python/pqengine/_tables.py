@@ -170,9 +170,10 @@ class Analysis:
             ) from None
 
     def summary(self) -> Dict[str, Any]:
-        """Counts and means as ``pqe analyze``'s summary.json gives them: the recording,
-        interval counts and the mean of every column over unflagged intervals, the 10-s
-        frequency range, aggregate counts, flicker values, events by kind, statistics."""
+        """Counts and means as ``pqe analyze``'s summary.json gives them: the parts of the
+        analysis switched on (``analysis``), the recording, interval counts and the mean of
+        every column over unflagged intervals, the 10-s frequency range, aggregate counts,
+        flicker values, events by kind, statistics."""
         iv = self.intervals
         flagged = iv["flagged"] if iv else np.zeros(0)
         means: Dict[str, Optional[float]] = {}
@@ -195,6 +196,10 @@ class Analysis:
                 "udin": self.options["nominal_voltage"],
                 "wiring": self.options["wiring"],
                 "load_current": self.options["load_current"],
+            },
+            "analysis": {
+                k: bool(self.options.get(k, True))
+                for k in ("aggregation", "events", "flicker", "half_cycle", "harmonics")
             },
             "recording": {
                 "sample_rate": sr,
