@@ -683,3 +683,40 @@ fn no_half_cycle_without_no_events_names_both_options() {
         );
     }
 }
+
+#[test]
+fn batch_takes_the_switches_and_leaves_event_counts_empty_without_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    for ext in ["cfg", "dat"] {
+        std::fs::copy(
+            demo().with_extension(ext),
+            input.join(format!("demo.{ext}")),
+        )
+        .unwrap();
+    }
+    let out = dir.path().join("out");
+    let (i, o) = (input.to_str().unwrap(), out.to_str().unwrap());
+    let bad = pqe(&["batch", i, "--out", o, "--no-half-cycle"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("--no-events"), "{}", stderr(&bad));
+    let run = pqe(&["batch", i, "--out", o, "--basic"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let text = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    for c in ["events", "dips", "swells", "interruptions"] {
+        let j = header.iter().position(|h| *h == c).unwrap();
+        assert_eq!(row[j], "", "{c}");
+    }
+    let j = header.iter().position(|h| *h == "mean_P").unwrap();
+    assert!(row[j].parse::<f64>().unwrap() > 0.0);
+    let folder = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .unwrap();
+    assert!(!folder.join("events.csv").exists() && !folder.join("harmonics_U_A.csv").exists());
+}

@@ -96,7 +96,7 @@ pub struct Settings {
     #[arg(long)]
     pub no_flicker: bool,
     /// Skip dips, swells, interruptions and RVCs (IEC 61000-4-30 5.4, 5.5): no events.csv,
-    /// no captures, and no interval is flagged (4.7).
+    /// no captures, and no value is flagged for them (4.7).
     #[arg(long)]
     pub no_events: bool,
     /// Skip the Urms(1/2) values (5.4.2). Events are detected on them, so this needs
