@@ -646,8 +646,8 @@ impl ReportCollector {
         }
         if !self.switches.aggregation {
             notes.push(
-                "Aggregation switched off: trends show the 10/12-cycle values of the first \
-                 hour only, and harmonic spectra (formed from the 3-s and 10-min aggregates) \
+                "Aggregation switched off: trends show the 10/12-cycle values of at most the \
+                 first hour, and harmonic spectra (formed from the 3-s and 10-min aggregates) \
                  are not drawn."
                     .to_string(),
             );
