@@ -727,6 +727,7 @@ impl ReportCollector {
                 },
             ],
             notes,
+            switched_off: off.iter().map(|p| p.key().to_string()).collect(),
         };
         Ok((data, compliance))
     }

@@ -388,3 +388,23 @@ fn spectrum_from_columns_mean_and_p95() {
     assert_eq!(s.mean, vec![(5, 10.0)]);
     assert_eq!(s.p95, vec![(5, 19.0)]);
 }
+
+#[test]
+fn switched_off_parts_say_so_instead_of_nothing_found() {
+    let mut data = ReportData::default();
+    let html = Report::render_html(&data);
+    assert!(html.contains("no events: no dip, swell, interruption or RVC was detected"));
+    assert!(!html.contains("switched off"));
+    data.switched_off = vec!["harmonics".into(), "flicker".into(), "events".into()];
+    let html = Report::render_html(&data);
+    for text in [
+        "harmonics switched off (--no-harmonics): no spectra computed",
+        "harmonics switched off (--no-harmonics): no THD computed",
+        "flicker switched off (--no-flicker): no Pst or Plt computed",
+        "events switched off (--no-events): dips, swells, interruptions and RVCs were not detected",
+    ] {
+        assert!(html.contains(text), "{text}");
+    }
+    assert!(!html.contains("no events: no dip"));
+    assert!(!html.contains("recording shorter than 10 min: no Pst"));
+}

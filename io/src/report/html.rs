@@ -94,8 +94,13 @@ pub fn render(data: &ReportData) -> String {
     header(&mut out, title, data);
     trends(&mut out, data);
     flicker(&mut out, data);
-    spectra(&mut out, &data.spectra);
-    events(&mut out, &data.events, &data.event_tables);
+    spectra(&mut out, &data.spectra, data.is_off("harmonics"));
+    events(
+        &mut out,
+        &data.events,
+        &data.event_tables,
+        data.is_off("events"),
+    );
     phasors(&mut out, &data.phasors);
     compliance(&mut out, &data.compliance);
     if !data.notes.is_empty() {
@@ -342,13 +347,25 @@ fn trends(out: &mut String, data: &ReportData) {
             value: 8.0,
             label: "THD 8 %".to_string(),
         }],
-        "no THD values (harmonics not computed, or no interval long enough)",
+        if data.is_off("harmonics") {
+            "harmonics switched off (--no-harmonics): no THD computed"
+        } else {
+            "no THD values (harmonics not computed, or no interval long enough)"
+        },
     );
     out.push_str("</section>");
 }
 
 fn flicker(out: &mut String, data: &ReportData) {
     out.push_str("<section id=\"flicker\"><h2>Flicker</h2>");
+    if data.is_off("flicker") {
+        empty(
+            out,
+            "flicker switched off (--no-flicker): no Pst or Plt computed",
+        );
+        out.push_str("</section>");
+        return;
+    }
     trend_block(
         out,
         "Short-term flicker severity Pst (10 min)",
@@ -374,9 +391,14 @@ fn flicker(out: &mut String, data: &ReportData) {
     out.push_str("</section>");
 }
 
-fn spectra(out: &mut String, spectra: &[Spectrum]) {
+fn spectra(out: &mut String, spectra: &[Spectrum], switched_off: bool) {
     out.push_str("<section id=\"harmonics\"><h2>Harmonic spectrum</h2>");
-    if spectra.is_empty() {
+    if switched_off {
+        empty(
+            out,
+            "harmonics switched off (--no-harmonics): no spectra computed",
+        );
+    } else if spectra.is_empty() {
         empty(out, "no harmonic spectra (harmonics not computed)");
     } else {
         out.push_str(
@@ -396,9 +418,15 @@ fn spectra(out: &mut String, spectra: &[Spectrum]) {
     out.push_str("</section>");
 }
 
-fn events(out: &mut String, events: &[EventRow], tables: &[CountTable]) {
+fn events(out: &mut String, events: &[EventRow], tables: &[CountTable], switched_off: bool) {
     out.push_str("<section id=\"events\"><h2>Events</h2>");
-    if events.is_empty() {
+    if switched_off {
+        empty(
+            out,
+            "events switched off (--no-events): dips, swells, interruptions and RVCs were \
+             not detected",
+        );
+    } else if events.is_empty() {
         empty(
             out,
             "no events: no dip, swell, interruption or RVC was detected",

@@ -349,6 +349,18 @@ pub struct ReportData {
     pub compliance: Vec<ComplianceTable>,
     /// Free notes at the end.
     pub notes: Vec<String>,
+    /// Parts of the analysis that were switched off (`"harmonics"`, `"flicker"`,
+    /// `"events"`, `"half_cycle"`, `"aggregation"`): their sections say so instead of
+    /// reading as "nothing found".
+    #[serde(default)]
+    pub switched_off: Vec<String>,
+}
+
+impl ReportData {
+    /// True when the part with this key was switched off.
+    pub fn is_off(&self, part: &str) -> bool {
+        self.switched_off.iter().any(|p| p == part)
+    }
 }
 
 /// The HTML report renderer.

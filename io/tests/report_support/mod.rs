@@ -404,5 +404,6 @@ pub fn sample_data(hours: f64, step: f64) -> ReportData {
         phasors,
         compliance,
         notes: vec!["Synthetic data for the report check: <not a tag> & not an entity.".into()],
+        switched_off: Vec::new(),
     }
 }
