@@ -241,7 +241,8 @@ def test_tables_are_dicts_of_arrays_with_to_pandas():
 def test_python_threads_run_while_the_engine_works():
     """A thread that holds the GIL blocks every other Python thread for as long as it holds
     it; so the longest pause a counting thread sees while the engine works shows whether
-    the engine released the GIL (with it held, the pause is the whole engine call)."""
+    the engine released the GIL (with it held, the pause is a whole engine call). The
+    engine is called a few times over, so the pauses are compared with the shortest call."""
     counter = [0]
     longest = [0.0]
     done = threading.Event()
@@ -259,20 +260,24 @@ def test_python_threads_run_while_the_engine_works():
     t = threading.Thread(target=count)
     t.start()
     started.wait()
+    calls = []
     try:
         longest[0] = 0.0
         before = counter[0]
-        t0 = time.perf_counter()
-        pq.analyze(DEMO)
-        elapsed = time.perf_counter() - t0
+        while sum(calls) < 0.3 or len(calls) < 3:
+            t0 = time.perf_counter()
+            pq.analyze(DEMO)
+            calls.append(time.perf_counter() - t0)
         during = counter[0] - before
         pause = longest[0]
     finally:
         done.set()
         t.join()
-    assert elapsed > 0.05
-    assert during > 1000, f"the counter advanced {during} times in {elapsed:.3f} s"
-    assert pause < 0.5 * elapsed, f"longest pause {pause:.3f} s of {elapsed:.3f} s"
+    shortest = min(calls)
+    # Well above Python's 5-ms switch interval, or the test could not tell.
+    assert shortest > 0.02, f"an engine call took only {shortest:.3f} s"
+    assert during > 1000, f"the counter advanced {during} times in {sum(calls):.3f} s"
+    assert pause < 0.5 * shortest, f"longest pause {pause:.3f} s, shortest call {shortest:.3f} s"
 
 
 @pytest.mark.slow
