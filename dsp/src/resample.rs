@@ -812,24 +812,9 @@ pub fn check_resampled(x: &[f64], start: f64, length: f64, out: &[f64]) -> Resul
     check_output(x, start, length, out)
 }
 
-/// Whether every value is finite: `|v| ≤ f64::MAX` is false for NaN and ±∞. Folds without
-/// an early exit, so the compiler vectorises it.
-#[inline]
-fn all_finite(v: &[f64]) -> bool {
-    let mut ok = [true; 4];
-    let chunks = v.chunks_exact(4);
-    let tail = chunks.remainder().iter().all(|a| a.abs() <= f64::MAX);
-    for c in chunks {
-        for k in 0..4 {
-            ok[k] &= c[k].abs() <= f64::MAX;
-        }
-    }
-    tail && ok.iter().all(|&k| k)
-}
-
 /// After resampling: report a non-finite input sample that reached the output.
 fn check_output(x: &[f64], start: f64, length: f64, out: &[f64]) -> Result<()> {
-    if all_finite(out) {
+    if crate::kernels::all_finite(out) {
         return Ok(());
     }
     let lo = (start.floor() as usize + 1).saturating_sub(HALF_TAPS);
@@ -1089,6 +1074,7 @@ mod tests {
                 }
             }
         }
+        use crate::kernels::all_finite;
         assert!(all_finite(&x) && !all_finite(&[1.0, 2.0, 3.0, 4.0, f64::INFINITY]));
         assert!(!all_finite(&[1.0, f64::NAN, 3.0, 4.0, 5.0]) && all_finite(&[]));
     }

@@ -99,8 +99,8 @@ pub fn window_moments(x: &[f64], base: u64, start: f64, end: f64) -> Option<Wind
 
 /// Mean of the product of two channels over the window `[start, end)`; for a voltage and
 /// a current, the active power of IEEE 1459-2010 3.1.2.6, P = (1/kT)·∫ v·i dt over the
-/// 10/12 cycles of IEC 61000-4-30 Ed.3 4.4. The product `u·i` is integrated exactly as [`window_moments`] integrates x² — trapezoid with the
-/// Euler–Maclaurin end correction on the samples inside, Simpson's rule on the cubic
+/// 10/12 cycles of IEC 61000-4-30 Ed.3 4.4. The product `u·i` is integrated exactly as
+/// [`window_moments`] integrates x² — trapezoid with the Euler–Maclaurin end correction on the samples inside, Simpson's rule on the cubic
 /// interpolations of `u` and `i` over the partial sample intervals at the ends — so the
 /// power and the RMS values it is compared with (S = U·I) rest on the same integral.
 ///
@@ -109,13 +109,8 @@ pub fn window_moments(x: &[f64], base: u64, start: f64, end: f64) -> Option<Wind
 /// channels' [`WindowMoments::finite`]).
 pub fn window_mean_product(u: &[f64], i: &[f64], base: u64, start: f64, end: f64) -> Option<f64> {
     let w = locate(u.len().min(i.len()), base, start, end)?;
-    let (i0, i1) = (w.i0, w.i1);
-    let product = |k: usize| u[k] * i[k];
-    let product_at = |k: usize, t: f64| interpolate(u, k, t) * interpolate(i, k, t);
-    let integral = trapezoid(kernels::dot(&u[i0..=i1], &i[i0..=i1]), i0, i1, product)
-        + partial_left(i0, w.da, product, product_at)
-        + partial_right(i1, w.db, product, product_at);
-    Some(integral / (end - start))
+    let plain_sum = kernels::dot(&u[w.i0..=w.i1], &i[w.i0..=w.i1]);
+    Some(product_integral(u, i, &w, plain_sum) / (end - start))
 }
 
 /// Means over the window `[start, end)` of the products of three voltages `v` and three
@@ -138,20 +133,25 @@ pub fn window_three_phase_products(
     let (i0, i1) = (w.i0, w.i1);
     let sums = kernels::three_phase_products(v.map(|x| &x[i0..=i1]), i.map(|x| &x[i0..=i1]));
     let length = end - start;
-    let mean = |x: &[f64], y: &[f64], plain_sum: f64| {
-        let product = |k: usize| x[k] * y[k];
-        let product_at = |k: usize, t: f64| interpolate(x, k, t) * interpolate(y, k, t);
-        (trapezoid(plain_sum, i0, i1, product)
-            + partial_left(i0, w.da, product, product_at)
-            + partial_right(i1, w.db, product, product_at))
-            / length
-    };
+    let mean =
+        |x: &[f64], y: &[f64], plain_sum: f64| product_integral(x, y, &w, plain_sum) / length;
     let next = |k: usize| (k + 1) % 3;
     Some(ThreePhaseProducts {
         vi: [0, 1, 2].map(|k| mean(v[k], i[k], sums.vi[k])),
         vv: [0, 1, 2].map(|k| mean(v[k], v[next(k)], sums.vv[k])),
         ii: [0, 1, 2].map(|k| mean(i[k], i[next(k)], sums.ii[k])),
     })
+}
+
+/// ∫ x·y over the located window, given the plain sum of the products of the whole
+/// samples inside it: the trapezoid with its end correction plus the two partial sample
+/// intervals (the integral behind [`window_mean_product`]).
+fn product_integral(x: &[f64], y: &[f64], w: &Located, plain_sum: f64) -> f64 {
+    let product = |k: usize| x[k] * y[k];
+    let product_at = |k: usize, t: f64| interpolate(x, k, t) * interpolate(y, k, t);
+    trapezoid(plain_sum, w.i0, w.i1, product)
+        + partial_left(w.i0, w.da, product, product_at)
+        + partial_right(w.i1, w.db, product, product_at)
 }
 
 /// Where a fractional window lies in a buffer.
