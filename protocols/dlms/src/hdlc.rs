@@ -545,6 +545,8 @@ impl FrameDecoder {
             Ok(frame) => Decoded::Frame(frame),
             Err(mut e) => {
                 e.offset += 1;
+                e.reason
+                    .push_str(&format!(" (frame starting at received byte {offset})"));
                 Decoded::Dropped {
                     offset,
                     count: length + 1,
@@ -554,12 +556,15 @@ impl FrameDecoder {
         })
     }
 
-    fn drop_to_next_flag(&mut self, error: DecodeError) -> Decoded {
+    fn drop_to_next_flag(&mut self, mut error: DecodeError) -> Decoded {
         let next = self.buf[1..]
             .iter()
             .position(|&b| b == FLAG)
             .map_or(self.buf.len(), |p| p + 1);
         let offset = self.base;
+        error
+            .reason
+            .push_str(&format!(" (frame starting at received byte {offset})"));
         self.consume(next);
         Decoded::Dropped {
             offset,

@@ -244,6 +244,20 @@ fn ciphered_association() {
         .filter(|r| r.summary.contains("Get-"))
         .all(|r| r.summary.contains("glo-")));
     c.close().unwrap();
+    // No key in the trace (bytes, hex, summaries) or the client's debug output.
+    let debug = format!("{c:?}");
+    for key in [GUEK, GAK] {
+        let bytes = Secret::from_hex(key).unwrap();
+        for r in c.trace() {
+            assert!(
+                !r.bytes.windows(16).any(|w| w == bytes.expose()),
+                "key bytes in the trace"
+            );
+            let hex: String = r.bytes.iter().map(|b| format!("{b:02X}")).collect();
+            assert!(!hex.contains(key) && !r.summary.to_uppercase().contains(key));
+        }
+        assert!(!debug.to_uppercase().contains(key), "{debug}");
+    }
     drop(c); // the meter serves one connection at a time
 
     // Wrong keys: the meter's HLS-GMAC proof cannot verify; the association is refused
