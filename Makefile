@@ -35,8 +35,9 @@ lint: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+# PQE_DLMS_METER_BIN: the DLMS/COSEM test peer scripts/setup.sh installs.
 rust-test: setup
-	$(CARGO) test --workspace
+	PQE_DLMS_METER_BIN=$(CURDIR)/target/peers/dlms-cosem-rs/bin/meter $(CARGO) test --workspace
 
 # The Python package pqengine (python/), built into .venv by maturin.
 python: setup
