@@ -279,13 +279,15 @@ impl TcpSource {
         while got < n {
             match self.stream.read(&mut self.buf[got..n]) {
                 Ok(0) if got == 0 && what == "header" => return Ok(false),
-                Ok(0) => return Err(self.asm.fault(
-                    Fault::Truncated,
-                    format!(
+                Ok(0) => {
+                    return Err(self.asm.fault(
+                        Fault::Truncated,
+                        format!(
                         "the stream ended inside a packet {what} at byte {} ({got} of {n} bytes)",
                         self.offset + got as u64
                     ),
-                )),
+                    ))
+                }
                 Ok(k) => got += k,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
