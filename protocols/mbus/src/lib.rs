@@ -11,9 +11,13 @@
 //! - [`analyse`]: a trace analyser turning one direction of bytes into frames with
 //!   verdicts (check sum, length, addressing, FCB sequence, response timing).
 
+pub mod analyse;
 pub mod data;
 pub mod frame;
+pub mod master;
 pub mod product;
+pub mod scan;
+pub mod timing;
 pub mod vif;
 
 pub use data::{decode, DataRecord, Header, RawValue, Record, UserData, VariableData};
