@@ -13,6 +13,7 @@ prints its events as JSON lines):
 """
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -26,6 +27,12 @@ RATE = 10_000.0
 
 @pytest.fixture(scope="session")
 def source_events() -> Path:
+    # $PQE_SOURCE_EVENTS names a built example (any profile); else the release build.
+    if os.environ.get("PQE_SOURCE_EVENTS"):
+        exe = Path(os.environ["PQE_SOURCE_EVENTS"])
+        if not exe.is_file():
+            pytest.fail(f"PQE_SOURCE_EVENTS={exe} is not a file")
+        return exe
     exe = ROOT / "target" / "release" / "examples" / "source_events"
     r = subprocess.run(
         ["cargo", "build", "--release", "-p", "pqe-io", "--example", "source_events"],
@@ -94,7 +101,7 @@ def test_pandas_timezone_aware_and_without_index(source_events, tmp_path):
     df = frame(tz="Europe/Berlin")
     path = tmp_path / "tz.csv"
     df.to_csv(path, index=False)
-    assert path.read_text().splitlines()[1].startswith("2024-03-01 12:00:00+01:00")
+    assert path.read_text().splitlines()[1].startswith("2024-03-01 12:00:00.000000+01:00")
     evs, info = events(source_events, path)
     # The clock the file states, and its offset as COMTRADE writes time_code.
     assert info["start"] == "2024-03-01T12:00:00.000000000"
@@ -104,7 +111,8 @@ def test_pandas_timezone_aware_and_without_index(source_events, tmp_path):
 
 def test_epoch_seconds_column(source_events, tmp_path):
     df = frame(500)
-    df["time"] = df.pop("timestamp").astype("int64") / 1e9
+    df.pop("timestamp")
+    df["time"] = 1_709_294_400 + np.arange(500) / RATE  # Unix seconds
     df = df[["time", "U_A", "I_A"]]
     path = tmp_path / "epoch.csv"
     df.to_csv(path, index=False)
@@ -197,7 +205,8 @@ def test_comtrade_dat_that_ends_early(source_events, tmp_path):
     assert g["start_ns"] == start + round(150_000 / 10_240 * 1e9)
     assert g["end_ns"] == start + 30_000_000_000
     e = error(source_events, cfg, "--strict")
-    assert "the rates end at sample 307200 but the data holds 150000 records" in e, e
+    assert "cut.dat (byte 1500000): the data ends inside a record" in e, e
+    assert "150000 samples before it were read correctly" in e, e
 
 
 def test_missing_file_is_named(source_events, tmp_path, pqe_bin):

@@ -842,13 +842,14 @@ impl TimeColumn {
             TimeMode::Epoch(unit_ns) => {
                 let ns = decimal_to_ns(text, unit_ns, decimal_comma)
                     .ok_or_else(|| format!("'{text}' is not a Unix time like the first row's"))?;
-                let shift = match unit_ns {
+                // Decimal places in seconds: those of the number plus the unit's.
+                let unit_places = match unit_ns {
                     1 => 9,
                     1_000 => 6,
                     1_000_000 => 3,
                     _ => 0,
                 };
-                (ns, infer::decimals(text) + 9 - shift)
+                (ns, infer::decimals(text) + unit_places)
             }
         };
         let origin = *self.origin_ns.get_or_insert(ns);
