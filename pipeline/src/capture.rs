@@ -12,6 +12,7 @@ use pqe_core::{Block, RecordingInfo};
 use pqe_io::comtrade::{ComtradeWriteOptions, DataFormat, Revision};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// One capture written (or refused) by the recorder, for the summary.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -31,7 +32,7 @@ pub struct CaptureRecorder {
     dir: PathBuf,
     info: RecordingInfo,
     retain: u64,
-    blocks: VecDeque<Block>,
+    blocks: VecDeque<Arc<Block>>,
     pending: Vec<(CaptureTrigger, String)>,
     max: usize,
     written: Vec<CaptureFile>,
@@ -58,9 +59,9 @@ impl CaptureRecorder {
         }
     }
 
-    /// Feed the samples the analyzer was fed.
-    pub fn push(&mut self, block: &Block) -> Result<()> {
-        self.blocks.push_back(block.clone());
+    /// Feed the samples the analyzer was fed (shared, not copied).
+    pub fn push(&mut self, block: Arc<Block>) -> Result<()> {
+        self.blocks.push_back(block);
         let end = self.end_sample();
         while let Some(front) = self.blocks.front() {
             let front_end = front.first_sample() + front.len() as u64;

@@ -7,7 +7,7 @@
 //! (the members of an aggregate are the intervals that started inside it, IEC 61000-4-30
 //! 4.5) as the quadratic mean of each order's subgroup.
 
-use crate::commands::analyze::{Part, Switches};
+use crate::settings::{Part, Switches};
 use anyhow::Result;
 use pqe_core::record::{
     AggregatePeriod, AggregateRecord, EventRecord, FlickerRecord, FlickerSeverity, FrequencyRecord,
@@ -71,6 +71,8 @@ pub struct ReportCollector {
     events: Vec<EventRecord>,
     // Phasors: sums over unflagged intervals of the fundamental's magnitude and unit vector.
     phasor_sums: Vec<(f64, f64, f64, u64)>,
+    // Notes from the run (settings that do not fit the data), shown first.
+    run_notes: Vec<String>,
 }
 
 /// Per-order aggregated magnitudes of every channel: `values[channel][order][k]` for the
@@ -124,7 +126,13 @@ impl ReportCollector {
             flicker: Vec::new(),
             events: Vec::new(),
             phasor_sums: vec![(0.0, 0.0, 0.0, 0); n],
+            run_notes: Vec::new(),
         }
+    }
+
+    /// Add a note to the report's notes (before the ones the assessment adds).
+    pub fn note(&mut self, text: String) {
+        self.run_notes.push(text);
     }
 
     /// Take an interval.
@@ -621,7 +629,7 @@ impl ReportCollector {
                 String::new()
             },
         };
-        let mut notes = Vec::new();
+        let mut notes = self.run_notes.clone();
         if self.interval_overflow {
             notes.push(
                 "Trends show 150/180-cycle (3-s) aggregates; the recording is longer than an hour."
