@@ -15,7 +15,6 @@
 pub mod comtrade;
 pub mod csv;
 pub mod hdf5;
-pub mod report;
 pub mod table;
 
 use pqe_core::{Block, RecordingInfo, Result};

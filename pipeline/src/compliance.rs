@@ -14,7 +14,7 @@ use pqe_core::record::{
     IntervalRecord,
 };
 use pqe_core::{ChannelKind, ChannelSpec, SystemConfig, Timestamp, Wiring};
-use pqe_io::report::{
+use pqe_report::{
     ComplianceRow, ComplianceTable, CountTable, EventRow, Phasor, RecordingFacts, Report,
     ReportData, Series, Spectrum, SystemFacts, Verdict,
 };
@@ -22,7 +22,7 @@ use pqe_standards::en50160::{self, En50160Input, EventInput, HarmonicSeries, Pha
 use pqe_standards::ieee519::{
     self, ChannelInput, Edition, Ieee519Input, OrderSeries, PeriodSeries,
 };
-use pqe_standards::limits::{TableRow, Verdict as StandardVerdict};
+use pqe_standards::limits::TableRow;
 use std::collections::VecDeque;
 
 /// Interval values kept for trends: one hour of 10/12-cycle intervals.
@@ -345,11 +345,11 @@ impl ReportCollector {
                 _ => &[],
             };
             if let Some(note) = self.switches.not_assessed(needs) {
-                c.verdict = StandardVerdict::NotAssessed;
+                c.verdict = Verdict::NotAssessed;
                 c.note = note;
             }
         }
-        en.overall = StandardVerdict::combine(en.criteria.iter().map(|c| c.verdict));
+        en.overall = Verdict::combine(en.criteria.iter().map(|c| c.verdict));
         let mut en_notes = Vec::new();
         if !self.switches.events {
             en_notes.push(
@@ -453,10 +453,10 @@ impl ReportCollector {
             .not_assessed(&[Part::Harmonics, Part::Aggregation])
         {
             for c in &mut ieee.checks {
-                c.verdict = StandardVerdict::NotAssessed;
+                c.verdict = Verdict::NotAssessed;
                 c.note = note.clone();
             }
-            ieee.overall = StandardVerdict::NotAssessed;
+            ieee.overall = Verdict::NotAssessed;
             ieee_notes.push(format!(
                 "IEEE 519 {note}: it judges the 3-s and 10-min harmonic aggregates."
             ));
@@ -612,7 +612,7 @@ impl ReportCollector {
                     limit: r.limit,
                     measured: r.measured,
                     required: r.required,
-                    verdict: Verdict::parse(r.verdict.as_str()),
+                    verdict: r.verdict,
                     note: r.note,
                 })
                 .collect()
@@ -724,13 +724,13 @@ impl ReportCollector {
                 ComplianceTable {
                     title: "EN 50160:2010 (LV), weekly assessment of 10-min values".into(),
                     notes: en_notes,
-                    overall: Verdict::parse(en.overall.as_str()),
+                    overall: en.overall,
                     rows: to_rows(en.table_rows()),
                 },
                 ComplianceTable {
                     title: format!("IEEE 519-{}", settings.ieee519_edition.year()),
                     notes: ieee_notes,
-                    overall: Verdict::parse(ieee.overall.as_str()),
+                    overall: ieee.overall,
                     rows: to_rows(ieee.table_rows()),
                 },
             ],

@@ -1,3 +1,5 @@
+//! # pqe-report
+//!
 //! The analysis report: one self-contained HTML file.
 //!
 //! [`Report::render_html`] turns a [`ReportData`] — plain values the caller fills from the
@@ -216,42 +218,10 @@ pub struct Phasor {
     pub angle_degrees: f64,
 }
 
-/// The verdict shown in a compliance row.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// Complies (green).
-    Pass,
-    /// Does not comply (red).
-    Fail,
-    /// Not judged (grey).
-    #[default]
-    NotAssessed,
-    /// Information only (no colour).
-    Info,
-}
-
-impl Verdict {
-    /// From the words `pass`, `fail`, `not assessed` (also `not_assessed`, `n/a`); anything
-    /// else is [`Verdict::Info`].
-    pub fn parse(text: &str) -> Verdict {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "pass" | "passed" | "ok" => Verdict::Pass,
-            "fail" | "failed" => Verdict::Fail,
-            "not assessed" | "not_assessed" | "n/a" | "na" => Verdict::NotAssessed,
-            _ => Verdict::Info,
-        }
-    }
-    /// The word shown.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Pass => "pass",
-            Verdict::Fail => "fail",
-            Verdict::NotAssessed => "not assessed",
-            Verdict::Info => "info",
-        }
-    }
-}
+/// The verdict shown in a compliance row: the standards' own
+/// ([`pqe_standards::limits::Verdict`]), so a report never translates one verdict into
+/// another.
+pub use pqe_standards::limits::Verdict;
 
 /// One row of a compliance table.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

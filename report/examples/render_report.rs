@@ -2,7 +2,7 @@
 //! harmonics, flicker and events), for the headless-browser check and for a look by eye.
 //!
 //! ```text
-//! cargo run -p pqe-io --example render_report -- OUT.html [HOURS] [STEP_SECONDS] [--lower]
+//! cargo run -p pqe-report --example render_report -- OUT.html [HOURS] [STEP_SECONDS] [--lower]
 //! ```
 //! HOURS defaults to 24, STEP_SECONDS (spacing of the RMS values) to 3. `--lower` leaves
 //! out the trends and spectra, so the events, phasors and compliance sections fit a
@@ -11,7 +11,7 @@
 #[path = "../tests/report_support/mod.rs"]
 mod support;
 
-use pqe_io::report::Report;
+use pqe_report::Report;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

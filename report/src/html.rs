@@ -253,6 +253,48 @@ fn trend_block(
         empty(out, when_empty);
         return;
     }
+    // A trend needs two points in time; fewer would draw an empty axis.
+    let points: Vec<(f64, f64, bool)> = present
+        .iter()
+        .flat_map(|s| {
+            s.t.iter()
+                .zip(&s.values)
+                .enumerate()
+                .filter(|(_, (t, v))| t.is_finite() && v.is_finite())
+                .map(|(i, (t, v))| (*t, *v, s.is_flagged(i)))
+        })
+        .collect();
+    let first_t = points.first().map(|p| p.0);
+    if points.iter().all(|p| Some(p.0) == first_t) {
+        let listed: Vec<String> = present
+            .iter()
+            .flat_map(|s| {
+                s.t.iter()
+                    .zip(&s.values)
+                    .enumerate()
+                    .filter(|(_, (t, v))| t.is_finite() && v.is_finite())
+                    .map(|(i, (_, v))| {
+                        format!(
+                            "{} = {}{}",
+                            s.name,
+                            number(*v),
+                            if s.is_flagged(i) { " (flagged)" } else { "" }
+                        )
+                    })
+            })
+            .collect();
+        let text = match first_t {
+            None => format!("{heading}: no value to draw (every value is missing)."),
+            Some(t) => format!(
+                "{heading}: values at one time only ({} s from the start: {}), too few to \
+                 draw a trend; the recording is shorter than two of their periods.",
+                number(t),
+                listed.join(", ")
+            ),
+        };
+        empty(out, &text);
+        return;
+    }
     let svg = charts::trend(&Trend {
         series: &present,
         y_title: y_title.to_string(),

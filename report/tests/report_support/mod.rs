@@ -3,7 +3,7 @@
 //! and an interruption, plus awkward channel names that need escaping.
 #![allow(dead_code)]
 
-use pqe_io::report::{
+use pqe_report::{
     ComplianceRow, ComplianceTable, CountTable, EventRow, Phasor, RecordingFacts, ReportData,
     Series, Spectrum, SystemFacts, Verdict,
 };

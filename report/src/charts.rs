@@ -54,17 +54,30 @@ pub fn trend(spec: &Trend<'_>) -> String {
     let f = TREND_FRAME;
     let (mut t_lo, mut t_hi) = (f64::INFINITY, f64::NEG_INFINITY);
     let (mut v_lo, mut v_hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    // Flagged values (IEC 61000-4-30 4.7: a dip, an interruption, a gap) do not set the
+    // scale: one interruption's 1,000 % THD would flatten an hour of 3 % values. They are
+    // drawn clipped to the frame and marked; the scale falls back to them only when every
+    // value is flagged.
+    let (mut f_lo, mut f_hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for s in spec.series {
-        for (t, v) in s.t.iter().zip(&s.values) {
+        for (i, (t, v)) in s.t.iter().zip(&s.values).enumerate() {
             if t.is_finite() {
                 t_lo = t_lo.min(*t);
                 t_hi = t_hi.max(*t);
             }
             if v.is_finite() && t.is_finite() {
-                v_lo = v_lo.min(*v);
-                v_hi = v_hi.max(*v);
+                if s.is_flagged(i) {
+                    f_lo = f_lo.min(*v);
+                    f_hi = f_hi.max(*v);
+                } else {
+                    v_lo = v_lo.min(*v);
+                    v_hi = v_hi.max(*v);
+                }
             }
         }
+    }
+    if !v_lo.is_finite() {
+        (v_lo, v_hi) = (f_lo, f_hi);
     }
     if !(t_lo.is_finite() && v_lo.is_finite()) {
         return String::new();
@@ -139,15 +152,18 @@ pub fn trend(spec: &Trend<'_>) -> String {
     }
     // The series.
     let columns = f.plot_width().ceil() as usize;
+    let mut off_scale = false;
     for (i, s) in spec.series.iter().enumerate() {
         let colour = channel_colour(&s.name, i);
-        let pts = series_points(s, &xs, &ys, columns, f.x0());
+        let clipped = clip_to(s, y_lo, y_hi);
+        let pts = series_points(clipped.as_ref().unwrap_or(s), &xs, &ys, columns, f.x0());
         let _ = write!(
             out,
             r##"<path d="{}" fill="none" stroke="{colour}" stroke-width="1.4" stroke-linejoin="round"><title>{}</title></path>"##,
             pts,
             escape(&s.name)
         );
+        off_scale |= off_scale_marks(&mut out, s, &xs, &f, y_lo, y_hi, colour);
     }
     // Legend along the top.
     let mut x = f.x0();
@@ -172,9 +188,73 @@ pub fn trend(spec: &Trend<'_>) -> String {
             c(x),
             c(x + 24.0)
         );
+        x += 24.0 + 7.0 * "flagged".len() as f64 + 18.0;
+    }
+    if off_scale {
+        let _ = write!(
+            out,
+            r##"<path d="M{} 24 l5 -9 l5 9 Z" fill="#555"/><text x="{}" y="22" class="legend">flagged, beyond the scale</text>"##,
+            c(x),
+            c(x + 16.0)
+        );
     }
     out.push_str("</svg>");
     out
+}
+
+/// A copy of `s` with its flagged values outside `lo..=hi` clipped to the nearer end (the
+/// scale is set by the unflagged values); `None` when nothing needs clipping.
+fn clip_to(s: &Series, lo: f64, hi: f64) -> Option<Series> {
+    let beyond = |i: usize, v: f64| v.is_finite() && (v < lo || v > hi) && s.is_flagged(i);
+    if !s.values.iter().enumerate().any(|(i, v)| beyond(i, *v)) {
+        return None;
+    }
+    let mut out = s.clone();
+    for (i, v) in out.values.iter_mut().enumerate() {
+        if beyond(i, *v) {
+            *v = v.clamp(lo, hi);
+        }
+    }
+    Some(out)
+}
+
+/// Triangles on the frame's edge above (or below) flagged values beyond the scale, one per
+/// pixel column, titled with the values. Returns whether any was drawn.
+fn off_scale_marks(
+    out: &mut String,
+    s: &Series,
+    xs: &Scale,
+    f: &Frame,
+    lo: f64,
+    hi: f64,
+    colour: &str,
+) -> bool {
+    let mut last: Option<(i64, bool)> = None;
+    let mut any = false;
+    for (i, (t, v)) in s.t.iter().zip(&s.values).enumerate() {
+        if !(t.is_finite() && v.is_finite() && s.is_flagged(i)) || (*v >= lo && *v <= hi) {
+            continue;
+        }
+        let above = *v > hi;
+        let x = xs.px(*t);
+        let column = x.round() as i64;
+        if last == Some((column, above)) {
+            continue;
+        }
+        last = Some((column, above));
+        any = true;
+        let (y, dy) = if above { (f.y1(), 7.0) } else { (f.y0(), -7.0) };
+        let _ = write!(
+            out,
+            r##"<path d="M{} {} l4 {} l-8 0 Z" fill="{colour}"><title>{} (flagged) = {}</title></path>"##,
+            c(x),
+            c(y),
+            c(dy),
+            escape(&s.name),
+            svg::number(*v)
+        );
+    }
+    any
 }
 
 /// The path of a series: every point when there are few, else a min/max envelope per pixel

@@ -3,7 +3,7 @@
 
 mod report_support;
 
-use pqe_io::report::{
+use pqe_report::{
     escape, ComplianceRow, ComplianceTable, EventRow, Phasor, Report, ReportData, Series, Verdict,
 };
 
@@ -370,7 +370,7 @@ fn series_from_table_columns() {
 
 #[test]
 fn spectrum_from_columns_mean_and_p95() {
-    use pqe_io::report::Spectrum;
+    use pqe_report::Spectrum;
     // 20 intervals of H5: 1..=20 %, the 20th flagged; H7 all NaN.
     let h5: Vec<f64> = (1..=20).map(f64::from).collect();
     let h7 = vec![f64::NAN; 20];
