@@ -758,7 +758,10 @@ fn analyze_takes_a_settings_file_and_typed_options_win() {
     ]);
     assert!(!o.status.success());
     let e = stderr(&o);
-    assert!(e.contains("settings.toml") && e.contains("nominal_voltag"), "{e}");
+    assert!(
+        e.contains("settings.toml") && e.contains("nominal_voltag"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -766,10 +769,18 @@ fn analyze_warns_when_the_data_does_not_fit_the_settings() {
     let dir = tempfile::tempdir().unwrap();
     let f = data("comtrade/pnnl/f1_1b274run.cfg");
     let out = dir.path().join("res");
-    let o = pqe(&["analyze", f.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = pqe(&[
+        "analyze",
+        f.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let e = stderr(&o);
-    assert!(e.contains("warning:") && e.contains("--nominal-frequency 60"), "{e}");
+    assert!(
+        e.contains("warning:") && e.contains("--nominal-frequency 60"),
+        "{e}"
+    );
     assert!(e.contains("--nominal-voltage auto"), "{e}");
     let o = pqe(&[
         "analyze",

@@ -195,6 +195,13 @@ pub fn analyze_reader(
         stats: acc,
         ..
     } = sinks;
+    if let Some(declared) = info.total_samples.filter(|&n| args.strict && samples < n) {
+        return Err(Error::Other(anyhow::anyhow!(
+            "{}: the recording declares {declared} samples per channel but holds {samples}; \
+             refused (--strict)",
+            input.display()
+        )));
+    }
     let stats: Vec<ChannelStatistics> = acc
         .iter()
         .zip(analyzer.columns())

@@ -508,6 +508,13 @@ impl AnalysisSettings {
             ..defaults
         };
         events.validate()?;
+        if self.format == TableFormat::Parquet {
+            return Err(Error::Settings(
+                "--format parquet: Parquet result tables are not implemented yet; the tables \
+                 are written as CSV (--format csv)"
+                    .into(),
+            ));
+        }
         let flicker_lamp = self.flicker_lamp.as_deref().map(lamp).transpose()?;
         let analyzer = AnalyzerOptions {
             harmonics: switches.harmonics,

@@ -103,7 +103,11 @@ fn a_60_hz_medium_voltage_record_is_warned_about_and_auto_finds_its_voltage() {
     // The 0.4-s record lies inside one 10-min period that began before it: no Pst row, no
     // aggregate row starting before the first sample.
     assert!(!out.join("flicker.csv").exists());
-    for name in ["aggregates_3s.csv", "aggregates_10min.csv", "aggregates_2h.csv"] {
+    for name in [
+        "aggregates_3s.csv",
+        "aggregates_10min.csv",
+        "aggregates_2h.csv",
+    ] {
         let Ok(text) = std::fs::read_to_string(out.join(name)) else {
             continue;
         };
@@ -170,5 +174,8 @@ fn bad_settings_are_settings_errors() {
     )
     .unwrap_err();
     assert!(!missing.is_settings());
-    assert!(missing.to_string().contains("/nonexistent/x.cfg"), "{missing}");
+    assert!(
+        missing.to_string().contains("/nonexistent/x.cfg"),
+        "{missing}"
+    );
 }
