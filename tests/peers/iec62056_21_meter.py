@@ -60,6 +60,13 @@ class Meter:
         # 7E1 reconfigurations (EINVAL): the simulator keeps its end at 8N1 and changes only
         # the baud rate, which a pty accepts (and ignores). The bytes it sends are 7-bit.
         self.port = serial.Serial(args.port, 300, bytesize=8, parity="N", stopbits=1, timeout=0.05)
+        self.pending = b""
+
+    def read1(self) -> bytes:
+        if self.pending:
+            b, self.pending = self.pending, b""
+            return b
+        return self.port.read(1)
 
     def line(self, baud):
         if self.port.baudrate != baud:
@@ -81,7 +88,7 @@ class Meter:
         buf = b""
         t0 = time.monotonic()
         while time.monotonic() - t0 < timeout:
-            b = self.port.read(1)
+            b = self.read1()
             if not b:
                 continue
             if first is not None and not buf and b not in first:
@@ -96,7 +103,7 @@ class Meter:
         t0 = time.monotonic()
         buf = b""
         while time.monotonic() - t0 < 5.0:
-            b = self.port.read(1)
+            b = self.read1()
             if not b:
                 continue
             if not buf and b in (ACK, NAK):
@@ -117,7 +124,11 @@ class Meter:
             time.sleep(3)
             return
         if not self.a.block_size:
-            self.send(self.message(STX, data))
+            # The reader may ask for the message again with NAK (at most 3 repetitions).
+            for _ in range(4):
+                self.send(self.message(STX, data))
+                if not self.await_nak():
+                    return
             return
         # Partial blocks of whole data lines (at most --block-size bytes unless one line is
         # longer), the line end after a partial block's last line left out: the receiver
@@ -141,6 +152,18 @@ class Meter:
                     break
                 if ans != NAK:
                     return
+
+    def await_nak(self, wait=1.0) -> bool:
+        """Whether a NAK arrives within `wait` s; another byte is kept for the next read."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < wait:
+            b = self.read1()
+            if b == NAK:
+                return True
+            if b:
+                self.pending = b
+                return False
+        return False
 
     def programming(self):
         self.send(self.message(SOH + b"P0" + STX, b"(12345678)"))

@@ -47,26 +47,49 @@ impl ProtocolAnalyser for IecAnalyser {
                 last_tx = Some((*line, r.t, r.t_end.unwrap_or(r.t), plain.len()));
                 if plain.starts_with(b"/?") {
                     awaiting_ident = true;
-                    let address = plain.strip_prefix(b"/?").and_then(|x| x.strip_suffix(b"!\r\n"));
+                    let address = plain
+                        .strip_prefix(b"/?")
+                        .and_then(|x| x.strip_suffix(b"!\r\n"));
                     let valid = address
                         .and_then(|a| std::str::from_utf8(a).ok())
                         .is_some_and(|a| message::sign_on(a).is_ok());
                     if !valid {
-                        b.deviation(*line, &format!("{STD} §6.3.1"), "sign-on is not /?ADDRESS!CRLF with a valid address");
+                        b.deviation(
+                            *line,
+                            &format!("{STD} §6.3.1"),
+                            "sign-on is not /?ADDRESS!CRLF with a valid address",
+                        );
                     }
                 }
                 if masked {
-                    b.note(*line, &format!("{STD} §6.3.6"), "password masked in the trace: its BCC is not checked");
+                    b.note(
+                        *line,
+                        &format!("{STD} §6.3.6"),
+                        "password masked in the trace: its BCC is not checked",
+                    );
                     continue;
                 }
-                if let Ok(Some((_, Incoming::Block { bcc_ok: false, .. }))) = message::split(&plain) {
-                    b.deviation(*line, &format!("{STD} §6.3"), "BCC of the sent message is wrong");
+                if let Ok(Some((_, Incoming::Block { bcc_ok: false, .. }))) = message::split(&plain)
+                {
+                    b.deviation(
+                        *line,
+                        &format!("{STD} §6.3"),
+                        "BCC of the sent message is wrong",
+                    );
                 }
                 continue;
             }
-            // Received.
+            // Received. An identification announces its own reaction time (a
+            // lower-case third letter: 20 ms), which applies to it already.
+            if let Ok(Some((_, Incoming::Identification(m)))) = message::split(&plain) {
+                if let Ok(id) = message::parse_identification(&m) {
+                    short_reaction = id.short_reaction();
+                }
+            }
             if let Some((tx_line, t0, t_end, n)) = last_tx.take() {
-                let wire = lines[i].map(|l| l.char_time().as_secs_f64() * n as f64).unwrap_or(0.0);
+                let wire = lines[i]
+                    .map(|l| l.char_time().as_secs_f64() * n as f64)
+                    .unwrap_or(0.0);
                 let _ = t0;
                 let upper = r.t - t_end;
                 let lower = upper - wire;
@@ -83,18 +106,30 @@ impl ProtocolAnalyser for IecAnalyser {
             }
             if let Some(g) = r.max_gap_ms {
                 if g > 1500.0 {
-                    b.deviation(*line, &format!("{STD} §6.3.14"), format!("{g:.0} ms between two characters; ta is at most 1500 ms"));
+                    b.deviation(
+                        *line,
+                        &format!("{STD} §6.3.14"),
+                        format!("{g:.0} ms between two characters; ta is at most 1500 ms"),
+                    );
                 }
             }
             match message::split(&plain) {
                 Ok(Some((n, msg))) => {
                     if n != plain.len() {
-                        b.deviation(*line, &format!("{STD} §6.3"), format!("{} bytes after the end of the message", plain.len() - n));
+                        b.deviation(
+                            *line,
+                            &format!("{STD} §6.3"),
+                            format!("{} bytes after the end of the message", plain.len() - n),
+                        );
                     }
                     match msg {
                         Incoming::Identification(m) => {
                             if !awaiting_ident {
-                                b.deviation(*line, &format!("{STD} §6.4"), "an identification without a sign-on before it");
+                                b.deviation(
+                                    *line,
+                                    &format!("{STD} §6.4"),
+                                    "an identification without a sign-on before it",
+                                );
                             }
                             awaiting_ident = false;
                             match message::parse_identification(&m) {
@@ -102,14 +137,25 @@ impl ProtocolAnalyser for IecAnalyser {
                                 Err(e) => b.deviation(*line, &format!("{STD} §6.3.2"), e),
                             }
                         }
-                        Incoming::Block { start, body, end, bcc_ok } => {
+                        Incoming::Block {
+                            start,
+                            body,
+                            end,
+                            bcc_ok,
+                        } => {
                             if !bcc_ok {
                                 b.deviation(*line, &format!("{STD} §6.3"), "BCC is wrong");
                             }
                             if start == STX && end == ETX {
-                                let all_digits = body.iter().all(|c| c.is_ascii_graphic() || matches!(c, b'\r' | b'\n' | b' '));
+                                let all_digits = body.iter().all(|c| {
+                                    c.is_ascii_graphic() || matches!(c, b'\r' | b'\n' | b' ')
+                                });
                                 if !all_digits {
-                                    b.deviation(*line, &format!("{STD} §6.5"), "a data message holds non-printable characters");
+                                    b.deviation(
+                                        *line,
+                                        &format!("{STD} §6.5"),
+                                        "a data message holds non-printable characters",
+                                    );
                                 } else if let Err(e) = message::parse_data_sets(&body) {
                                     // A partial readout (blocks joined elsewhere) may end mid-line; judge whole ones only.
                                     if body.ends_with(b"!\r\n") || !body.contains(&b'!') {
@@ -118,19 +164,36 @@ impl ProtocolAnalyser for IecAnalyser {
                                 }
                             }
                             if start == SOH && end == EOT {
-                                b.deviation(*line, &format!("{STD} §6.3"), "a command message cannot be a partial block");
+                                b.deviation(
+                                    *line,
+                                    &format!("{STD} §6.3"),
+                                    "a command message cannot be a partial block",
+                                );
                             }
                         }
                         Incoming::Ack | Incoming::Nak => {}
                     }
                 }
-                Ok(None) => b.deviation(*line, &format!("{STD} §6.3"), "incomplete message (the meter stopped before its end)"),
+                Ok(None) => b.deviation(
+                    *line,
+                    &format!("{STD} §6.3"),
+                    "incomplete message (the meter stopped before its end)",
+                ),
                 Err(_) => b.deviation(*line, &format!("{STD} §6.3"), "bytes that start no message"),
             }
         }
         if awaiting_ident {
-            if let Some((l, ..)) = trace.records.iter().rev().find(|(_, r)| r.dir == "tx" && r.hex.starts_with("2f 3f")) {
-                b.deviation(*l, &format!("{STD} §6.4"), "no identification after the sign-on");
+            if let Some((l, ..)) = trace
+                .records
+                .iter()
+                .rev()
+                .find(|(_, r)| r.dir == "tx" && r.hex.starts_with("2f 3f"))
+            {
+                b.deviation(
+                    *l,
+                    &format!("{STD} §6.4"),
+                    "no identification after the sign-on",
+                );
             }
         }
         b.finish()

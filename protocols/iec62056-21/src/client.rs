@@ -9,7 +9,9 @@
 //! message follow each other within ta = 1500 ms. The client keeps the same
 //! minimum reaction time before each of its own messages.
 
-use crate::message::{self, Identification, Incoming, Mode, ModeControl, ACK, EOT, ETX, NAK, SOH, STX};
+use crate::message::{
+    self, Identification, Incoming, Mode, ModeControl, ACK, EOT, ETX, NAK, SOH, STX,
+};
 use crate::trace::IecDecoder;
 use pqe_link::{LineSettings, LinkError, Parity, Result, Secret, Transport};
 use std::time::{Duration, Instant};
@@ -27,7 +29,12 @@ pub const MAX_MESSAGE: usize = 1 << 20;
 
 /// The sign-on line: 300 baud, 7 data bits, even parity, 1 stop bit (§6.2).
 pub fn sign_on_line() -> LineSettings {
-    LineSettings { baud: 300, data_bits: 7, parity: Parity::Even, stop_bits: 1 }
+    LineSettings {
+        baud: 300,
+        data_bits: 7,
+        parity: Parity::Even,
+        stop_bits: 1,
+    }
 }
 
 /// Which password command (§6.3.6).
@@ -67,10 +74,26 @@ pub struct IecClient {
 impl IecClient {
     /// A client in `mode` for the meter at `address` ("" for the only one on an optical port).
     /// `timeout` bounds the wait for the first byte of each answer (tr max, 1.5 s, plus margin).
-    pub fn new(mut t: Box<dyn Transport>, mode: Mode, address: &str, timeout: Duration, retries: u32) -> Result<Self> {
+    pub fn new(
+        mut t: Box<dyn Transport>,
+        mode: Mode,
+        address: &str,
+        timeout: Duration,
+        retries: u32,
+    ) -> Result<Self> {
         message::sign_on(address).map_err(LinkError::Config)?;
         t.set_frame_decoder(Box::new(IecDecoder));
-        Ok(IecClient { t, mode, address: address.to_string(), timeout, retries, ident: None, last_rx: None, programming: false, rxbuf: Vec::new() })
+        Ok(IecClient {
+            t,
+            mode,
+            address: address.to_string(),
+            timeout,
+            retries,
+            ident: None,
+            last_rx: None,
+            programming: false,
+            rxbuf: Vec::new(),
+        })
     }
 
     fn serial(&self) -> bool {
@@ -78,7 +101,11 @@ impl IecClient {
     }
 
     fn reaction_min(&self) -> Duration {
-        if self.ident.as_ref().is_some_and(Identification::short_reaction) {
+        if self
+            .ident
+            .as_ref()
+            .is_some_and(Identification::short_reaction)
+        {
             TR_MIN_SHORT
         } else {
             TR_MIN
@@ -115,7 +142,10 @@ impl IecClient {
                 }
             }
             if self.rxbuf.len() > MAX_MESSAGE {
-                return Err(LinkError::frame(what, format!("no end after {} bytes", self.rxbuf.len())));
+                return Err(LinkError::frame(
+                    what,
+                    format!("no end after {} bytes", self.rxbuf.len()),
+                ));
             }
             match self.t.recv(&mut chunk, deadline) {
                 Ok(k) => {
@@ -126,10 +156,16 @@ impl IecClient {
                     let why = if self.rxbuf.is_empty() {
                         "no answer".to_string()
                     } else {
-                        format!("{} bytes, then silence longer than ta = 1500 ms (§6.3.14)", self.rxbuf.len())
+                        format!(
+                            "{} bytes, then silence longer than ta = 1500 ms (§6.3.14)",
+                            self.rxbuf.len()
+                        )
                     };
                     self.rxbuf.clear();
-                    return Err(LinkError::Timeout { what: format!("{what}: {why}"), waited: start.elapsed() });
+                    return Err(LinkError::Timeout {
+                        what: format!("{what}: {why}"),
+                        waited: start.elapsed(),
+                    });
                 }
                 Err(e) => return Err(e),
             }
@@ -142,7 +178,12 @@ impl IecClient {
         if !self.serial() {
             return Ok(());
         }
-        let on_wire = self.t.line().unwrap_or(sign_on_line()).char_time().mul_f64(sent as f64 + 1.0);
+        let on_wire = self
+            .t
+            .line()
+            .unwrap_or(sign_on_line())
+            .char_time()
+            .mul_f64(sent as f64 + 1.0);
         std::thread::sleep(on_wire);
         self.t.set_line(line)
     }
@@ -161,11 +202,15 @@ impl IecClient {
         let what = format!("identification after /?{}!", self.address);
         match self.recv_message(&what)? {
             Incoming::Identification(m) => {
-                let id = message::parse_identification(&m).map_err(|e| LinkError::frame(&what, e))?;
+                let id =
+                    message::parse_identification(&m).map_err(|e| LinkError::frame(&what, e))?;
                 self.ident = Some(id.clone());
                 Ok(id)
             }
-            other => Err(LinkError::frame(&what, format!("{} instead of an identification", describe(&other)))),
+            other => Err(LinkError::frame(
+                &what,
+                format!("{} instead of an identification", describe(&other)),
+            )),
         }
     }
 
@@ -173,7 +218,10 @@ impl IecClient {
         message::baud_for(self.mode, id.baud_char).ok_or_else(|| {
             LinkError::frame(
                 "identification",
-                format!("baud character '{}' is not valid in mode {:?} (§6.3.2)", id.baud_char as char, self.mode),
+                format!(
+                    "baud character '{}' is not valid in mode {:?} (§6.3.2)",
+                    id.baud_char as char, self.mode
+                ),
             )
         })
     }
@@ -187,7 +235,12 @@ impl IecClient {
         loop {
             let msg = self.recv_message(&format!("{what}, block {}", blocks + 1))?;
             match msg {
-                Incoming::Block { start: STX, body, end, bcc_ok } => {
+                Incoming::Block {
+                    start: STX,
+                    body,
+                    end,
+                    bcc_ok,
+                } => {
                     if !bcc_ok {
                         if naks >= self.retries {
                             return Err(LinkError::frame(
@@ -237,14 +290,23 @@ impl IecClient {
             }
         }
         let (data, blocks) = self.read_data("readout")?;
-        let data_sets = message::parse_data_sets(&data).map_err(|e| LinkError::frame("readout", e))?;
-        Ok(Readout { identification: id, data_sets, blocks })
+        let data_sets =
+            message::parse_data_sets(&data).map_err(|e| LinkError::frame("readout", e))?;
+        Ok(Readout {
+            identification: id,
+            data_sets,
+            blocks,
+        })
     }
 
     /// Enters programming mode (option select `ACK 0 Z 1`), reads the P0
     /// operand and, with a password, sends it with P1 or P2 (§6.3.6). The
     /// password goes on the wire only; errors never quote it.
-    pub fn programming(&mut self, password: Option<&Secret>, level: PasswordLevel) -> Result<String> {
+    pub fn programming(
+        &mut self,
+        password: Option<&Secret>,
+        level: PasswordLevel,
+    ) -> Result<String> {
         if !matches!(self.mode, Mode::C | Mode::E) {
             return Err(LinkError::NotImplemented(format!(
                 "programming mode needs protocol mode C or E (the URI says mode={:?})",
@@ -257,13 +319,26 @@ impl IecClient {
         self.send(&opt)?;
         self.switch_line(sign_on_line().with_baud(baud), opt.len())?;
         let operand = match self.recv_message("password request P0")? {
-            Incoming::Block { start: SOH, body, end: ETX, bcc_ok: true } if body.starts_with(b"P0\x02") => {
+            Incoming::Block {
+                start: SOH,
+                body,
+                end: ETX,
+                bcc_ok: true,
+            } if body.starts_with(b"P0\x02") => {
                 let inner = &body[3..];
-                String::from_utf8_lossy(inner.strip_prefix(b"(").and_then(|x| x.strip_suffix(b")")).unwrap_or(inner))
-                    .into_owned()
+                String::from_utf8_lossy(
+                    inner
+                        .strip_prefix(b"(")
+                        .and_then(|x| x.strip_suffix(b")"))
+                        .unwrap_or(inner),
+                )
+                .into_owned()
             }
             other => {
-                return Err(LinkError::frame("password request P0", format!("{} instead of SOH P0 STX (…) ETX BCC", describe(&other))))
+                return Err(LinkError::frame(
+                    "password request P0",
+                    format!("{} instead of SOH P0 STX (…) ETX BCC", describe(&other)),
+                ))
             }
         };
         self.programming = true;
@@ -272,7 +347,14 @@ impl IecClient {
             data.push(b'(');
             data.extend_from_slice(pw.expose());
             data.push(b')');
-            let mut cmd = message::command(if level == PasswordLevel::P1 { b"P1" } else { b"P2" }, Some(&data));
+            let mut cmd = message::command(
+                if level == PasswordLevel::P1 {
+                    b"P1"
+                } else {
+                    b"P2"
+                },
+                Some(&data),
+            );
             data.iter_mut().for_each(|b| *b = 0);
             let sent = self.send(&cmd);
             cmd.iter_mut().for_each(|b| *b = 0);
@@ -280,9 +362,17 @@ impl IecClient {
             match self.recv_message("answer to the password")? {
                 Incoming::Ack => {}
                 Incoming::Nak => {
-                    return Err(LinkError::Refused { request: format!("password ({level:?})"), reason: "NAK: the meter refused the password".into() })
+                    return Err(LinkError::Refused {
+                        request: format!("password ({level:?})"),
+                        reason: "NAK: the meter refused the password".into(),
+                    })
                 }
-                other => return Err(LinkError::frame("answer to the password", format!("{} instead of ACK", describe(&other)))),
+                other => {
+                    return Err(LinkError::frame(
+                        "answer to the password",
+                        format!("{} instead of ACK", describe(&other)),
+                    ))
+                }
             }
         }
         Ok(operand)
@@ -290,16 +380,34 @@ impl IecClient {
 
     fn check_answer(&self, request: &str, msg: Incoming) -> Result<Vec<message::DataSet>> {
         match msg {
-            Incoming::Block { start: STX, body, end: ETX, bcc_ok: true } => {
-                let sets = message::parse_data_sets(&body).map_err(|e| LinkError::frame(format!("answer to {request}"), e))?;
+            Incoming::Block {
+                start: STX,
+                body,
+                end: ETX,
+                bcc_ok: true,
+            } => {
+                let sets = message::parse_data_sets(&body)
+                    .map_err(|e| LinkError::frame(format!("answer to {request}"), e))?;
                 if let Some(err) = sets.iter().find(|s| s.address.is_empty()) {
-                    return Err(LinkError::Refused { request: request.to_string(), reason: format!("error message ({})", err.value) });
+                    return Err(LinkError::Refused {
+                        request: request.to_string(),
+                        reason: format!("error message ({})", err.value),
+                    });
                 }
                 Ok(sets)
             }
-            Incoming::Block { bcc_ok: false, .. } => Err(LinkError::frame(format!("answer to {request}"), "BCC is wrong (§6.3)")),
-            Incoming::Nak => Err(LinkError::Refused { request: request.to_string(), reason: "NAK".into() }),
-            other => Err(LinkError::frame(format!("answer to {request}"), format!("{} instead of STX … ETX BCC", describe(&other)))),
+            Incoming::Block { bcc_ok: false, .. } => Err(LinkError::frame(
+                format!("answer to {request}"),
+                "BCC is wrong (§6.3)",
+            )),
+            Incoming::Nak => Err(LinkError::Refused {
+                request: request.to_string(),
+                reason: "NAK".into(),
+            }),
+            other => Err(LinkError::frame(
+                format!("answer to {request}"),
+                format!("{} instead of STX … ETX BCC", describe(&other)),
+            )),
         }
     }
 
@@ -311,9 +419,17 @@ impl IecClient {
         let mut last = None;
         for _ in 0..=self.retries {
             self.send(&cmd)?;
-            match self.recv_message(&format!("answer to {req}")).and_then(|m| self.check_answer(&req, m)) {
+            match self
+                .recv_message(&format!("answer to {req}"))
+                .and_then(|m| self.check_answer(&req, m))
+            {
                 Ok(mut sets) if sets.len() == 1 => return Ok(sets.remove(0)),
-                Ok(sets) => return Err(LinkError::frame(format!("answer to {req}"), format!("{} data sets, expected 1", sets.len()))),
+                Ok(sets) => {
+                    return Err(LinkError::frame(
+                        format!("answer to {req}"),
+                        format!("{} data sets, expected 1", sets.len()),
+                    ))
+                }
                 Err(e) if e.is_retryable() => last = Some(e),
                 Err(e) => return Err(e),
             }
@@ -324,14 +440,25 @@ impl IecClient {
     /// W1: writes one register in programming mode (§6.3.6); the meter answers ACK or NAK.
     pub fn write_register(&mut self, address: &str, value: &str) -> Result<()> {
         self.require_programming()?;
-        if value.bytes().any(|b| matches!(b, b'(' | b')' | b'/' | b'!') || !(0x20..0x7f).contains(&b)) {
-            return Err(LinkError::Config(format!("value '{value}' holds a character a data set cannot carry (§6.5)")));
+        if value
+            .bytes()
+            .any(|b| matches!(b, b'(' | b')' | b'/' | b'!') || !(0x20..0x7f).contains(&b))
+        {
+            return Err(LinkError::Config(format!(
+                "value '{value}' holds a character a data set cannot carry (§6.5)"
+            )));
         }
         let req = format!("W1 {address}");
-        self.send(&message::command(b"W1", Some(format!("{address}({value})").as_bytes())))?;
+        self.send(&message::command(
+            b"W1",
+            Some(format!("{address}({value})").as_bytes()),
+        ))?;
         match self.recv_message(&format!("answer to {req}"))? {
             Incoming::Ack => Ok(()),
-            Incoming::Nak => Err(LinkError::Refused { request: req, reason: "NAK (not writable, or not allowed)".into() }),
+            Incoming::Nak => Err(LinkError::Refused {
+                request: req,
+                reason: "NAK (not writable, or not allowed)".into(),
+            }),
             other => self.check_answer(&req, other).map(|_| ()),
         }
     }
@@ -340,7 +467,9 @@ impl IecClient {
         if self.programming {
             Ok(())
         } else {
-            Err(LinkError::Config("R1/W1 need programming mode: call programming() first".into()))
+            Err(LinkError::Config(
+                "R1/W1 need programming mode: call programming() first".into(),
+            ))
         }
     }
 
@@ -355,18 +484,26 @@ impl IecClient {
     /// DLMS/COSEM over HDLC (IEC 62056-46).
     pub fn handover_to_hdlc(mut self) -> Result<(Identification, Box<dyn Transport>)> {
         if self.mode != Mode::E {
-            return Err(LinkError::Config("the hand-over to HDLC needs mode=E".into()));
+            return Err(LinkError::Config(
+                "the hand-over to HDLC needs mode=E".into(),
+            ));
         }
         let id = self.sign_on()?;
         if !id.mode_e() {
-            return Err(LinkError::Refused { request: "mode E".into(), reason: format!("the identification '{id}' does not offer \\2 (mode E)") });
+            return Err(LinkError::Refused {
+                request: "mode E".into(),
+                reason: format!("the identification '{id}' does not offer \\2 (mode E)"),
+            });
         }
         let baud = self.baud(&id)?;
         let opt = message::option_select(id.baud_char, ModeControl::Binary);
         self.send(&opt)?;
         self.switch_line(LineSettings::new_8n1(baud), opt.len())?;
-        self.t.set_frame_decoder(Box::new(pqe_link::trace::RawDecoder));
-        self.t.note(&format!("IEC 62056-21 mode E: hand-over to HDLC at {baud} baud 8N1"));
+        self.t
+            .set_frame_decoder(Box::new(pqe_link::trace::RawDecoder));
+        self.t.note(&format!(
+            "IEC 62056-21 mode E: hand-over to HDLC at {baud} baud 8N1"
+        ));
         Ok((id, self.t))
     }
 

@@ -11,7 +11,9 @@
 
 use crate::client::{IecClient, PasswordLevel, Readout};
 use crate::message::{DataSet, Mode};
-use pqe_link::{LinkError, MeterLink, ObisCode, OpenRequest, Reading, Result, Secret, Selector, Value};
+use pqe_link::{
+    LinkError, MeterLink, ObisCode, OpenRequest, Reading, Result, Secret, Selector, Value,
+};
 use std::time::Duration;
 
 /// An IEC 62056-21 meter.
@@ -26,17 +28,37 @@ pub struct IecLink {
 pub fn open(req: &OpenRequest<'_>) -> Result<Box<dyn MeterLink>> {
     let uri = req.uri;
     uri.check_params(&["mode", "address", "secret", "level"])?;
-    let mode: Mode = uri.param("mode").unwrap_or("C").parse().map_err(|e: String| LinkError::Config(format!("{}: {e}", uri.scheme)))?;
+    let mode: Mode = uri
+        .param("mode")
+        .unwrap_or("C")
+        .parse()
+        .map_err(|e: String| LinkError::Config(format!("{}: {e}", uri.scheme)))?;
     let level = match uri.param("level").unwrap_or("P1") {
         "P1" => PasswordLevel::P1,
         "P2" => PasswordLevel::P2,
-        l => return Err(LinkError::Config(format!("{}: level={l} (expected P1 or P2)", uri.scheme))),
+        l => {
+            return Err(LinkError::Config(format!(
+                "{}: level={l} (expected P1 or P2)",
+                uri.scheme
+            )))
+        }
     };
     let password = uri.secret()?.map(|r| r.resolve()).transpose()?;
     let opts = uri.options(Duration::from_millis(2000))?;
     let t = req.transport(crate::client::sign_on_line(), opts.timeout)?;
-    let client = IecClient::new(t, mode, uri.param("address").unwrap_or(""), opts.timeout, opts.retries)?;
-    Ok(Box::new(IecLink { client, password, level, in_programming: false }))
+    let client = IecClient::new(
+        t,
+        mode,
+        uri.param("address").unwrap_or(""),
+        opts.timeout,
+        opts.retries,
+    )?;
+    Ok(Box::new(IecLink {
+        client,
+        password,
+        level,
+        in_programming: false,
+    }))
 }
 
 /// The value of a data set (see the module notes).
@@ -55,7 +77,8 @@ fn matches(d: &DataSet, code: &ObisCode) -> bool {
 impl IecLink {
     fn enter_programming(&mut self) -> Result<()> {
         if !self.in_programming {
-            self.client.programming(self.password.as_ref(), self.level)?;
+            self.client
+                .programming(self.password.as_ref(), self.level)?;
             self.in_programming = true;
         }
         Ok(())
@@ -65,7 +88,9 @@ impl IecLink {
         match sel {
             Selector::Obis(o) => Ok(o.short()),
             Selector::Name(n) => Ok(n.clone()),
-            Selector::Register(r) => Err(LinkError::Config(format!("{r}: IEC 62056-21 names values by OBIS code, not Modbus registers"))),
+            Selector::Register(r) => Err(LinkError::Config(format!(
+                "{r}: IEC 62056-21 names values by OBIS code, not Modbus registers"
+            ))),
         }
     }
 }
@@ -73,7 +98,10 @@ impl IecLink {
 impl MeterLink for IecLink {
     fn read_all(&mut self) -> Result<Vec<Value>> {
         let Readout { data_sets, .. } = self.client.readout()?;
-        Ok(data_sets.iter().map(|d| value_of(d.address.clone(), d)).collect())
+        Ok(data_sets
+            .iter()
+            .map(|d| value_of(d.address.clone(), d))
+            .collect())
     }
 
     fn read(&mut self, selectors: &[Selector]) -> Result<Vec<Value>> {
@@ -98,7 +126,10 @@ impl MeterLink for IecLink {
                 };
                 found.map(|d| value_of(s.to_string(), d)).ok_or_else(|| {
                     let have: Vec<&str> = r.data_sets.iter().map(|d| d.address.as_str()).collect();
-                    LinkError::Config(format!("{s} is not in the meter's readout (it has: {})", have.join(", ")))
+                    LinkError::Config(format!(
+                        "{s} is not in the meter's readout (it has: {})",
+                        have.join(", ")
+                    ))
                 })
             })
             .collect()
@@ -106,7 +137,9 @@ impl MeterLink for IecLink {
 
     fn write(&mut self, selector: &Selector, value: &Reading) -> Result<()> {
         if self.password.is_none() {
-            return Err(LinkError::Config("writing needs programming mode: give secret=env:VAR or keystore:NAME".into()));
+            return Err(LinkError::Config(
+                "writing needs programming mode: give secret=env:VAR or keystore:NAME".into(),
+            ));
         }
         self.enter_programming()?;
         let addr = Self::address_of(selector)?;

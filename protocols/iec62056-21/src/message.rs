@@ -27,10 +27,18 @@ pub fn bcc(after_start: &[u8]) -> u8 {
 /// characters of digits, letters and spaces (none of `/?!`).
 pub fn sign_on(address: &str) -> Result<Vec<u8>, String> {
     if address.len() > 32 {
-        return Err(format!("device address of {} characters: at most 32 (§6.3.1)", address.len()));
+        return Err(format!(
+            "device address of {} characters: at most 32 (§6.3.1)",
+            address.len()
+        ));
     }
-    if let Some(c) = address.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == ' ')) {
-        return Err(format!("device address character {c:?}: only letters, digits and spaces (§6.3.1)"));
+    if let Some(c) = address
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == ' '))
+    {
+        return Err(format!(
+            "device address character {c:?}: only letters, digits and spaces (§6.3.1)"
+        ));
     }
     Ok(format!("/?{address}!\r\n").into_bytes())
 }
@@ -70,7 +78,9 @@ pub fn baud_for(mode: Mode, z: u8) -> Option<u32> {
     const C: [u32; 7] = [300, 600, 1200, 2400, 4800, 9600, 19200];
     match mode {
         Mode::C | Mode::E => (b'0'..=b'6').contains(&z).then(|| C[(z - b'0') as usize]),
-        Mode::B => (b'A'..=b'F').contains(&z).then(|| C[(z - b'A' + 1) as usize]),
+        Mode::B => (b'A'..=b'F')
+            .contains(&z)
+            .then(|| C[(z - b'A' + 1) as usize]),
         Mode::A => Some(300),
         Mode::D => Some(2400),
     }
@@ -93,7 +103,10 @@ pub struct Identification {
 impl Identification {
     /// Whether the meter allows the 20 ms reaction time.
     pub fn short_reaction(&self) -> bool {
-        self.manufacturer.as_bytes().get(2).is_some_and(u8::is_ascii_lowercase)
+        self.manufacturer
+            .as_bytes()
+            .get(2)
+            .is_some_and(u8::is_ascii_lowercase)
     }
 
     /// Whether the meter offers mode E (`\2`).
@@ -104,7 +117,11 @@ impl Identification {
 
 impl fmt::Display for Identification {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} baud '{}' {}", self.manufacturer, self.baud_char as char, self.ident)?;
+        write!(
+            f,
+            "{} baud '{}' {}",
+            self.manufacturer, self.baud_char as char, self.ident
+        )?;
         if self.mode_e() {
             f.write_str(" (mode E)")?;
         }
@@ -120,10 +137,16 @@ pub fn parse_identification(m: &[u8]) -> Result<Identification, String> {
         .strip_suffix(b"\r\n")
         .ok_or("identification does not end with CR LF (§6.3.2)")?;
     if body.len() < 5 {
-        return Err(format!("identification of {} characters is too short (§6.3.2)", body.len()));
+        return Err(format!(
+            "identification of {} characters is too short (§6.3.2)",
+            body.len()
+        ));
     }
     if !body[..3].iter().all(u8::is_ascii_alphabetic) {
-        return Err(format!("manufacturer '{}' is not three letters (§6.3.2)", String::from_utf8_lossy(&body[..3])));
+        return Err(format!(
+            "manufacturer '{}' is not three letters (§6.3.2)",
+            String::from_utf8_lossy(&body[..3])
+        ));
     }
     if !body.iter().all(|b| (0x20..0x7f).contains(b)) {
         return Err("identification holds non-printable characters (§6.3.2)".into());
@@ -136,7 +159,10 @@ pub fn parse_identification(m: &[u8]) -> Result<Identification, String> {
         rest = tail;
     }
     if rest.is_empty() || rest.len() > 16 {
-        return Err(format!("identification text of {} characters: 1..16 (§6.3.2)", rest.len()));
+        return Err(format!(
+            "identification text of {} characters: 1..16 (§6.3.2)",
+            rest.len()
+        ));
     }
     Ok(Identification {
         manufacturer: String::from_utf8_lossy(&body[..3]).into_owned(),
@@ -225,7 +251,9 @@ pub fn split(bytes: &[u8]) -> Result<Option<(usize, Incoming)>, usize> {
             .position(|w| w == b"\r\n")
             .map(|p| (p + 2, Incoming::Identification(bytes[..p + 2].to_vec())))),
         Some(&s) if s == SOH || s == STX => {
-            let Some(p) = bytes[1..].iter().position(|&b| b == ETX || b == EOT) else { return Ok(None) };
+            let Some(p) = bytes[1..].iter().position(|&b| b == ETX || b == EOT) else {
+                return Ok(None);
+            };
             let end_at = 1 + p;
             if bytes.len() < end_at + 2 {
                 return Ok(None);
@@ -233,10 +261,18 @@ pub fn split(bytes: &[u8]) -> Result<Option<(usize, Incoming)>, usize> {
             let ok = bcc(&bytes[1..=end_at]) == bytes[end_at + 1];
             Ok(Some((
                 end_at + 2,
-                Incoming::Block { start: s, body: bytes[1..end_at].to_vec(), end: bytes[end_at], bcc_ok: ok },
+                Incoming::Block {
+                    start: s,
+                    body: bytes[1..end_at].to_vec(),
+                    end: bytes[end_at],
+                    bcc_ok: ok,
+                },
             )))
         }
-        Some(_) => Err(bytes.iter().position(|&b| matches!(b, ACK | NAK | SOH | STX | b'/')).unwrap_or(bytes.len())),
+        Some(_) => Err(bytes
+            .iter()
+            .position(|&b| matches!(b, ACK | NAK | SOH | STX | b'/'))
+            .unwrap_or(bytes.len())),
     }
 }
 
@@ -268,7 +304,10 @@ pub fn parse_data_sets(data: &[u8]) -> Result<Vec<DataSet>, String> {
             b'\r' | b'\n' => i += 1,
             b'!' => {
                 // The end of the readout: only line ends may follow.
-                if let Some(k) = data[i + 1..].iter().position(|b| !matches!(b, b'\r' | b'\n')) {
+                if let Some(k) = data[i + 1..]
+                    .iter()
+                    .position(|b| !matches!(b, b'\r' | b'\n'))
+                {
                     return Err(format!("byte {}: data after the end mark '!'", i + 1 + k));
                 }
                 break;
@@ -281,8 +320,15 @@ pub fn parse_data_sets(data: &[u8]) -> Result<Vec<DataSet>, String> {
                     .map(|p| i + p)
                     .ok_or_else(|| format!("byte {start}: address without a '(' value"))?;
                 let address = &data[start..open];
-                if address.len() > 16 || address.iter().any(|&b| matches!(b, b'(' | b')' | b'/' | b'!' | b'\r' | b'\n')) {
-                    return Err(format!("byte {start}: address '{}' is not valid (§6.5)", String::from_utf8_lossy(address)));
+                if address.len() > 16
+                    || address
+                        .iter()
+                        .any(|&b| matches!(b, b'(' | b')' | b'/' | b'!' | b'\r' | b'\n'))
+                {
+                    return Err(format!(
+                        "byte {start}: address '{}' is not valid (§6.5)",
+                        String::from_utf8_lossy(address)
+                    ));
                 }
                 let mut values = Vec::new();
                 i = open;
@@ -293,8 +339,15 @@ pub fn parse_data_sets(data: &[u8]) -> Result<Vec<DataSet>, String> {
                         .map(|p| i + p)
                         .ok_or_else(|| format!("byte {i}: '(' without ')'"))?;
                     let v = &data[i + 1..close];
-                    if v.iter().any(|&b| matches!(b, b'(' | b'/' | b'!' | b'\r' | b'\n') || !(0x20..0x7f).contains(&b)) {
-                        return Err(format!("byte {}: value '{}' holds a forbidden character (§6.5)", i + 1, String::from_utf8_lossy(v)));
+                    if v.iter().any(|&b| {
+                        matches!(b, b'(' | b'/' | b'!' | b'\r' | b'\n')
+                            || !(0x20..0x7f).contains(&b)
+                    }) {
+                        return Err(format!(
+                            "byte {}: value '{}' holds a forbidden character (§6.5)",
+                            i + 1,
+                            String::from_utf8_lossy(v)
+                        ));
                     }
                     values.push(String::from_utf8_lossy(v).into_owned());
                     i = close + 1;
@@ -304,7 +357,13 @@ pub fn parse_data_sets(data: &[u8]) -> Result<Vec<DataSet>, String> {
                     Some((v, u)) => (v.to_string(), u.to_string()),
                     None => (first, String::new()),
                 };
-                out.push(DataSet { address: String::from_utf8_lossy(address).into_owned(), value, unit, more: values, offset: start });
+                out.push(DataSet {
+                    address: String::from_utf8_lossy(address).into_owned(),
+                    value,
+                    unit,
+                    more: values,
+                    offset: start,
+                });
             }
         }
     }
@@ -318,23 +377,41 @@ mod tests {
     #[test]
     fn identification_and_bauds() {
         let id = parse_identification(b"/Els6\\2EK280\r\n").unwrap();
-        assert_eq!((id.manufacturer.as_str(), id.baud_char, id.ident.as_str()), ("Els", b'6', "EK280"));
+        assert_eq!(
+            (id.manufacturer.as_str(), id.baud_char, id.ident.as_str()),
+            ("Els", b'6', "EK280")
+        );
         assert!(id.short_reaction() && id.mode_e());
         assert_eq!(baud_for(Mode::C, id.baud_char), Some(19200));
         assert_eq!(baud_for(Mode::B, b'E'), Some(9600));
         assert_eq!(baud_for(Mode::C, b'9'), None);
-        assert!(parse_identification(b"/12A5X\r\n").unwrap_err().contains("three letters"));
+        assert!(parse_identification(b"/12A5X\r\n")
+            .unwrap_err()
+            .contains("three letters"));
     }
 
     #[test]
     fn data_sets() {
         let d = parse_data_sets(b"1.8.0(0012345.678*kWh)\r\n32.7.0(230.1*V)52.7.0(231.2*V)\r\n1.6.0(2.5*kW)(2412011200)\r\nF.F(00)\r\n!\r\n").unwrap();
         assert_eq!(d.len(), 5);
-        assert_eq!((d[0].address.as_str(), d[0].value.as_str(), d[0].unit.as_str()), ("1.8.0", "0012345.678", "kWh"));
+        assert_eq!(
+            (
+                d[0].address.as_str(),
+                d[0].value.as_str(),
+                d[0].unit.as_str()
+            ),
+            ("1.8.0", "0012345.678", "kWh")
+        );
         assert_eq!(d[2].address, "52.7.0");
         assert_eq!(d[3].more, ["2412011200"]);
-        assert!(parse_data_sets(b"1.8.0(12").unwrap_err().contains("byte 5: '(' without ')'"));
-        assert!(parse_data_sets(b"1.8.0\r\n").unwrap_err().contains("byte 0"));
-        assert!(parse_data_sets(b"!\r\nx").unwrap_err().contains("after the end mark"));
+        assert!(parse_data_sets(b"1.8.0(12")
+            .unwrap_err()
+            .contains("byte 5: '(' without ')'"));
+        assert!(parse_data_sets(b"1.8.0\r\n")
+            .unwrap_err()
+            .contains("byte 0"));
+        assert!(parse_data_sets(b"!\r\nx")
+            .unwrap_err()
+            .contains("after the end mark"));
     }
 }

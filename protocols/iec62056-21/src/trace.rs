@@ -42,7 +42,10 @@ impl FrameDecoder for IecDecoder {
 
     fn decode(&self, dir: Direction, f: &[u8]) -> Decoded {
         if let Some(r) = password_range(f) {
-            return Decoded { text: format!("password command P{} (masked)", f[2] as char), redact: vec![r] };
+            return Decoded {
+                text: format!("password command P{} (masked)", f[2] as char),
+                redact: vec![r],
+            };
         }
         let text = match f {
             [b'/', b'?', ..] => format!("sign-on request {}", printable(f)),
@@ -62,7 +65,15 @@ impl FrameDecoder for IecDecoder {
                 Err(e) => format!("bad identification {}: {e}", printable(f)),
             },
             _ => match message::split(f) {
-                Ok(Some((_, Incoming::Block { start, body, end, bcc_ok }))) => {
+                Ok(Some((
+                    _,
+                    Incoming::Block {
+                        start,
+                        body,
+                        end,
+                        bcc_ok,
+                    },
+                ))) => {
                     let kind = match (dir, start, end) {
                         (_, SOH, _) => "command",
                         (_, _, EOT) => "partial block",
@@ -71,7 +82,10 @@ impl FrameDecoder for IecDecoder {
                     let bcc = if bcc_ok { "" } else { " (BCC wrong)" };
                     let mut shown = printable(&body);
                     if shown.len() > 200 {
-                        let cut = (0..=200).rev().find(|&i| shown.is_char_boundary(i)).unwrap_or(0);
+                        let cut = (0..=200)
+                            .rev()
+                            .find(|&i| shown.is_char_boundary(i))
+                            .unwrap_or(0);
                         shown = format!("{}… ({} bytes)", &shown[..cut], body.len());
                     }
                     format!("{kind} {shown}{bcc}")

@@ -4,8 +4,8 @@
 
 use pqe_iec62056_21::{IecClient, Mode, PasswordLevel};
 use pqe_link::{
-    LinkError, MeterUri, OpenRequest, ProtocolAnalyser, Reading, Registry, Secret, Selector, SerialTransport, Trace,
-    TraceSink, Transport, Verdict,
+    LinkError, MeterUri, OpenRequest, ProtocolAnalyser, Reading, Registry, Secret, Selector,
+    SerialTransport, Trace, TraceSink, Transport, Verdict,
 };
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -49,7 +49,11 @@ fn meter(opts: &[&str]) -> Meter {
         std::thread::sleep(Duration::from_millis(20));
     }
     let python = repo().join(".venv/bin/python");
-    assert!(python.exists(), "{} is missing: run scripts/setup.sh", python.display());
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/setup.sh",
+        python.display()
+    );
     let mut child = Command::new(python)
         .arg(repo().join("tests/peers/iec62056_21_meter.py"))
         .arg(&a)
@@ -58,9 +62,16 @@ fn meter(opts: &[&str]) -> Meter {
         .spawn()
         .unwrap();
     let mut l = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut l).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut l)
+        .unwrap();
     assert_eq!(l.trim(), "READY", "the simulator did not start");
-    Meter { _sim: Peer(child), _socat: socat, port: b, _dir: dir }
+    Meter {
+        _sim: Peer(child),
+        _socat: socat,
+        port: b,
+        _dir: dir,
+    }
 }
 
 fn registry() -> Registry {
@@ -70,11 +81,17 @@ fn registry() -> Registry {
 }
 
 fn uri(m: &Meter, q: &str) -> MeterUri {
-    format!("iec62056-21://{}?{q}", m.port.display()).parse().unwrap()
+    format!("iec62056-21://{}?{q}", m.port.display())
+        .parse()
+        .unwrap()
 }
 
 fn client(m: &Meter, mode: Mode, address: &str) -> IecClient {
-    let t = SerialTransport::open(m.port.to_str().unwrap(), pqe_iec62056_21::client::sign_on_line()).unwrap();
+    let t = SerialTransport::open(
+        m.port.to_str().unwrap(),
+        pqe_iec62056_21::client::sign_on_line(),
+    )
+    .unwrap();
     IecClient::new(Box::new(t), mode, address, Duration::from_millis(2000), 2).unwrap()
 }
 
@@ -91,22 +108,45 @@ fn mode_c_readout_with_trace_and_analysis() {
     let u = uri(&m, "mode=C");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.jsonl");
-    let sink = TraceSink::create(&path, &u.scheme, &u.to_string(), Some(pqe_iec62056_21::client::sign_on_line())).unwrap();
+    let sink = TraceSink::create(
+        &path,
+        &u.scheme,
+        &u.to_string(),
+        Some(pqe_iec62056_21::client::sign_on_line()),
+    )
+    .unwrap();
     let values = {
-        let mut link = registry().open(&OpenRequest { uri: &u, map: None, trace: Some(sink.clone()) }).unwrap();
+        let mut link = registry()
+            .open(&OpenRequest {
+                uri: &u,
+                map: None,
+                trace: Some(sink.clone()),
+            })
+            .unwrap();
         link.read_all().unwrap()
     };
     sink.finish().unwrap();
     assert_eq!(values.len(), 13);
     let get = |id: &str| values.iter().find(|v| v.id == id).unwrap();
-    assert_eq!((num(get("1.8.0")), get("1.8.0").unit.as_str()), (12345.678, "kWh"));
-    assert_eq!((num(get("72.7.0")), get("72.7.0").unit.as_str()), (229.8, "V"));
+    assert_eq!(
+        (num(get("1.8.0")), get("1.8.0").unit.as_str()),
+        (12345.678, "kWh")
+    );
+    assert_eq!(
+        (num(get("72.7.0")), get("72.7.0").unit.as_str()),
+        (229.8, "V")
+    );
     assert_eq!(get("0.0.0").value, Reading::Text("12345678".into()));
     assert_eq!(get("F.F").value, Reading::Text("00000000".into()));
     let trace = Trace::read(&path).unwrap();
     let a = pqe_iec62056_21::analyse::IecAnalyser.analyse(&trace);
     assert_eq!(a.verdict, Verdict::Pass, "{a:#?}");
-    let events: Vec<&str> = trace.records.iter().filter(|(_, r)| r.dir == "event").map(|(_, r)| r.decoded.as_str()).collect();
+    let events: Vec<&str> = trace
+        .records
+        .iter()
+        .filter(|(_, r)| r.dir == "event")
+        .map(|(_, r)| r.decoded.as_str())
+        .collect();
     assert!(events.iter().any(|e| e.contains("9600/7E1")), "{events:?}");
 }
 
@@ -114,13 +154,31 @@ fn mode_c_readout_with_trace_and_analysis() {
 fn selected_values_from_the_readout_in_order() {
     let m = meter(&[]);
     let u = uri(&m, "mode=C");
-    let mut link = registry().open(&OpenRequest { uri: &u, map: None, trace: None }).unwrap();
-    let sels = [Selector::Obis("14.7.0".parse().unwrap()), Selector::Obis("1-0:1.8.0*255".parse().unwrap())];
+    let mut link = registry()
+        .open(&OpenRequest {
+            uri: &u,
+            map: None,
+            trace: None,
+        })
+        .unwrap();
+    let sels = [
+        Selector::Obis("14.7.0".parse().unwrap()),
+        Selector::Obis("1-0:1.8.0*255".parse().unwrap()),
+    ];
     let v = link.read(&sels).unwrap();
-    assert_eq!((v[0].id.as_str(), num(&v[0]), v[0].unit.as_str()), ("14.7.0", 50.0, "Hz"));
+    assert_eq!(
+        (v[0].id.as_str(), num(&v[0]), v[0].unit.as_str()),
+        ("14.7.0", 50.0, "Hz")
+    );
     assert_eq!(num(&v[1]), 12345.678);
-    let e = link.read(&[Selector::Obis("99.9.9".parse().unwrap())]).unwrap_err().to_string();
-    assert!(e.contains("99.9.9 is not in the meter's readout (it has: 0.0.0, 1.8.0"), "{e}");
+    let e = link
+        .read(&[Selector::Obis("99.9.9".parse().unwrap())])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("99.9.9 is not in the meter's readout (it has: 0.0.0, 1.8.0"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -148,10 +206,14 @@ fn device_address_selects_the_meter() {
     let m = meter(&["--address", "45678903"]);
     let mut c = client(&m, Mode::C, "45678903");
     assert_eq!(c.readout().unwrap().identification.manufacturer, "PQe");
+    drop(c);
     let mut other = client(&m, Mode::C, "11111111");
     let t0 = Instant::now();
     let e = other.readout().unwrap_err().to_string();
-    assert!(e.starts_with("timeout: identification after /?11111111!: no answer"), "{e}");
+    assert!(
+        e.starts_with("timeout: identification after /?11111111!: no answer"),
+        "{e}"
+    );
     assert!(t0.elapsed() < Duration::from_secs(4));
 }
 
@@ -160,7 +222,10 @@ fn programming_mode_r1_w1_b0_and_a_refused_password() {
     let m = meter(&["--password", "s3cret77"]);
     let mut c = client(&m, Mode::C, "");
     let pw = Secret::new(b"s3cret77".to_vec());
-    assert_eq!(c.programming(Some(&pw), PasswordLevel::P1).unwrap(), "12345678");
+    assert_eq!(
+        c.programming(Some(&pw), PasswordLevel::P1).unwrap(),
+        "12345678"
+    );
     let d = c.read_register("1.8.0").unwrap();
     assert_eq!((d.value.as_str(), d.unit.as_str()), ("0012345.678", "kWh"));
     c.write_register("0.9.1", "101500").unwrap();
@@ -168,13 +233,23 @@ fn programming_mode_r1_w1_b0_and_a_refused_password() {
     let e = c.write_register("1.8.0", "0").unwrap_err().to_string();
     assert!(e.contains("meter refused W1 1.8.0: NAK"), "{e}");
     let e = c.read_register("9.9.9").unwrap_err().to_string();
-    assert!(e.contains("meter refused R1 9.9.9: error message (ERROR)"), "{e}");
+    assert!(
+        e.contains("meter refused R1 9.9.9: error message (ERROR)"),
+        "{e}"
+    );
     c.break_session().unwrap();
     // The session is over: a new one with a wrong password is refused.
+    drop(c);
     std::thread::sleep(Duration::from_millis(300));
     let mut c = client(&m, Mode::C, "");
-    let e = c.programming(Some(&Secret::new(b"wrong".to_vec())), PasswordLevel::P1).unwrap_err().to_string();
-    assert_eq!(e, "meter refused password (P1): NAK: the meter refused the password");
+    let e = c
+        .programming(Some(&Secret::new(b"wrong".to_vec())), PasswordLevel::P1)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "meter refused password (P1): NAK: the meter refused the password"
+    );
 }
 
 /// The secrets test: a session with a password; the trace, the values, and the error of a
@@ -188,12 +263,21 @@ fn secret_never_reaches_trace_log_or_errors() {
     std::env::set_var("PQE_TEST_IEC_WRONG", "Zq7pW1x0");
     let dir = tempfile::tempdir().unwrap();
     let mut seen = String::new();
-    for (var, ok) in [("PQE_TEST_IEC_PASSWORD", true), ("PQE_TEST_IEC_WRONG", false)] {
+    for (var, ok) in [
+        ("PQE_TEST_IEC_PASSWORD", true),
+        ("PQE_TEST_IEC_WRONG", false),
+    ] {
         let u = uri(&m, &format!("mode=C&secret=env:{var}"));
         let path = dir.path().join(format!("{var}.jsonl"));
         let sink = TraceSink::create(&path, &u.scheme, &u.to_string(), None).unwrap();
         {
-            let mut link = registry().open(&OpenRequest { uri: &u, map: None, trace: Some(sink.clone()) }).unwrap();
+            let mut link = registry()
+                .open(&OpenRequest {
+                    uri: &u,
+                    map: None,
+                    trace: Some(sink.clone()),
+                })
+                .unwrap();
             let r = link.read(&[Selector::Obis("1.8.0".parse().unwrap())]);
             match (ok, r) {
                 (true, Ok(v)) => seen += &format!("{v:?}"),
@@ -218,7 +302,11 @@ fn secret_never_reaches_trace_log_or_errors() {
 #[test]
 fn mode_e_hands_the_transport_over_at_the_new_baud() {
     let m = meter(&[]);
-    let e = client(&m, Mode::C, "").handover_to_hdlc().err().unwrap().to_string();
+    let e = client(&m, Mode::C, "")
+        .handover_to_hdlc()
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("needs mode=E"), "{e}");
     let m = meter(&["--mode", "E"]);
     let c = client(&m, Mode::E, "");
@@ -229,7 +317,13 @@ fn mode_e_hands_the_transport_over_at_the_new_baud() {
     let snrm = [0x7e, 0xa0, 0x07, 0x03, 0x21, 0x93, 0x0f, 0x01, 0x7e];
     t.send(&snrm).unwrap();
     let mut buf = [0u8; 9];
-    pqe_link::recv_exact(t.as_mut(), &mut buf, Instant::now() + Duration::from_secs(2), "loopback").unwrap();
+    pqe_link::recv_exact(
+        t.as_mut(),
+        &mut buf,
+        Instant::now() + Duration::from_secs(2),
+        "loopback",
+    )
+    .unwrap();
     assert_eq!(buf, snrm);
 }
 
@@ -247,13 +341,28 @@ fn bad_bcc_and_a_stalled_meter_fail_clearly_and_in_bounds() {
     let sink = TraceSink::create(&path, &u.scheme, &u.to_string(), None).unwrap();
     let t0 = Instant::now();
     let e = {
-        let mut link = registry().open(&OpenRequest { uri: &u, map: None, trace: Some(sink.clone()) }).unwrap();
+        let mut link = registry()
+            .open(&OpenRequest {
+                uri: &u,
+                map: None,
+                trace: Some(sink.clone()),
+            })
+            .unwrap();
         link.read_all().unwrap_err().to_string()
     };
     sink.finish().unwrap();
-    assert!(e.starts_with("timeout: readout, block 1: 60 bytes, then silence longer than ta = 1500 ms"), "{e}");
+    assert!(
+        e.starts_with("timeout: readout, block 1: 60 bytes, then silence longer than ta = 1500 ms"),
+        "{e}"
+    );
     assert!(t0.elapsed() < Duration::from_secs(6), "{:?}", t0.elapsed());
     let a = pqe_iec62056_21::analyse::IecAnalyser.analyse(&Trace::read(&path).unwrap());
     assert_eq!(a.verdict, Verdict::Fail);
-    assert!(a.exchanges.iter().flat_map(|x| &x.findings).any(|f| f.message.contains("incomplete message")), "{a:#?}");
+    assert!(
+        a.exchanges
+            .iter()
+            .flat_map(|x| &x.findings)
+            .any(|f| f.message.contains("incomplete message")),
+        "{a:#?}"
+    );
 }

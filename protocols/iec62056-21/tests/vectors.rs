@@ -41,7 +41,11 @@ fn vectors() -> Vec<Vec<u8>> {
             v.push(unquote(&rest[..end]));
         } else if line.starts_with(|c: char| c.is_ascii_hexdigit()) {
             let hex = line.split("  ").next().unwrap();
-            v.push(hex.split_whitespace().map(|h| u8::from_str_radix(h, 16).unwrap()).collect());
+            v.push(
+                hex.split_whitespace()
+                    .map(|h| u8::from_str_radix(h, 16).unwrap())
+                    .collect(),
+            );
         }
     }
     v
@@ -75,12 +79,25 @@ fn rebuild(m: &[u8]) -> Vec<u8> {
     let (n, msg) = message::split(m).unwrap().unwrap();
     assert_eq!(n, m.len());
     match msg {
-        Incoming::Block { start: message::SOH, body, bcc_ok: true, .. } => {
+        Incoming::Block {
+            start: message::SOH,
+            body,
+            bcc_ok: true,
+            ..
+        } => {
             let cmd = [body[0], body[1]];
-            let data = body.get(2..).filter(|d| !d.is_empty()).map(|d| d.strip_prefix(&[message::STX]).unwrap().to_vec());
+            let data = body
+                .get(2..)
+                .filter(|d| !d.is_empty())
+                .map(|d| d.strip_prefix(&[message::STX]).unwrap().to_vec());
             message::command(&cmd, data.as_deref())
         }
-        Incoming::Block { start: message::STX, body, end, bcc_ok: true } => {
+        Incoming::Block {
+            start: message::STX,
+            body,
+            end,
+            bcc_ok: true,
+        } => {
             message::parse_data_sets(&body).unwrap();
             message::data_block(&body, end == message::ETX)
         }
@@ -101,11 +118,23 @@ fn every_vector_round_trips() {
 fn vector_decodings() {
     let v = vectors();
     let id = message::parse_identification(&v[2]).unwrap();
-    assert_eq!((id.manufacturer.as_str(), id.ident.as_str()), ("Els", "EK280"));
+    assert_eq!(
+        (id.manufacturer.as_str(), id.ident.as_str()),
+        ("Els", "EK280")
+    );
     assert!(id.short_reaction() && id.mode_e());
-    let (_, Incoming::Block { body, .. }) = message::split(&v[8]).unwrap().unwrap() else { panic!() };
+    let (_, Incoming::Block { body, .. }) = message::split(&v[8]).unwrap().unwrap() else {
+        panic!()
+    };
     let sets = message::parse_data_sets(&body).unwrap();
     assert_eq!(sets.len(), 2);
-    assert_eq!((sets[1].address.as_str(), sets[1].value.as_str(), sets[1].unit.as_str()), ("4:15", "415", "kWh"));
+    assert_eq!(
+        (
+            sets[1].address.as_str(),
+            sets[1].value.as_str(),
+            sets[1].unit.as_str()
+        ),
+        ("4:15", "415", "kWh")
+    );
     assert_eq!(message::bcc(&v[9][1..v[9].len() - 1]), 0x1b);
 }

@@ -104,23 +104,45 @@ impl AnalysisBuilder {
                 });
                 open = r.dir == "tx";
             }
-            exchanges.last_mut().expect("pushed above").lines.push(*line);
+            exchanges
+                .last_mut()
+                .expect("pushed above")
+                .lines
+                .push(*line);
         }
-        AnalysisBuilder { protocol: trace.header.scheme.clone(), exchanges, trace_findings: Vec::new() }
+        AnalysisBuilder {
+            protocol: trace.header.scheme.clone(),
+            exchanges,
+            trace_findings: Vec::new(),
+        }
     }
 
     /// Adds a deviation at trace line `line`.
     pub fn deviation(&mut self, line: usize, clause: &str, message: impl Into<String>) {
-        self.add(Finding { line, clause: clause.into(), severity: Severity::Deviation, message: message.into() });
+        self.add(Finding {
+            line,
+            clause: clause.into(),
+            severity: Severity::Deviation,
+            message: message.into(),
+        });
     }
 
     /// Adds a note at trace line `line`.
     pub fn note(&mut self, line: usize, clause: &str, message: impl Into<String>) {
-        self.add(Finding { line, clause: clause.into(), severity: Severity::Note, message: message.into() });
+        self.add(Finding {
+            line,
+            clause: clause.into(),
+            severity: Severity::Note,
+            message: message.into(),
+        });
     }
 
     fn add(&mut self, f: Finding) {
-        match self.exchanges.iter_mut().find(|e| e.lines.contains(&f.line)) {
+        match self
+            .exchanges
+            .iter_mut()
+            .find(|e| e.lines.contains(&f.line))
+        {
             Some(e) => e.findings.push(f),
             None => self.trace_findings.push(f),
         }
@@ -143,12 +165,19 @@ impl AnalysisBuilder {
                 e.verdict = Verdict::Fail;
             }
         }
-        let verdict = if fails(&self.trace_findings) || self.exchanges.iter().any(|e| e.verdict == Verdict::Fail) {
+        let verdict = if fails(&self.trace_findings)
+            || self.exchanges.iter().any(|e| e.verdict == Verdict::Fail)
+        {
             Verdict::Fail
         } else {
             Verdict::Pass
         };
-        Analysis { protocol: self.protocol, verdict, exchanges: self.exchanges, findings: self.trace_findings }
+        Analysis {
+            protocol: self.protocol,
+            verdict,
+            exchanges: self.exchanges,
+            findings: self.trace_findings,
+        }
     }
 }
 

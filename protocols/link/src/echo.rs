@@ -19,7 +19,11 @@ pub struct EchoSuppressor<T: Transport> {
 impl<T: Transport> EchoSuppressor<T> {
     /// Suppresses the echo on `inner`.
     pub fn new(inner: T) -> Self {
-        EchoSuppressor { inner, expected: Vec::new(), matched: 0 }
+        EchoSuppressor {
+            inner,
+            expected: Vec::new(),
+            matched: 0,
+        }
     }
 
     /// The wrapped transport.
@@ -38,13 +42,20 @@ impl<T: Transport> Transport for EchoSuppressor<T> {
         let mut scratch = [0u8; 256];
         while self.matched < self.expected.len() {
             let want = (self.expected.len() - self.matched).min(scratch.len());
-            let n = self.inner.recv(&mut scratch[..want], deadline).map_err(|e| match e {
-                LinkError::Timeout { what, waited } => LinkError::Timeout {
-                    what: format!("echo of sent bytes ({} of {} back): {what}", self.matched, self.expected.len()),
-                    waited,
-                },
-                e => e,
-            })?;
+            let n = self
+                .inner
+                .recv(&mut scratch[..want], deadline)
+                .map_err(|e| match e {
+                    LinkError::Timeout { what, waited } => LinkError::Timeout {
+                        what: format!(
+                            "echo of sent bytes ({} of {} back): {what}",
+                            self.matched,
+                            self.expected.len()
+                        ),
+                        waited,
+                    },
+                    e => e,
+                })?;
             for (k, &b) in scratch[..n].iter().enumerate() {
                 let pos = self.matched + k;
                 if self.expected[pos] != b {
@@ -105,11 +116,19 @@ mod tests {
         link.send(b"/?!\r\n").unwrap();
         peer.send(b"/?!\r\n/ABC5\r\n").unwrap();
         let mut buf = [0u8; 32];
-        let n = link.recv(&mut buf, Instant::now() + Duration::from_millis(100)).unwrap();
+        let n = link
+            .recv(&mut buf, Instant::now() + Duration::from_millis(100))
+            .unwrap();
         assert_eq!(&buf[..n], b"/ABC5\r\n");
         link.send(b"XY").unwrap();
         peer.send(b"XZ").unwrap();
-        let e = link.recv(&mut buf, Instant::now() + Duration::from_millis(100)).unwrap_err();
-        assert!(e.to_string().contains("byte 1 of the echo is 5a, 59 was sent"), "{e}");
+        let e = link
+            .recv(&mut buf, Instant::now() + Duration::from_millis(100))
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("byte 1 of the echo is 5a, 59 was sent"),
+            "{e}"
+        );
     }
 }

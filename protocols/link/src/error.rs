@@ -60,18 +60,27 @@ pub enum LinkError {
 impl LinkError {
     /// A frame error.
     pub fn frame(frame: impl Into<String>, message: impl Into<String>) -> Self {
-        LinkError::Frame { frame: frame.into(), message: message.into() }
+        LinkError::Frame {
+            frame: frame.into(),
+            message: message.into(),
+        }
     }
 
     /// An I/O error on `target`.
     pub fn io(target: impl Into<String>, source: std::io::Error) -> Self {
-        LinkError::Io { target: target.into(), source }
+        LinkError::Io {
+            target: target.into(),
+            source,
+        }
     }
 
     /// Whether repeating the request may help: timeouts and damaged frames, not
     /// refusals, configuration errors or a closed connection.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, LinkError::Timeout { .. } | LinkError::Frame { .. } | LinkError::Echo(_))
+        matches!(
+            self,
+            LinkError::Timeout { .. } | LinkError::Frame { .. } | LinkError::Echo(_)
+        )
     }
 }
 

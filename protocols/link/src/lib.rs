@@ -29,17 +29,23 @@ pub mod transport;
 pub mod uri;
 pub mod value;
 
-pub use analyse::{Analysis, AnalysisBuilder, Exchange, Finding, ProtocolAnalyser, Severity, Verdict};
+pub use analyse::{
+    Analysis, AnalysisBuilder, Exchange, Finding, ProtocolAnalyser, Severity, Verdict,
+};
 pub use echo::EchoSuppressor;
 pub use error::{LinkError, Result};
 pub use link::{LinkOpener, MeterLink, OpenRequest, Registry};
 pub use memory::{memory_pair, MemoryTransport, ScriptStep, ScriptedTransport};
 pub use obis::ObisCode;
 pub use retry::{with_retries, MAX_RETRIES};
-pub use secret::{KeyStore, Secret, SecretRef};
+#[cfg(feature = "keystore")]
+pub use secret::KeyStore;
+pub use secret::{Secret, SecretRef};
 pub use serial::{LineSettings, Parity, SerialTransport};
 pub use tcp::TcpTransport;
-pub use trace::{Decoded, Direction, FrameDecoder, Recorder, Split, Trace, TraceHeader, TraceRecord, TraceSink};
+pub use trace::{
+    Decoded, Direction, FrameDecoder, Recorder, Split, Trace, TraceHeader, TraceRecord, TraceSink,
+};
 pub use transport::{recv_byte, recv_exact, remaining, Transport};
 pub use uri::{Endpoint, LinkOptions, MeterUri};
 pub use value::{Reading, RegisterRef, RegisterTable, RegisterType, Selector, Value};

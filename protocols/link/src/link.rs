@@ -23,13 +23,17 @@ pub trait MeterLink: Send {
     /// Writes `value` where the protocol allows it.
     fn write(&mut self, selector: &Selector, value: &Reading) -> Result<()> {
         let _ = value;
-        Err(LinkError::NotImplemented(format!("writing {selector} on this link")))
+        Err(LinkError::NotImplemented(format!(
+            "writing {selector} on this link"
+        )))
     }
 
     /// Scans the bus for meters (M-Bus): one value per meter found, `id` its
     /// address (`5` or `id:12345678`), `value` a description.
     fn scan(&mut self) -> Result<Vec<Value>> {
-        Err(LinkError::NotImplemented("scanning on this link (M-Bus only)".into()))
+        Err(LinkError::NotImplemented(
+            "scanning on this link (M-Bus only)".into(),
+        ))
     }
 
     /// Ends the session politely (break, release, disconnect).
@@ -51,7 +55,11 @@ pub struct OpenRequest<'a> {
 impl OpenRequest<'_> {
     /// Opens the URI's transport (see [`MeterUri::open_transport`]) wrapped in a
     /// trace recorder when a trace is asked for.
-    pub fn transport(&self, default_line: LineSettings, connect_timeout: Duration) -> Result<Box<dyn Transport>> {
+    pub fn transport(
+        &self,
+        default_line: LineSettings,
+        connect_timeout: Duration,
+    ) -> Result<Box<dyn Transport>> {
         let t = self.uri.open_transport(default_line, connect_timeout)?;
         Ok(match &self.trace {
             Some(sink) => Box::new(Recorder::new(t, sink.clone())),
@@ -106,11 +114,18 @@ impl Registry {
 
     /// The analyser of `scheme`.
     pub fn analyser(&self, scheme: &str) -> Result<&dyn ProtocolAnalyser> {
-        self.analysers.get(scheme).map(|a| a.as_ref()).ok_or_else(|| {
-            LinkError::NotImplemented(format!(
-                "no communication analyser for scheme '{scheme}' (available: {})",
-                self.analysers.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
-            ))
-        })
+        self.analysers
+            .get(scheme)
+            .map(|a| a.as_ref())
+            .ok_or_else(|| {
+                LinkError::NotImplemented(format!(
+                    "no communication analyser for scheme '{scheme}' (available: {})",
+                    self.analysers
+                        .keys()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })
     }
 }

@@ -27,8 +27,16 @@ pub fn memory_pair() -> (MemoryTransport, MemoryTransport) {
     let a: Shared = Arc::default();
     let b: Shared = Arc::default();
     (
-        MemoryTransport { inbound: a.clone(), outbound: b.clone(), name: "memory:client".into() },
-        MemoryTransport { inbound: b, outbound: a, name: "memory:peer".into() },
+        MemoryTransport {
+            inbound: a.clone(),
+            outbound: b.clone(),
+            name: "memory:client".into(),
+        },
+        MemoryTransport {
+            inbound: b,
+            outbound: a,
+            name: "memory:peer".into(),
+        },
     )
 }
 
@@ -70,7 +78,10 @@ impl Transport for MemoryTransport {
             if now >= deadline {
                 return Err(timeout_error(format!("data on {}", self.name), start));
             }
-            p = cv.wait_timeout(p, deadline - now).expect("memory pipe lock").0;
+            p = cv
+                .wait_timeout(p, deadline - now)
+                .expect("memory pipe lock")
+                .0;
         }
     }
 
@@ -102,7 +113,12 @@ pub struct ScriptedTransport {
 impl ScriptedTransport {
     /// A peer playing `steps` in order.
     pub fn new(steps: Vec<ScriptStep>) -> Self {
-        ScriptedTransport { steps: steps.into(), pending_reply: VecDeque::new(), step_no: 0, partial_expect: Vec::new() }
+        ScriptedTransport {
+            steps: steps.into(),
+            pending_reply: VecDeque::new(),
+            step_no: 0,
+            partial_expect: Vec::new(),
+        }
     }
 
     /// Whether every step has been played.
@@ -128,14 +144,20 @@ impl Transport for ScriptedTransport {
             let Some(ScriptStep::Expect(exp)) = self.steps.front() else {
                 return Err(LinkError::frame(
                     format!("script step {}", self.step_no + 1),
-                    format!("client sent {} bytes where the session has none", self.partial_expect.len()),
+                    format!(
+                        "client sent {} bytes where the session has none",
+                        self.partial_expect.len()
+                    ),
                 ));
             };
             let n = exp.len().min(self.partial_expect.len());
             if let Some(i) = (0..n).find(|&i| exp[i] != self.partial_expect[i]) {
                 return Err(LinkError::frame(
                     format!("script step {}", self.step_no + 1),
-                    format!("byte {i}: client sent {:02x}, session has {:02x}", self.partial_expect[i], exp[i]),
+                    format!(
+                        "byte {i}: client sent {:02x}, session has {:02x}",
+                        self.partial_expect[i], exp[i]
+                    ),
                 ));
             }
             if self.partial_expect.len() < exp.len() {
@@ -156,7 +178,10 @@ impl Transport for ScriptedTransport {
             self.pull_replies();
         }
         if self.pending_reply.is_empty() {
-            return Err(timeout_error(format!("script step {}: no reply in the session", self.step_no + 1), Instant::now()));
+            return Err(timeout_error(
+                format!("script step {}: no reply in the session", self.step_no + 1),
+                Instant::now(),
+            ));
         }
         let n = buf.len().min(self.pending_reply.len());
         for (slot, b) in buf.iter_mut().zip(self.pending_reply.drain(..n)) {
@@ -180,19 +205,29 @@ mod tests {
         let (mut a, mut b) = memory_pair();
         a.send(b"abc").unwrap();
         let mut buf = [0u8; 8];
-        let n = b.recv(&mut buf, Instant::now() + Duration::from_millis(50)).unwrap();
+        let n = b
+            .recv(&mut buf, Instant::now() + Duration::from_millis(50))
+            .unwrap();
         assert_eq!(&buf[..n], b"abc");
         let t0 = Instant::now();
-        let e = b.recv(&mut buf, Instant::now() + Duration::from_millis(30)).unwrap_err();
+        let e = b
+            .recv(&mut buf, Instant::now() + Duration::from_millis(30))
+            .unwrap_err();
         assert!(matches!(e, LinkError::Timeout { .. }));
         assert!(t0.elapsed() >= Duration::from_millis(30));
         drop(a);
-        assert!(matches!(b.recv(&mut buf, Instant::now()).unwrap_err(), LinkError::Closed(_)));
+        assert!(matches!(
+            b.recv(&mut buf, Instant::now()).unwrap_err(),
+            LinkError::Closed(_)
+        ));
     }
 
     #[test]
     fn script_checks_bytes() {
-        let mut s = ScriptedTransport::new(vec![ScriptStep::Expect(b"hi".to_vec()), ScriptStep::Reply(b"yo".to_vec())]);
+        let mut s = ScriptedTransport::new(vec![
+            ScriptStep::Expect(b"hi".to_vec()),
+            ScriptStep::Reply(b"yo".to_vec()),
+        ]);
         s.send(b"h").unwrap();
         s.send(b"i").unwrap();
         let mut buf = [0u8; 4];

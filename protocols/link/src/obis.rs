@@ -52,7 +52,11 @@ impl FromStr for ObisCode {
     /// (A = 1, B = 0, F = 255). `&` is accepted for `*` as some meters write the
     /// billing period that way (IEC 62056-21 readouts).
     fn from_str(s: &str) -> Result<Self, LinkError> {
-        let bad = |why: &str| LinkError::Config(format!("OBIS code '{s}': {why} (expected A-B:C.D.E*F or C.D.E)"));
+        let bad = |why: &str| {
+            LinkError::Config(format!(
+                "OBIS code '{s}': {why} (expected A-B:C.D.E*F or C.D.E)"
+            ))
+        };
         let t = s.trim();
         let (ab, rest) = match t.split_once(':') {
             Some((ab, rest)) => (Some(ab), rest),
@@ -60,7 +64,9 @@ impl FromStr for ObisCode {
         };
         let (a, b) = match ab {
             Some(ab) => {
-                let (a, b) = ab.split_once('-').ok_or_else(|| bad("groups A and B must be written A-B"))?;
+                let (a, b) = ab
+                    .split_once('-')
+                    .ok_or_else(|| bad("groups A and B must be written A-B"))?;
                 (
                     a.parse::<u8>().map_err(|_| bad("group A is not 0..255"))?,
                     b.parse::<u8>().map_err(|_| bad("group B is not 0..255"))?,
@@ -69,7 +75,10 @@ impl FromStr for ObisCode {
             None => (1, 0),
         };
         let (cde, f) = match rest.split_once(['*', '&']) {
-            Some((cde, f)) => (cde, f.parse::<u8>().map_err(|_| bad("group F is not 0..255"))?),
+            Some((cde, f)) => (
+                cde,
+                f.parse::<u8>().map_err(|_| bad("group F is not 0..255"))?,
+            ),
             None => (rest, 255),
         };
         let parts: Vec<&str> = cde.split('.').collect();
@@ -77,8 +86,12 @@ impl FromStr for ObisCode {
             return Err(bad("groups C, D and E must be written C.D.E"));
         }
         let c = group_value(parts[0]).ok_or_else(|| bad("group C is not 0..255 or C/F/L/P"))?;
-        let d = parts[1].parse::<u8>().map_err(|_| bad("group D is not 0..255"))?;
-        let e = parts[2].parse::<u8>().map_err(|_| bad("group E is not 0..255"))?;
+        let d = parts[1]
+            .parse::<u8>()
+            .map_err(|_| bad("group D is not 0..255"))?;
+        let e = parts[2]
+            .parse::<u8>()
+            .map_err(|_| bad("group E is not 0..255"))?;
         Ok(ObisCode([a, b, c, d, e, f]))
     }
 }
@@ -89,11 +102,26 @@ mod tests {
 
     #[test]
     fn parses_full_and_short_forms() {
-        assert_eq!("1-0:1.8.0*255".parse::<ObisCode>().unwrap(), ObisCode::new(1, 0, 1, 8, 0, 255));
-        assert_eq!("1.8.0".parse::<ObisCode>().unwrap(), ObisCode::new(1, 0, 1, 8, 0, 255));
-        assert_eq!("0-0:1.0.0".parse::<ObisCode>().unwrap(), ObisCode::new(0, 0, 1, 0, 0, 255));
-        assert_eq!("1.8.1*3".parse::<ObisCode>().unwrap(), ObisCode::new(1, 0, 1, 8, 1, 3));
-        assert_eq!("C.1.0".parse::<ObisCode>().unwrap(), ObisCode::new(1, 0, 96, 1, 0, 255));
+        assert_eq!(
+            "1-0:1.8.0*255".parse::<ObisCode>().unwrap(),
+            ObisCode::new(1, 0, 1, 8, 0, 255)
+        );
+        assert_eq!(
+            "1.8.0".parse::<ObisCode>().unwrap(),
+            ObisCode::new(1, 0, 1, 8, 0, 255)
+        );
+        assert_eq!(
+            "0-0:1.0.0".parse::<ObisCode>().unwrap(),
+            ObisCode::new(0, 0, 1, 0, 0, 255)
+        );
+        assert_eq!(
+            "1.8.1*3".parse::<ObisCode>().unwrap(),
+            ObisCode::new(1, 0, 1, 8, 1, 3)
+        );
+        assert_eq!(
+            "C.1.0".parse::<ObisCode>().unwrap(),
+            ObisCode::new(1, 0, 96, 1, 0, 255)
+        );
         assert_eq!(ObisCode::new(1, 0, 32, 7, 0, 255).short(), "32.7.0");
         assert_eq!(ObisCode::new(0, 0, 1, 0, 0, 255).short(), "0-0:1.0.0*255");
         for bad in ["1.8", "1-0:1.8.0*256", "x.8.0", "1:1.8.0", "1.8.0.0", ""] {

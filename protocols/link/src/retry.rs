@@ -18,12 +18,14 @@ pub fn with_retries<T>(retries: u32, mut attempt: impl FnMut(u32) -> Result<T>) 
             Err(e) if e.is_retryable() && n < retries => n += 1,
             Err(e) if n > 0 && e.is_retryable() => {
                 return Err(match e {
-                    LinkError::Timeout { what, waited } => {
-                        LinkError::Timeout { what: format!("{what}; {} attempts", n + 1), waited }
-                    }
-                    LinkError::Frame { frame, message } => {
-                        LinkError::Frame { frame, message: format!("{message}; {} attempts", n + 1) }
-                    }
+                    LinkError::Timeout { what, waited } => LinkError::Timeout {
+                        what: format!("{what}; {} attempts", n + 1),
+                        waited,
+                    },
+                    LinkError::Frame { frame, message } => LinkError::Frame {
+                        frame,
+                        message: format!("{message}; {} attempts", n + 1),
+                    },
                     e => e,
                 })
             }
@@ -42,7 +44,10 @@ mod tests {
         let mut calls = 0;
         let r: Result<()> = with_retries(2, |_| {
             calls += 1;
-            Err(LinkError::Timeout { what: "x".into(), waited: Duration::ZERO })
+            Err(LinkError::Timeout {
+                what: "x".into(),
+                waited: Duration::ZERO,
+            })
         });
         assert_eq!(calls, 3);
         assert!(r.unwrap_err().to_string().contains("3 attempts"));
@@ -55,9 +60,20 @@ mod tests {
         let mut calls = 0;
         let _ = with_retries::<()>(5, |_| {
             calls += 1;
-            Err(LinkError::Refused { request: "r".into(), reason: "no".into() })
+            Err(LinkError::Refused {
+                request: "r".into(),
+                reason: "no".into(),
+            })
         });
         assert_eq!(calls, 1);
-        assert_eq!(with_retries(3, |n| if n < 2 { Err(LinkError::frame("f", "crc")) } else { Ok(n) }).unwrap(), 2);
+        assert_eq!(
+            with_retries(3, |n| if n < 2 {
+                Err(LinkError::frame("f", "crc"))
+            } else {
+                Ok(n)
+            })
+            .unwrap(),
+            2
+        );
     }
 }

@@ -4,8 +4,10 @@
 //! Debug and Display print `Secret(***)`.
 
 use crate::error::{LinkError, Result};
+#[cfg(feature = "keystore")]
 use std::collections::BTreeMap;
 use std::fmt;
+#[cfg(feature = "keystore")]
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use zeroize::Zeroizing;
@@ -61,7 +63,11 @@ impl FromStr for SecretRef {
     type Err = LinkError;
     /// Parses the reference. A plain value is refused without quoting it.
     fn from_str(s: &str) -> Result<Self> {
-        let valid_name = |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+        let valid_name = |n: &str| {
+            !n.is_empty()
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+        };
         if let Some(v) = s.strip_prefix("env:") {
             if valid_name(v) {
                 return Ok(SecretRef::Env(v.to_string()));
@@ -93,10 +99,15 @@ fn decode_text(text: &str, origin: &str) -> Result<Secret> {
         Some(h) => {
             let h = h.trim();
             if h.len() % 2 != 0 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(LinkError::Secret(format!("{origin}: hex: value is not an even number of hex digits")));
+                return Err(LinkError::Secret(format!(
+                    "{origin}: hex: value is not an even number of hex digits"
+                )));
             }
             Ok(Secret::new(
-                (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap_or(0)).collect(),
+                (0..h.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap_or(0))
+                    .collect(),
             ))
         }
         None => Ok(Secret::new(text.as_bytes().to_vec())),
@@ -110,10 +121,18 @@ impl SecretRef {
     pub fn resolve(&self) -> Result<Secret> {
         match self {
             SecretRef::Env(var) => {
-                let v = std::env::var(var)
-                    .map_err(|_| LinkError::Secret(format!("environment variable {var} is not set (or not UTF-8)")))?;
+                let v = std::env::var(var).map_err(|_| {
+                    LinkError::Secret(format!(
+                        "environment variable {var} is not set (or not UTF-8)"
+                    ))
+                })?;
                 decode_text(&v, &format!("environment variable {var}"))
             }
+            #[cfg(not(feature = "keystore"))]
+            SecretRef::KeyStore(name) => Err(LinkError::NotImplemented(format!(
+                "keystore:{name}: this build of pqe-link has no key store (feature \"keystore\")"
+            ))),
+            #[cfg(feature = "keystore")]
             SecretRef::KeyStore(name) => {
                 let path = KeyStore::default_path()?;
                 let pass = std::env::var("PQE_KEYSTORE_PASSPHRASE").map_err(|_| {
@@ -129,17 +148,22 @@ impl SecretRef {
     }
 }
 
+#[cfg(feature = "keystore")]
 /// A key store: named secrets in one age-encrypted file (scrypt passphrase).
 pub struct KeyStore {
     entries: BTreeMap<String, String>,
 }
 
+#[cfg(feature = "keystore")]
 impl fmt::Debug for KeyStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyStore").field("names", &self.entries.keys().collect::<Vec<_>>()).finish()
+        f.debug_struct("KeyStore")
+            .field("names", &self.entries.keys().collect::<Vec<_>>())
+            .finish()
     }
 }
 
+#[cfg(feature = "keystore")]
 impl KeyStore {
     /// `PQE_KEYSTORE`, else `$XDG_DATA_HOME/pqe/keystore.age`, else `~/.local/share/pqe/keystore.age`.
     pub fn default_path() -> Result<PathBuf> {
@@ -149,14 +173,17 @@ impl KeyStore {
         if let Ok(d) = std::env::var("XDG_DATA_HOME") {
             return Ok(Path::new(&d).join("pqe/keystore.age"));
         }
-        let home = std::env::var("HOME")
-            .map_err(|_| LinkError::Secret("no PQE_KEYSTORE and no HOME to find the key store in".into()))?;
+        let home = std::env::var("HOME").map_err(|_| {
+            LinkError::Secret("no PQE_KEYSTORE and no HOME to find the key store in".into())
+        })?;
         Ok(Path::new(&home).join(".local/share/pqe/keystore.age"))
     }
 
     /// An empty store.
     pub fn new() -> Self {
-        KeyStore { entries: BTreeMap::new() }
+        KeyStore {
+            entries: BTreeMap::new(),
+        }
     }
 
     /// Opens and decrypts the store at `path`.
@@ -167,12 +194,23 @@ impl KeyStore {
             .map_err(|_| LinkError::Secret("key store passphrase is not UTF-8".into()))?;
         let identity = age::scrypt::Identity::new(age::secrecy::SecretString::from(pass));
         let plain = Zeroizing::new(age::decrypt(&identity, &data).map_err(|e| {
-            LinkError::Secret(format!("key store {}: cannot decrypt ({e})", path.display()))
+            LinkError::Secret(format!(
+                "key store {}: cannot decrypt ({e})",
+                path.display()
+            ))
         })?);
-        let text = std::str::from_utf8(&plain)
-            .map_err(|_| LinkError::Secret(format!("key store {}: content is not UTF-8", path.display())))?;
-        let entries: BTreeMap<String, String> = toml::from_str(text)
-            .map_err(|_| LinkError::Secret(format!("key store {}: content is not a NAME = \"…\" table", path.display())))?;
+        let text = std::str::from_utf8(&plain).map_err(|_| {
+            LinkError::Secret(format!(
+                "key store {}: content is not UTF-8",
+                path.display()
+            ))
+        })?;
+        let entries: BTreeMap<String, String> = toml::from_str(text).map_err(|_| {
+            LinkError::Secret(format!(
+                "key store {}: content is not a NAME = \"…\" table",
+                path.display()
+            ))
+        })?;
         Ok(KeyStore { entries })
     }
 
@@ -186,15 +224,22 @@ impl KeyStore {
             recipient.set_work_factor(n);
         }
         let text = Zeroizing::new(
-            toml::to_string(&self.entries).map_err(|e| LinkError::Secret(format!("key store: {e}")))?,
+            toml::to_string(&self.entries)
+                .map_err(|e| LinkError::Secret(format!("key store: {e}")))?,
         );
-        let data = age::encrypt(&recipient, text.as_bytes())
-            .map_err(|e| LinkError::Secret(format!("key store {}: cannot encrypt ({e})", path.display())))?;
+        let data = age::encrypt(&recipient, text.as_bytes()).map_err(|e| {
+            LinkError::Secret(format!(
+                "key store {}: cannot encrypt ({e})",
+                path.display()
+            ))
+        })?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| LinkError::Secret(format!("key store folder {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                LinkError::Secret(format!("key store folder {}: {e}", dir.display()))
+            })?;
         }
-        std::fs::write(path, data).map_err(|e| LinkError::Secret(format!("key store {}: {e}", path.display())))
+        std::fs::write(path, data)
+            .map_err(|e| LinkError::Secret(format!("key store {}: {e}", path.display())))
     }
 
     /// Stores `secret` under `name` (as `hex:` text).
@@ -218,6 +263,7 @@ impl KeyStore {
     }
 }
 
+#[cfg(feature = "keystore")]
 impl Default for KeyStore {
     fn default() -> Self {
         Self::new()
@@ -237,8 +283,14 @@ mod tests {
 
     #[test]
     fn refs_parse_and_plain_values_are_refused_unquoted() {
-        assert_eq!("env:PQE_PW".parse::<SecretRef>().unwrap(), SecretRef::Env("PQE_PW".into()));
-        assert_eq!("keystore:meter-7".parse::<SecretRef>().unwrap(), SecretRef::KeyStore("meter-7".into()));
+        assert_eq!(
+            "env:PQE_PW".parse::<SecretRef>().unwrap(),
+            SecretRef::Env("PQE_PW".into())
+        );
+        assert_eq!(
+            "keystore:meter-7".parse::<SecretRef>().unwrap(),
+            SecretRef::KeyStore("meter-7".into())
+        );
         for plain in ["hunter2", "Tr0ub4dor&3"] {
             let e = plain.parse::<SecretRef>().unwrap_err().to_string();
             assert!(!e.contains(plain), "{e}");
@@ -251,12 +303,18 @@ mod tests {
     #[test]
     fn env_secret_resolves_hex_and_text() {
         std::env::set_var("PQE_LINK_TEST_SECRET_HEX", "hex:00ff10");
-        let s = SecretRef::Env("PQE_LINK_TEST_SECRET_HEX".into()).resolve().unwrap();
+        let s = SecretRef::Env("PQE_LINK_TEST_SECRET_HEX".into())
+            .resolve()
+            .unwrap();
         assert_eq!(s.expose(), &[0, 0xff, 0x10]);
-        let e = SecretRef::Env("PQE_LINK_TEST_SECRET_UNSET".into()).resolve().unwrap_err().to_string();
+        let e = SecretRef::Env("PQE_LINK_TEST_SECRET_UNSET".into())
+            .resolve()
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("PQE_LINK_TEST_SECRET_UNSET is not set"), "{e}");
     }
 
+    #[cfg(feature = "keystore")]
     #[test]
     fn key_store_round_trips_encrypted() {
         let dir = tempfile::tempdir().unwrap();
@@ -267,11 +325,20 @@ mod tests {
         ks.save(&path, &pass, Some(10)).unwrap();
         let raw = std::fs::read(&path).unwrap();
         assert!(raw.starts_with(b"age-encryption.org/v1"));
-        assert!(!raw.windows(8).any(|w| w == b"12345678" || w == b"31323334"), "stored in clear");
+        assert!(
+            !raw.windows(8).any(|w| w == b"12345678" || w == b"31323334"),
+            "stored in clear"
+        );
         let back = KeyStore::open(&path, &pass).unwrap();
         assert_eq!(back.get("lls").unwrap().expose(), b"12345678");
-        let e = KeyStore::open(&path, &Secret::new(b"wrong".to_vec())).unwrap_err().to_string();
+        let e = KeyStore::open(&path, &Secret::new(b"wrong".to_vec()))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("cannot decrypt"), "{e}");
-        assert!(back.get("nope").unwrap_err().to_string().contains("no entry 'nope'"));
+        assert!(back
+            .get("nope")
+            .unwrap_err()
+            .to_string()
+            .contains("no entry 'nope'"));
     }
 }

@@ -35,7 +35,12 @@ pub struct LineSettings {
 impl LineSettings {
     /// `baud` with 8 data bits, no parity, one stop bit.
     pub fn new_8n1(baud: u32) -> Self {
-        LineSettings { baud, data_bits: 8, parity: Parity::None, stop_bits: 1 }
+        LineSettings {
+            baud,
+            data_bits: 8,
+            parity: Parity::None,
+            stop_bits: 1,
+        }
     }
 
     /// Bits on the wire per character: start + data + parity + stop.
@@ -68,9 +73,15 @@ impl fmt::Display for LineSettings {
 impl FromStr for LineSettings {
     type Err = LinkError;
     fn from_str(s: &str) -> Result<Self> {
-        let bad = |why: &str| LinkError::Config(format!("serial settings '{s}': {why} (expected e.g. 9600/8E1)"));
+        let bad = |why: &str| {
+            LinkError::Config(format!(
+                "serial settings '{s}': {why} (expected e.g. 9600/8E1)"
+            ))
+        };
         let (baud, frame) = s.split_once('/').ok_or_else(|| bad("no '/'"))?;
-        let baud: u32 = baud.parse().map_err(|_| bad("baud rate is not a whole number"))?;
+        let baud: u32 = baud
+            .parse()
+            .map_err(|_| bad("baud rate is not a whole number"))?;
         if baud == 0 {
             return Err(bad("baud rate 0"));
         }
@@ -94,7 +105,12 @@ impl FromStr for LineSettings {
             b'2' => 2,
             _ => return Err(bad("stop bits must be 1 or 2")),
         };
-        Ok(LineSettings { baud, data_bits, parity, stop_bits })
+        Ok(LineSettings {
+            baud,
+            data_bits,
+            parity,
+            stop_bits,
+        })
     }
 }
 
@@ -105,15 +121,26 @@ pub struct SerialTransport {
     line: LineSettings,
 }
 
-fn apply(builder: serialport::SerialPortBuilder, l: &LineSettings) -> serialport::SerialPortBuilder {
+fn apply(
+    builder: serialport::SerialPortBuilder,
+    l: &LineSettings,
+) -> serialport::SerialPortBuilder {
     builder
-        .data_bits(if l.data_bits == 7 { serialport::DataBits::Seven } else { serialport::DataBits::Eight })
+        .data_bits(if l.data_bits == 7 {
+            serialport::DataBits::Seven
+        } else {
+            serialport::DataBits::Eight
+        })
         .parity(match l.parity {
             Parity::None => serialport::Parity::None,
             Parity::Even => serialport::Parity::Even,
             Parity::Odd => serialport::Parity::Odd,
         })
-        .stop_bits(if l.stop_bits == 2 { serialport::StopBits::Two } else { serialport::StopBits::One })
+        .stop_bits(if l.stop_bits == 2 {
+            serialport::StopBits::Two
+        } else {
+            serialport::StopBits::One
+        })
         .flow_control(serialport::FlowControl::None)
 }
 
@@ -124,13 +151,19 @@ impl SerialTransport {
             .timeout(Duration::from_millis(10))
             .open()
             .map_err(|e| LinkError::io(path, std::io::Error::other(e.to_string())))?;
-        Ok(SerialTransport { port, path: path.to_string(), line })
+        Ok(SerialTransport {
+            port,
+            path: path.to_string(),
+            line,
+        })
     }
 }
 
 impl Transport for SerialTransport {
     fn send(&mut self, bytes: &[u8]) -> Result<()> {
-        self.port.write_all(bytes).map_err(|e| LinkError::io(&self.path, e))?;
+        self.port
+            .write_all(bytes)
+            .map_err(|e| LinkError::io(&self.path, e))?;
         self.port.flush().map_err(|e| LinkError::io(&self.path, e))
     }
 
@@ -166,10 +199,15 @@ impl Transport for SerialTransport {
     }
 
     fn set_line(&mut self, settings: LineSettings) -> Result<()> {
-        let err = |e: serialport::Error| LinkError::io(&self.path, std::io::Error::other(e.to_string()));
+        let err =
+            |e: serialport::Error| LinkError::io(&self.path, std::io::Error::other(e.to_string()));
         self.port.set_baud_rate(settings.baud).map_err(err)?;
         self.port
-            .set_data_bits(if settings.data_bits == 7 { serialport::DataBits::Seven } else { serialport::DataBits::Eight })
+            .set_data_bits(if settings.data_bits == 7 {
+                serialport::DataBits::Seven
+            } else {
+                serialport::DataBits::Eight
+            })
             .map_err(err)?;
         self.port
             .set_parity(match settings.parity {
@@ -179,7 +217,11 @@ impl Transport for SerialTransport {
             })
             .map_err(err)?;
         self.port
-            .set_stop_bits(if settings.stop_bits == 2 { serialport::StopBits::Two } else { serialport::StopBits::One })
+            .set_stop_bits(if settings.stop_bits == 2 {
+                serialport::StopBits::Two
+            } else {
+                serialport::StopBits::One
+            })
             .map_err(err)?;
         self.line = settings;
         Ok(())
@@ -201,13 +243,23 @@ mod tests {
     #[test]
     fn parses_sigrok_style_settings() {
         let l: LineSettings = "9600/8E1".parse().unwrap();
-        assert_eq!(l, LineSettings { baud: 9600, data_bits: 8, parity: Parity::Even, stop_bits: 1 });
+        assert_eq!(
+            l,
+            LineSettings {
+                baud: 9600,
+                data_bits: 8,
+                parity: Parity::Even,
+                stop_bits: 1
+            }
+        );
         assert_eq!(l.bits_per_char(), 11);
         assert_eq!(l.to_string(), "9600/8E1");
         let l: LineSettings = "300/7e1".parse().unwrap();
         assert_eq!((l.data_bits, l.parity), (7, Parity::Even));
         assert_eq!("2400/8N2".parse::<LineSettings>().unwrap().stop_bits, 2);
-        for bad in ["9600", "9600/9N1", "9600/8X1", "x/8N1", "9600/8N3", "0/8N1", "9600/8N"] {
+        for bad in [
+            "9600", "9600/9N1", "9600/8X1", "x/8N1", "9600/8N3", "0/8N1", "9600/8N",
+        ] {
             let e = bad.parse::<LineSettings>().unwrap_err().to_string();
             assert!(e.contains(bad), "{e}");
         }

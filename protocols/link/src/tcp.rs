@@ -25,7 +25,9 @@ impl TcpTransport {
         for addr in addrs {
             match TcpStream::connect_timeout(&addr, timeout) {
                 Ok(stream) => {
-                    stream.set_nodelay(true).map_err(|e| LinkError::io(&peer, e))?;
+                    stream
+                        .set_nodelay(true)
+                        .map_err(|e| LinkError::io(&peer, e))?;
                     stream
                         .set_write_timeout(Some(timeout))
                         .map_err(|e| LinkError::io(&peer, e))?;
@@ -36,14 +38,21 @@ impl TcpTransport {
         }
         Err(LinkError::io(
             peer,
-            last.unwrap_or_else(|| std::io::Error::new(ErrorKind::NotFound, "host name resolves to no address")),
+            last.unwrap_or_else(|| {
+                std::io::Error::new(ErrorKind::NotFound, "host name resolves to no address")
+            }),
         ))
     }
 
     /// Wraps an already connected stream (a test fixture's accepted connection).
     pub fn from_stream(stream: TcpStream) -> Result<Self> {
-        let peer = stream.peer_addr().map(|a| a.to_string()).unwrap_or_else(|_| "tcp".into());
-        stream.set_nodelay(true).map_err(|e| LinkError::io(&peer, e))?;
+        let peer = stream
+            .peer_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|_| "tcp".into());
+        stream
+            .set_nodelay(true)
+            .map_err(|e| LinkError::io(&peer, e))?;
         stream
             .set_write_timeout(Some(Duration::from_secs(5)))
             .map_err(|e| LinkError::io(&peer, e))?;
@@ -53,7 +62,9 @@ impl TcpTransport {
 
 impl Transport for TcpTransport {
     fn send(&mut self, bytes: &[u8]) -> Result<()> {
-        self.stream.write_all(bytes).map_err(|e| LinkError::io(&self.peer, e))
+        self.stream
+            .write_all(bytes)
+            .map_err(|e| LinkError::io(&self.peer, e))
     }
 
     fn recv(&mut self, buf: &mut [u8], deadline: Instant) -> Result<usize> {

@@ -52,7 +52,10 @@ pub struct Decoded {
 impl Decoded {
     /// Text only, nothing to mask.
     pub fn text(text: impl Into<String>) -> Self {
-        Decoded { text: text.into(), redact: Vec::new() }
+        Decoded {
+            text: text.into(),
+            redact: Vec::new(),
+        }
     }
 }
 
@@ -128,7 +131,9 @@ impl TraceRecord {
                 if h == "**" {
                     Ok(None)
                 } else {
-                    u8::from_str_radix(h, 16).map(Some).map_err(|_| format!("'{h}' is not a hex byte"))
+                    u8::from_str_radix(h, 16)
+                        .map(Some)
+                        .map_err(|_| format!("'{h}' is not a hex byte"))
                 }
             })
             .collect()
@@ -168,7 +173,12 @@ pub struct TraceSink(Arc<Mutex<SinkState>>);
 
 impl TraceSink {
     /// Starts a trace on `out` by writing `header` (its `start` is set now).
-    pub fn new(mut out: Box<dyn Write + Send>, scheme: &str, uri: &str, line: Option<LineSettings>) -> Result<Self> {
+    pub fn new(
+        mut out: Box<dyn Write + Send>,
+        scheme: &str,
+        uri: &str,
+        line: Option<LineSettings>,
+    ) -> Result<Self> {
         let header = TraceHeader {
             trace: "pqe-meter-trace".into(),
             version: 1,
@@ -179,18 +189,31 @@ impl TraceSink {
         };
         let text = serde_json::to_string(&header).expect("header serialises");
         writeln!(out, "{text}").map_err(|e| LinkError::io("trace", e))?;
-        Ok(TraceSink(Arc::new(Mutex::new(SinkState { out, start: Instant::now(), error: None }))))
+        Ok(TraceSink(Arc::new(Mutex::new(SinkState {
+            out,
+            start: Instant::now(),
+            error: None,
+        }))))
     }
 
     /// Starts a trace in the file `path`.
-    pub fn create(path: &Path, scheme: &str, uri: &str, line: Option<LineSettings>) -> Result<Self> {
-        let f = std::fs::File::create(path).map_err(|e| LinkError::io(path.display().to_string(), e))?;
+    pub fn create(
+        path: &Path,
+        scheme: &str,
+        uri: &str,
+        line: Option<LineSettings>,
+    ) -> Result<Self> {
+        let f = std::fs::File::create(path)
+            .map_err(|e| LinkError::io(path.display().to_string(), e))?;
         Self::new(Box::new(std::io::BufWriter::new(f)), scheme, uri, line)
     }
 
     /// Seconds since the trace started.
     pub fn now(&self) -> f64 {
-        self.0.lock().map(|s| s.start.elapsed().as_secs_f64()).unwrap_or(0.0)
+        self.0
+            .lock()
+            .map(|s| s.start.elapsed().as_secs_f64())
+            .unwrap_or(0.0)
     }
 
     /// Appends a record.
@@ -207,7 +230,10 @@ impl TraceSink {
 
     /// Flushes the file and reports the first write error, if any.
     pub fn finish(&self) -> Result<()> {
-        let mut s = self.0.lock().map_err(|_| LinkError::io("trace", std::io::Error::other("lock poisoned")))?;
+        let mut s = self
+            .0
+            .lock()
+            .map_err(|_| LinkError::io("trace", std::io::Error::other("lock poisoned")))?;
         if let Some(e) = s.error.take() {
             return Err(LinkError::io("trace", e));
         }
@@ -231,7 +257,13 @@ pub struct Recorder<T: Transport> {
 impl<T: Transport> Recorder<T> {
     /// Records `inner`'s traffic into `sink`.
     pub fn new(inner: T, sink: TraceSink) -> Self {
-        Recorder { inner, sink, decoder: Box::new(RawDecoder), pending: Vec::new(), times: Vec::new() }
+        Recorder {
+            inner,
+            sink,
+            decoder: Box::new(RawDecoder),
+            pending: Vec::new(),
+            times: Vec::new(),
+        }
     }
 
     fn emit_rx(&mut self, n: usize, complete: bool) {
@@ -239,7 +271,11 @@ impl<T: Transport> Recorder<T> {
         let times: Vec<f64> = self.times.drain(..n).collect();
         let d = self.decoder.decode(Direction::Rx, &frame);
         let max_gap = times.windows(2).map(|w| w[1] - w[0]).fold(0.0f64, f64::max);
-        let text = if complete || d.text.is_empty() { d.text } else { format!("incomplete frame: {}", d.text) };
+        let text = if complete || d.text.is_empty() {
+            d.text
+        } else {
+            format!("incomplete frame: {}", d.text)
+        };
         self.sink.write(&TraceRecord {
             t: times[0],
             t_end: Some(times[n - 1]),
@@ -373,7 +409,8 @@ pub struct Trace {
 impl Trace {
     /// Reads a trace file; an unreadable line is an error naming it.
     pub fn read(path: &Path) -> Result<Trace> {
-        let f = std::fs::File::open(path).map_err(|e| LinkError::io(path.display().to_string(), e))?;
+        let f =
+            std::fs::File::open(path).map_err(|e| LinkError::io(path.display().to_string(), e))?;
         Self::from_reader(std::io::BufReader::new(f), &path.display().to_string())
     }
 
@@ -388,7 +425,10 @@ impl Trace {
             }
             if header.is_none() {
                 let h: TraceHeader = serde_json::from_str(&line).map_err(|e| {
-                    LinkError::Config(format!("{name} line {}: not a pqe-meter-trace header ({e})", i + 1))
+                    LinkError::Config(format!(
+                        "{name} line {}: not a pqe-meter-trace header ({e})",
+                        i + 1
+                    ))
                 })?;
                 if h.trace != "pqe-meter-trace" || h.version != 1 {
                     return Err(LinkError::Config(format!(
@@ -404,12 +444,18 @@ impl Trace {
             let rec: TraceRecord = serde_json::from_str(&line)
                 .map_err(|e| LinkError::Config(format!("{name} line {}: {e}", i + 1)))?;
             if !matches!(rec.dir.as_str(), "tx" | "rx" | "event") {
-                return Err(LinkError::Config(format!("{name} line {}: dir '{}' (expected tx, rx or event)", i + 1, rec.dir)));
+                return Err(LinkError::Config(format!(
+                    "{name} line {}: dir '{}' (expected tx, rx or event)",
+                    i + 1,
+                    rec.dir
+                )));
             }
-            rec.bytes().map_err(|e| LinkError::Config(format!("{name} line {}: hex: {e}", i + 1)))?;
+            rec.bytes()
+                .map_err(|e| LinkError::Config(format!("{name} line {}: hex: {e}", i + 1)))?;
             records.push((i + 1, rec));
         }
-        let header = header.ok_or_else(|| LinkError::Config(format!("{name}: empty trace (no header line)")))?;
+        let header = header
+            .ok_or_else(|| LinkError::Config(format!("{name}: empty trace (no header line)")))?;
         Ok(Trace { header, records })
     }
 }
@@ -443,14 +489,23 @@ mod tests {
             }
         }
         fn decode(&self, _dir: Direction, f: &[u8]) -> Decoded {
-            Decoded { text: format!("{} bytes", f.len()), redact: vec![1..2] }
+            Decoded {
+                text: format!("{} bytes", f.len()),
+                redact: vec![1..2],
+            }
         }
     }
 
     #[test]
     fn recorder_cuts_frames_masks_secrets_and_reads_back() {
         let buf = Buf::default();
-        let sink = TraceSink::new(Box::new(buf.clone()), "test", "modbus-tcp://h:1?secret=env:X", None).unwrap();
+        let sink = TraceSink::new(
+            Box::new(buf.clone()),
+            "test",
+            "modbus-tcp://h:1?secret=env:X",
+            None,
+        )
+        .unwrap();
         let (a, mut peer) = memory_pair();
         let mut rec = Recorder::new(a, sink.clone());
         rec.set_frame_decoder(Box::new(LenDecoder));
@@ -467,12 +522,27 @@ mod tests {
         sink.finish().unwrap();
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
         let tr = Trace::from_reader(text.as_bytes(), "mem").unwrap();
-        assert!(tr.records.iter().all(|(_, r)| !r.hex.contains("42") && !r.hex.contains("99")), "secret byte leaked: {text}");
+        assert!(
+            tr.records
+                .iter()
+                .all(|(_, r)| !r.hex.contains("42") && !r.hex.contains("99")),
+            "secret byte leaked: {text}"
+        );
         assert_eq!(tr.header.scheme, "test");
-        let dirs: Vec<(&str, &str)> = tr.records.iter().map(|(_, r)| (r.dir.as_str(), r.hex.as_str())).collect();
+        let dirs: Vec<(&str, &str)> = tr
+            .records
+            .iter()
+            .map(|(_, r)| (r.dir.as_str(), r.hex.as_str()))
+            .collect();
         assert_eq!(
             dirs,
-            [("tx", "02 ** 07"), ("rx", "ff"), ("rx", "03 ** 01 02"), ("rx", "01 **"), ("event", "")]
+            [
+                ("tx", "02 ** 07"),
+                ("rx", "ff"),
+                ("rx", "03 ** 01 02"),
+                ("rx", "01 **"),
+                ("event", "")
+            ]
         );
         let (line, r) = &tr.records[2];
         assert_eq!(*line, 4);

@@ -84,7 +84,12 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
 
 /// Reads exactly `buf.len()` bytes or fails with a timeout naming `what` and how
 /// many bytes had arrived.
-pub fn recv_exact(t: &mut dyn Transport, buf: &mut [u8], deadline: Instant, what: &str) -> Result<()> {
+pub fn recv_exact(
+    t: &mut dyn Transport,
+    buf: &mut [u8],
+    deadline: Instant,
+    what: &str,
+) -> Result<()> {
     let start = Instant::now();
     let mut got = 0;
     while got < buf.len() {
@@ -116,5 +121,8 @@ pub fn remaining(deadline: Instant) -> Duration {
 
 /// A timeout error for `what` on `peer`, waited since `start`.
 pub fn timeout_error(what: impl Into<String>, start: Instant) -> LinkError {
-    LinkError::Timeout { what: what.into(), waited: start.elapsed() }
+    LinkError::Timeout {
+        what: what.into(),
+        waited: start.elapsed(),
+    }
 }

@@ -81,9 +81,9 @@ impl MeterUri {
     pub fn param_or<T: FromStr>(&self, key: &str, default: T) -> Result<T> {
         match self.param(key) {
             None => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|_| LinkError::Config(format!("{}: parameter {key}={v} is not valid", self.scheme))),
+            Some(v) => v.parse().map_err(|_| {
+                LinkError::Config(format!("{}: parameter {key}={v} is not valid", self.scheme))
+            }),
         }
     }
 
@@ -129,25 +129,49 @@ impl MeterUri {
         }
         let retries: u32 = self.param_or("retries", 2)?;
         if retries > 10 {
-            return Err(LinkError::Config(format!("{}: retries={retries} must be 0..10", self.scheme)));
+            return Err(LinkError::Config(format!(
+                "{}: retries={retries} must be 0..10",
+                self.scheme
+            )));
         }
         let echo = match self.param("echo") {
             None | Some("0") | Some("false") => false,
             Some("1") | Some("true") => true,
-            Some(v) => return Err(LinkError::Config(format!("{}: echo={v} must be 0 or 1", self.scheme))),
+            Some(v) => {
+                return Err(LinkError::Config(format!(
+                    "{}: echo={v} must be 0 or 1",
+                    self.scheme
+                )))
+            }
         };
-        Ok(LinkOptions { timeout: Duration::from_millis(timeout_ms), retries, echo })
+        Ok(LinkOptions {
+            timeout: Duration::from_millis(timeout_ms),
+            retries,
+            echo,
+        })
     }
 
     /// Opens the transport the URI names: TCP, or the serial device with
     /// `serial=` (else `default_line`), echo-suppressed when `echo=1`.
-    pub fn open_transport(&self, default_line: LineSettings, connect_timeout: Duration) -> Result<Box<dyn Transport>> {
+    pub fn open_transport(
+        &self,
+        default_line: LineSettings,
+        connect_timeout: Duration,
+    ) -> Result<Box<dyn Transport>> {
         let opts = self.options(connect_timeout)?;
         let t: Box<dyn Transport> = match &self.endpoint {
-            Endpoint::Tcp { host, port } => Box::new(TcpTransport::connect(host, *port, connect_timeout)?),
-            Endpoint::Serial { path } => Box::new(SerialTransport::open(path, self.line(default_line)?)?),
+            Endpoint::Tcp { host, port } => {
+                Box::new(TcpTransport::connect(host, *port, connect_timeout)?)
+            }
+            Endpoint::Serial { path } => {
+                Box::new(SerialTransport::open(path, self.line(default_line)?)?)
+            }
         };
-        Ok(if opts.echo { Box::new(EchoSuppressor::new(t)) } else { t })
+        Ok(if opts.echo {
+            Box::new(EchoSuppressor::new(t))
+        } else {
+            t
+        })
     }
 }
 
@@ -173,11 +197,16 @@ impl FromStr for MeterUri {
     fn from_str(s: &str) -> Result<Self> {
         let shown = redact_uri(s);
         let bad = |why: String| LinkError::Config(format!("meter URI '{shown}': {why}"));
-        let (scheme, _) = s.split_once("://").ok_or_else(|| bad("no scheme (e.g. modbus-tcp://HOST:PORT)".into()))?;
+        let (scheme, _) = s
+            .split_once("://")
+            .ok_or_else(|| bad("no scheme (e.g. modbus-tcp://HOST:PORT)".into()))?;
         let scheme = scheme.to_ascii_lowercase();
         let Some(&(_, tcp)) = SCHEMES.iter().find(|(n, _)| *n == scheme) else {
             let known: Vec<&str> = SCHEMES.iter().map(|(n, _)| *n).collect();
-            return Err(bad(format!("unknown scheme '{scheme}' (known: {})", known.join(", "))));
+            return Err(bad(format!(
+                "unknown scheme '{scheme}' (known: {})",
+                known.join(", ")
+            )));
         };
         let url = url::Url::parse(s).map_err(|e| bad(e.to_string()))?;
         let endpoint = match tcp {
@@ -186,21 +215,28 @@ impl FromStr for MeterUri {
                     .host_str()
                     .filter(|h| !h.is_empty())
                     .ok_or_else(|| bad("no host (expected SCHEME://HOST:PORT)".into()))?;
-                let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+                let host = host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_string();
                 let port = match url.port() {
                     Some(p) => p,
                     None if default_port != 0 => default_port,
                     None => return Err(bad("no port (expected SCHEME://HOST:PORT)".into())),
                 };
                 if !(url.path().is_empty() || url.path() == "/") {
-                    return Err(bad(format!("a TCP URI has no path, found '{}'", url.path())));
+                    return Err(bad(format!(
+                        "a TCP URI has no path, found '{}'",
+                        url.path()
+                    )));
                 }
                 Endpoint::Tcp { host, port }
             }
             None => {
                 if url.host_str().is_some_and(|h| !h.is_empty()) {
                     return Err(bad(
-                        "the device is a path: write three slashes, e.g. mbus:///dev/ttyUSB0?…".into(),
+                        "the device is a path: write three slashes, e.g. mbus:///dev/ttyUSB0?…"
+                            .into(),
                     ));
                 }
                 let path = percent_decode(url.path());
@@ -216,7 +252,12 @@ impl FromStr for MeterUri {
                 return Err(bad(format!("parameter '{k}' given twice")));
             }
         }
-        let uri = MeterUri { scheme, endpoint, params, text: s.to_string() };
+        let uri = MeterUri {
+            scheme,
+            endpoint,
+            params,
+            text: s.to_string(),
+        };
         // A secret must be a reference; a plain value would end up in shell
         // histories and traces. The value itself is never quoted.
         uri.secret().map_err(|e| bad(e.to_string()))?;
@@ -227,11 +268,15 @@ impl FromStr for MeterUri {
 /// `uri` with the value of any `secret=` parameter that is not a reference
 /// (`env:…`, `keystore:…`) replaced by `***`, for messages.
 pub fn redact_uri(uri: &str) -> String {
-    let Some((head, query)) = uri.split_once('?') else { return uri.to_string() };
+    let Some((head, query)) = uri.split_once('?') else {
+        return uri.to_string();
+    };
     let parts: Vec<String> = query
         .split('&')
         .map(|kv| match kv.split_once('=') {
-            Some((k, v)) if k == "secret" && !(v.starts_with("env:") || v.starts_with("keystore:")) => {
+            Some((k, v))
+                if k == "secret" && !(v.starts_with("env:") || v.starts_with("keystore:")) =>
+            {
                 format!("{k}=***")
             }
             _ => kv.to_string(),
@@ -254,27 +299,67 @@ mod tests {
     #[test]
     fn parses_every_contract_scheme() {
         let u: MeterUri = "modbus-tcp://127.0.0.1:1502?unit=3".parse().unwrap();
-        assert_eq!(u.endpoint, Endpoint::Tcp { host: "127.0.0.1".into(), port: 1502 });
+        assert_eq!(
+            u.endpoint,
+            Endpoint::Tcp {
+                host: "127.0.0.1".into(),
+                port: 1502
+            }
+        );
         assert_eq!(u.param("unit"), Some("3"));
         let u: MeterUri = "modbus-tcp://meter.local?unit=3".parse().unwrap();
-        assert_eq!(u.endpoint, Endpoint::Tcp { host: "meter.local".into(), port: 502 });
-        let u: MeterUri = "modbus-rtu:///dev/ttyUSB0?serial=9600/8N1&unit=1".parse().unwrap();
-        assert_eq!(u.endpoint, Endpoint::Serial { path: "/dev/ttyUSB0".into() });
-        assert_eq!(u.line(LineSettings::new_8n1(19200)).unwrap().to_string(), "9600/8N1");
-        let u: MeterUri = "iec62056-21:///dev/ttyUSB1?mode=C&address=12345678".parse().unwrap();
+        assert_eq!(
+            u.endpoint,
+            Endpoint::Tcp {
+                host: "meter.local".into(),
+                port: 502
+            }
+        );
+        let u: MeterUri = "modbus-rtu:///dev/ttyUSB0?serial=9600/8N1&unit=1"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            u.endpoint,
+            Endpoint::Serial {
+                path: "/dev/ttyUSB0".into()
+            }
+        );
+        assert_eq!(
+            u.line(LineSettings::new_8n1(19200)).unwrap().to_string(),
+            "9600/8N1"
+        );
+        let u: MeterUri = "iec62056-21:///dev/ttyUSB1?mode=C&address=12345678"
+            .parse()
+            .unwrap();
         assert_eq!(u.param("address"), Some("12345678"));
         let u: MeterUri = "iec62056-21+tcp://10.0.0.5:8000?mode=C".parse().unwrap();
         assert_eq!(u.endpoint.to_string(), "10.0.0.5:8000");
-        let u: MeterUri = "dlms+tcp://127.0.0.1?client=16&server=1&auth=lls&secret=env:PQE_LLS".parse().unwrap();
+        let u: MeterUri = "dlms+tcp://127.0.0.1?client=16&server=1&auth=lls&secret=env:PQE_LLS"
+            .parse()
+            .unwrap();
         assert_eq!(u.endpoint.to_string(), "127.0.0.1:4059");
         assert!(u.secret().unwrap().is_some());
-        "dlms+hdlc:///dev/ttyUSB0?client=16&server=1".parse::<MeterUri>().unwrap();
-        "mbus:///dev/ttyUSB0?serial=2400/8E1&address=5".parse::<MeterUri>().unwrap();
-        let u: MeterUri = "mbus+tcp://127.0.0.1:10001?address=id:12345678".parse().unwrap();
+        "dlms+hdlc:///dev/ttyUSB0?client=16&server=1"
+            .parse::<MeterUri>()
+            .unwrap();
+        "mbus:///dev/ttyUSB0?serial=2400/8E1&address=5"
+            .parse::<MeterUri>()
+            .unwrap();
+        let u: MeterUri = "mbus+tcp://127.0.0.1:10001?address=id:12345678"
+            .parse()
+            .unwrap();
         assert_eq!(u.param("address"), Some("id:12345678"));
-        "sml:///dev/ttyUSB0?serial=9600/8N1".parse::<MeterUri>().unwrap();
+        "sml:///dev/ttyUSB0?serial=9600/8N1"
+            .parse::<MeterUri>()
+            .unwrap();
         let u: MeterUri = "modbus-tcp://[::1]:502".parse().unwrap();
-        assert_eq!(u.endpoint, Endpoint::Tcp { host: "::1".into(), port: 502 });
+        assert_eq!(
+            u.endpoint,
+            Endpoint::Tcp {
+                host: "::1".into(),
+                port: 502
+            }
+        );
     }
 
     #[test]
@@ -292,7 +377,10 @@ mod tests {
         let u: MeterUri = "modbus-tcp://h:502?unti=1".parse().unwrap();
         let e = u.check_params(&["unit"]).unwrap_err().to_string();
         assert!(e.contains("unknown parameter 'unti'"), "{e}");
-        let e = "dlms+tcp://h?secret=hunter2".parse::<MeterUri>().unwrap_err().to_string();
+        let e = "dlms+tcp://h?secret=hunter2"
+            .parse::<MeterUri>()
+            .unwrap_err()
+            .to_string();
         assert!(!e.contains("hunter2"), "{e}");
         assert!(e.contains("env:VAR"), "{e}");
     }

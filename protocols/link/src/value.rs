@@ -40,12 +40,20 @@ pub struct Value {
 impl Value {
     /// A numeric value.
     pub fn number(id: impl Into<String>, value: f64, unit: impl Into<String>) -> Self {
-        Value { id: id.into(), value: Reading::Number(value), unit: unit.into() }
+        Value {
+            id: id.into(),
+            value: Reading::Number(value),
+            unit: unit.into(),
+        }
     }
 
     /// A text value.
     pub fn text(id: impl Into<String>, value: impl Into<String>, unit: impl Into<String>) -> Self {
-        Value { id: id.into(), value: Reading::Text(value.into()), unit: unit.into() }
+        Value {
+            id: id.into(),
+            value: Reading::Text(value.into()),
+            unit: unit.into(),
+        }
     }
 }
 
@@ -112,7 +120,11 @@ impl FromStr for RegisterType {
             "u64" => RegisterType::U64,
             "f32" => RegisterType::F32,
             "f64" => RegisterType::F64,
-            _ => return Err(LinkError::Config(format!("register type '{s}' (expected u16|i16|u32|i32|u64|f32|f64)"))),
+            _ => {
+                return Err(LinkError::Config(format!(
+                    "register type '{s}' (expected u16|i16|u32|i32|u64|f32|f64)"
+                )))
+            }
         })
     }
 }
@@ -149,7 +161,11 @@ pub fn parse_address(s: &str) -> Option<u16> {
 impl FromStr for RegisterRef {
     type Err = LinkError;
     fn from_str(s: &str) -> Result<Self> {
-        let bad = |why: &str| LinkError::Config(format!("register '{s}': {why} (expected TABLE:ADDR:TYPE, e.g. ir:0x156:f32)"));
+        let bad = |why: &str| {
+            LinkError::Config(format!(
+                "register '{s}': {why} (expected TABLE:ADDR:TYPE, e.g. ir:0x156:f32)"
+            ))
+        };
         let parts: Vec<&str> = s.split(':').collect();
         if parts.len() != 3 {
             return Err(bad("three fields"));
@@ -159,12 +175,19 @@ impl FromStr for RegisterRef {
             "ir" => RegisterTable::Input,
             _ => return Err(bad("TABLE must be hr or ir")),
         };
-        let address = parse_address(parts[1]).ok_or_else(|| bad("ADDR must be 0..65535, decimal or 0x hex"))?;
-        let kind: RegisterType = parts[2].parse().map_err(|_| bad("TYPE must be u16|i16|u32|i32|u64|f32|f64"))?;
+        let address = parse_address(parts[1])
+            .ok_or_else(|| bad("ADDR must be 0..65535, decimal or 0x hex"))?;
+        let kind: RegisterType = parts[2]
+            .parse()
+            .map_err(|_| bad("TYPE must be u16|i16|u32|i32|u64|f32|f64"))?;
         if address as u32 + kind.words() as u32 > 65536 {
             return Err(bad("the value runs past register 65535"));
         }
-        Ok(RegisterRef { table, address, kind })
+        Ok(RegisterRef {
+            table,
+            address,
+            kind,
+        })
     }
 }
 
@@ -196,10 +219,23 @@ mod tests {
     #[test]
     fn register_selectors_parse() {
         let r: RegisterRef = "ir:0x156:f32".parse().unwrap();
-        assert_eq!(r, RegisterRef { table: RegisterTable::Input, address: 0x156, kind: RegisterType::F32 });
+        assert_eq!(
+            r,
+            RegisterRef {
+                table: RegisterTable::Input,
+                address: 0x156,
+                kind: RegisterType::F32
+            }
+        );
         assert_eq!(r.to_string(), "ir:342:f32");
         assert_eq!("hr:0:u64".parse::<RegisterRef>().unwrap().kind.words(), 4);
-        for bad in ["xr:1:u16", "hr:70000:u16", "hr:1", "hr:65535:u32", "hr:1:u8"] {
+        for bad in [
+            "xr:1:u16",
+            "hr:70000:u16",
+            "hr:1",
+            "hr:65535:u32",
+            "hr:1:u8",
+        ] {
             let e = bad.parse::<RegisterRef>().unwrap_err().to_string();
             assert!(e.contains(bad), "{e}");
         }
@@ -207,7 +243,10 @@ mod tests {
 
     #[test]
     fn values_serialise_as_the_contract_says() {
-        let v = vec![Value::number("1.8.0", 12345.678, "kWh"), Value::text("0.0.0", "123", "")];
+        let v = vec![
+            Value::number("1.8.0", 12345.678, "kWh"),
+            Value::text("0.0.0", "123", ""),
+        ];
         assert_eq!(
             serde_json::to_string(&v).unwrap(),
             r#"[{"id":"1.8.0","value":12345.678,"unit":"kWh"},{"id":"0.0.0","value":"123","unit":""}]"#

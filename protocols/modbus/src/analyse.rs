@@ -19,13 +19,19 @@ pub struct TcpAnalyser;
 
 fn check_response(b: &mut AnalysisBuilder, line: usize, req: Option<&Request>, pdu: &[u8]) {
     let Some(req) = req else {
-        b.deviation(line, &format!("{MAP} §4.1"), "an answer with no request before it");
+        b.deviation(
+            line,
+            &format!("{MAP} §4.1"),
+            "an answer with no request before it",
+        );
         return;
     };
     match frame::parse_response(req, pdu) {
-        Ok(frame::Response::Exception(code)) => {
-            b.note(line, &format!("{MAP} §7"), format!("the meter answered {req} with {code}"))
-        }
+        Ok(frame::Response::Exception(code)) => b.note(
+            line,
+            &format!("{MAP} §7"),
+            format!("the meter answered {req} with {code}"),
+        ),
         Ok(_) => {}
         Err(e) => b.deviation(line, &format!("{MAP} §6"), e),
     }
@@ -53,9 +59,15 @@ impl ProtocolAnalyser for RtuAnalyser {
             if let (Some(end), "tx") = (last_end, r.dir.as_str()) {
                 let gap = r.t - end;
                 if gap < t35(&ls).as_secs_f64() {
-                    b.deviation(*line, &format!("{RTU} §2.5.1.1"), format!(
-                        "{:.3} ms of silence before this frame, t3.5 at {ls} is {:.3} ms",
-                        gap * 1e3, t35(&ls).as_secs_f64() * 1e3));
+                    b.deviation(
+                        *line,
+                        &format!("{RTU} §2.5.1.1"),
+                        format!(
+                            "{:.3} ms of silence before this frame, t3.5 at {ls} is {:.3} ms",
+                            gap * 1e3,
+                            t35(&ls).as_secs_f64() * 1e3
+                        ),
+                    );
                 }
             }
             last_end = Some(r.t_end.unwrap_or(r.t));
@@ -78,12 +90,20 @@ impl ProtocolAnalyser for RtuAnalyser {
             };
             if r.dir == "tx" {
                 if let Some((l, _, req)) = pending.take() {
-                    b.deviation(l, &format!("{RTU} §2.4.1"), format!("no answer to {req} before the next request"));
+                    b.deviation(
+                        l,
+                        &format!("{RTU} §2.4.1"),
+                        format!("no answer to {req} before the next request"),
+                    );
                 }
                 match Request::from_pdu(pdu) {
                     Ok(req) => {
                         if unit > 247 {
-                            b.deviation(*line, &format!("{RTU} §2.2"), format!("unit address {unit} is reserved (1..247, 0 broadcast)"));
+                            b.deviation(
+                                *line,
+                                &format!("{RTU} §2.2"),
+                                format!("unit address {unit} is reserved (1..247, 0 broadcast)"),
+                            );
                         }
                         if unit != 0 {
                             pending = Some((*line, unit, req));
@@ -95,7 +115,11 @@ impl ProtocolAnalyser for RtuAnalyser {
                 match pending.take() {
                     Some((_, u, req)) => {
                         if unit != u {
-                            b.deviation(*line, &format!("{RTU} §2.2"), format!("answer from unit {unit} to a request to unit {u}"));
+                            b.deviation(
+                                *line,
+                                &format!("{RTU} §2.2"),
+                                format!("answer from unit {unit} to a request to unit {u}"),
+                            );
                         }
                         check_response(&mut b, *line, Some(&req), pdu);
                     }
@@ -131,14 +155,28 @@ impl ProtocolAnalyser for TcpAnalyser {
                 }
             };
             if bytes.len() != 6 + h.length as usize {
-                b.deviation(*line, &format!("{TCP} §3.1.3"), format!(
-                    "MBAP length {} but {} bytes follow the length field", h.length, bytes.len() - 6));
+                b.deviation(
+                    *line,
+                    &format!("{TCP} §3.1.3"),
+                    format!(
+                        "MBAP length {} but {} bytes follow the length field",
+                        h.length,
+                        bytes.len() - 6
+                    ),
+                );
                 continue;
             }
             let pdu = &bytes[7..];
             if r.dir == "tx" {
                 if open.iter().any(|o| o.1 == h.transaction) {
-                    b.deviation(*line, &format!("{TCP} §3.1.3"), format!("transaction id {} reused while its request is unanswered", h.transaction));
+                    b.deviation(
+                        *line,
+                        &format!("{TCP} §3.1.3"),
+                        format!(
+                            "transaction id {} reused while its request is unanswered",
+                            h.transaction
+                        ),
+                    );
                 }
                 match Request::from_pdu(pdu) {
                     Ok(req) => open.push((*line, h.transaction, h.unit, req)),
@@ -153,17 +191,28 @@ impl ProtocolAnalyser for TcpAnalyser {
                                 "answer to transaction {} arrived after a later request was sent (stale)", h.transaction));
                         }
                         if h.unit != unit {
-                            b.deviation(*line, &format!("{TCP} §3.1.3"), format!("unit identifier {} answers a request to {unit}", h.unit));
+                            b.deviation(
+                                *line,
+                                &format!("{TCP} §3.1.3"),
+                                format!("unit identifier {} answers a request to {unit}", h.unit),
+                            );
                         }
                         check_response(&mut b, *line, Some(&req), pdu);
                     }
-                    None => b.deviation(*line, &format!("{TCP} §3.1.3"), format!(
-                        "transaction id {} matches no request sent", h.transaction)),
+                    None => b.deviation(
+                        *line,
+                        &format!("{TCP} §3.1.3"),
+                        format!("transaction id {} matches no request sent", h.transaction),
+                    ),
                 }
             }
         }
         for (l, t, _, req) in open {
-            b.deviation(l, &format!("{TCP} §4.2"), format!("no answer to {req} (transaction {t})"));
+            b.deviation(
+                l,
+                &format!("{TCP} §4.2"),
+                format!("no answer to {req} (transaction {t})"),
+            );
         }
         b.finish()
     }

@@ -53,7 +53,13 @@ pub fn t15(line: &LineSettings) -> Duration {
 
 impl ModbusClient {
     /// A client for `unit` over `t`.
-    pub fn new(mut t: Box<dyn Transport>, framing: Framing, unit: u8, timeout: Duration, retries: u32) -> Self {
+    pub fn new(
+        mut t: Box<dyn Transport>,
+        framing: Framing,
+        unit: u8,
+        timeout: Duration,
+        retries: u32,
+    ) -> Self {
         match framing {
             Framing::Rtu => t.set_frame_decoder(Box::new(RtuDecoder)),
             Framing::Tcp => t.set_frame_decoder(Box::new(TcpDecoder)),
@@ -81,14 +87,23 @@ impl ModbusClient {
             Framing::Tcp => self.transact_tcp(req),
         })?;
         if let Response::Exception(code) = resp {
-            return Err(LinkError::Refused { request: format!("{req} (unit {})", self.unit), reason: code.to_string() });
+            return Err(LinkError::Refused {
+                request: format!("{req} (unit {})", self.unit),
+                reason: code.to_string(),
+            });
         }
         Ok(resp)
     }
 
     /// Reads `count` registers from `table` at the 0-based `address`.
-    pub fn read_registers(&mut self, table: RegisterTable, address: u16, count: u16) -> Result<Vec<u16>> {
-        if count == 0 || count > frame::MAX_READ_REGISTERS || address as u32 + count as u32 > 65536 {
+    pub fn read_registers(
+        &mut self,
+        table: RegisterTable,
+        address: u16,
+        count: u16,
+    ) -> Result<Vec<u16>> {
+        if count == 0 || count > frame::MAX_READ_REGISTERS || address as u32 + count as u32 > 65536
+        {
             return Err(LinkError::Config(format!(
                 "read of {count} registers at {address}: 1..125 registers within 0..65535"
             )));
@@ -99,19 +114,31 @@ impl ModbusClient {
         };
         match self.transact(&req)? {
             Response::Registers(r) => Ok(r),
-            other => Err(LinkError::frame(req.to_string(), format!("unexpected answer {other:?}"))),
+            other => Err(LinkError::frame(
+                req.to_string(),
+                format!("unexpected answer {other:?}"),
+            )),
         }
     }
 
     /// Writes holding registers from the 0-based `address` (FC06 for one, FC16 for more).
     pub fn write_registers(&mut self, address: u16, values: &[u16]) -> Result<()> {
         if values.is_empty() || values.len() > frame::MAX_WRITE_REGISTERS as usize {
-            return Err(LinkError::Config(format!("write of {} registers: 1..123", values.len())));
+            return Err(LinkError::Config(format!(
+                "write of {} registers: 1..123",
+                values.len()
+            )));
         }
         let req = if values.len() == 1 {
-            Request::WriteSingle { address, value: values[0] }
+            Request::WriteSingle {
+                address,
+                value: values[0],
+            }
         } else {
-            Request::WriteMultiple { address, values: values.to_vec() }
+            Request::WriteMultiple {
+                address,
+                values: values.to_vec(),
+            }
         };
         self.transact(&req).map(|_| ())
     }
@@ -136,7 +163,8 @@ impl ModbusClient {
         let mut buf = Vec::with_capacity(256);
         let mut chunk = [0u8; 256];
         let result = loop {
-            let need = frame::rtu_response_len(&buf).map_err(|e| LinkError::frame(format!("answer to {what}"), e))?;
+            let need = frame::rtu_response_len(&buf)
+                .map_err(|e| LinkError::frame(format!("answer to {what}"), e))?;
             if let Some(n) = need {
                 if buf.len() >= n {
                     break Ok(n);
@@ -146,7 +174,11 @@ impl ModbusClient {
                 Ok(k) => buf.extend_from_slice(&chunk[..k]),
                 Err(LinkError::Timeout { .. }) => {
                     break Err(LinkError::Timeout {
-                        what: format!("answer to {what}: {} bytes of {} received", buf.len(), need.map_or("?".into(), |n| n.to_string())),
+                        what: format!(
+                            "answer to {what}: {} bytes of {} received",
+                            buf.len(),
+                            need.map_or("?".into(), |n| n.to_string())
+                        ),
                         waited: start.elapsed(),
                     })
                 }
@@ -156,14 +188,22 @@ impl ModbusClient {
         self.last_frame_end = Some(Instant::now());
         let n = result?;
         let frame_bytes = &buf[..n];
-        let (unit, pdu) = frame::rtu_decode(frame_bytes).map_err(|e| LinkError::frame(format!("answer to {what}"), e))?;
+        let (unit, pdu) = frame::rtu_decode(frame_bytes)
+            .map_err(|e| LinkError::frame(format!("answer to {what}"), e))?;
         if unit != self.unit {
-            return Err(LinkError::frame(format!("answer to {what}"), format!("comes from unit {unit}")));
+            return Err(LinkError::frame(
+                format!("answer to {what}"),
+                format!("comes from unit {unit}"),
+            ));
         }
         if buf.len() > n {
-            return Err(LinkError::frame(format!("answer to {what}"), format!("{} bytes after the frame's CRC", buf.len() - n)));
+            return Err(LinkError::frame(
+                format!("answer to {what}"),
+                format!("{} bytes after the frame's CRC", buf.len() - n),
+            ));
         }
-        frame::parse_response(req, pdu).map_err(|e| LinkError::frame(format!("answer to {what}"), e))
+        frame::parse_response(req, pdu)
+            .map_err(|e| LinkError::frame(format!("answer to {what}"), e))
     }
 
     fn transact_tcp(&mut self, req: &Request) -> Result<Response> {
@@ -180,10 +220,21 @@ impl ModbusClient {
         let what = format!("{req} to unit {} (transaction {tid})", self.unit);
         loop {
             let mut head = [0u8; 7];
-            pqe_link::recv_exact(self.t.as_mut(), &mut head, deadline, &format!("MBAP header of the answer to {what}"))?;
-            let h = frame::mbap_decode(&head).map_err(|e| LinkError::frame(format!("answer to {what}"), e))?;
+            pqe_link::recv_exact(
+                self.t.as_mut(),
+                &mut head,
+                deadline,
+                &format!("MBAP header of the answer to {what}"),
+            )?;
+            let h = frame::mbap_decode(&head)
+                .map_err(|e| LinkError::frame(format!("answer to {what}"), e))?;
             let mut pdu = vec![0u8; h.length as usize - 1];
-            pqe_link::recv_exact(self.t.as_mut(), &mut pdu, deadline, &format!("PDU of the answer to {what}"))?;
+            pqe_link::recv_exact(
+                self.t.as_mut(),
+                &mut pdu,
+                deadline,
+                &format!("PDU of the answer to {what}"),
+            )?;
             if h.transaction != tid {
                 if self.outstanding.contains(&h.transaction) {
                     // A late answer to an earlier (timed-out) request: drop it, keep waiting.
@@ -193,14 +244,21 @@ impl ModbusClient {
                 }
                 return Err(LinkError::frame(
                     format!("answer to {what}"),
-                    format!("transaction id {} was never sent (TCP guide §3.1.3)", h.transaction),
+                    format!(
+                        "transaction id {} was never sent (TCP guide §3.1.3)",
+                        h.transaction
+                    ),
                 ));
             }
             self.outstanding.retain(|&t| t != tid);
             if h.unit != self.unit {
-                return Err(LinkError::frame(format!("answer to {what}"), format!("unit identifier {} (asked {})", h.unit, self.unit)));
+                return Err(LinkError::frame(
+                    format!("answer to {what}"),
+                    format!("unit identifier {} (asked {})", h.unit, self.unit),
+                ));
             }
-            return frame::parse_response(req, &pdu).map_err(|e| LinkError::frame(format!("answer to {what}"), e));
+            return frame::parse_response(req, &pdu)
+                .map_err(|e| LinkError::frame(format!("answer to {what}"), e));
         }
     }
 

@@ -92,13 +92,21 @@ impl Request {
         let word = |i: usize| -> Result<u16, String> {
             pdu.get(i..i + 2)
                 .map(|b| u16::from_be_bytes([b[0], b[1]]))
-                .ok_or_else(|| format!("FC{fc:02X} request: PDU of {} bytes is too short", pdu.len()))
+                .ok_or_else(|| {
+                    format!(
+                        "FC{fc:02X} request: PDU of {} bytes is too short",
+                        pdu.len()
+                    )
+                })
         };
         let exact = |n: usize| -> Result<(), String> {
             if pdu.len() == n {
                 Ok(())
             } else {
-                Err(format!("FC{fc:02X} request: PDU of {} bytes, expected {n}", pdu.len()))
+                Err(format!(
+                    "FC{fc:02X} request: PDU of {} bytes, expected {n}",
+                    pdu.len()
+                ))
             }
         };
         match fc {
@@ -106,22 +114,38 @@ impl Request {
                 exact(5)?;
                 let (address, count) = (word(1)?, word(3)?);
                 if !(1..=MAX_READ_REGISTERS).contains(&count) {
-                    return Err(format!("FC{fc:02X} request: quantity {count} is outside 1..125 (MAP §6.3)"));
+                    return Err(format!(
+                        "FC{fc:02X} request: quantity {count} is outside 1..125 (MAP §6.3)"
+                    ));
                 }
-                Ok(if fc == 3 { Request::ReadHolding { address, count } } else { Request::ReadInput { address, count } })
+                Ok(if fc == 3 {
+                    Request::ReadHolding { address, count }
+                } else {
+                    Request::ReadInput { address, count }
+                })
             }
             0x06 => {
                 exact(5)?;
-                Ok(Request::WriteSingle { address: word(1)?, value: word(3)? })
+                Ok(Request::WriteSingle {
+                    address: word(1)?,
+                    value: word(3)?,
+                })
             }
             0x10 => {
                 let (address, count) = (word(1)?, word(3)?);
                 let n = *pdu.get(5).ok_or("FC10 request: no byte count")? as usize;
                 if !(1..=MAX_WRITE_REGISTERS).contains(&count) || n != count as usize * 2 {
-                    return Err(format!("FC10 request: quantity {count} with byte count {n} (MAP §6.12)"));
+                    return Err(format!(
+                        "FC10 request: quantity {count} with byte count {n} (MAP §6.12)"
+                    ));
                 }
                 exact(6 + n)?;
-                Ok(Request::WriteMultiple { address, values: (0..count as usize).map(|i| word(6 + 2 * i).unwrap_or(0)).collect() })
+                Ok(Request::WriteMultiple {
+                    address,
+                    values: (0..count as usize)
+                        .map(|i| word(6 + 2 * i).unwrap_or(0))
+                        .collect(),
+                })
             }
             _ => Err(format!("function code {fc:#04x} is not one PQE sends")),
         }
@@ -131,10 +155,14 @@ impl Request {
 impl fmt::Display for Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Request::ReadHolding { address, count } => write!(f, "FC03 read holding {address}+{count}"),
+            Request::ReadHolding { address, count } => {
+                write!(f, "FC03 read holding {address}+{count}")
+            }
             Request::ReadInput { address, count } => write!(f, "FC04 read input {address}+{count}"),
             Request::WriteSingle { address, value } => write!(f, "FC06 write {address}={value}"),
-            Request::WriteMultiple { address, values } => write!(f, "FC16 write {address}+{}", values.len()),
+            Request::WriteMultiple { address, values } => {
+                write!(f, "FC16 write {address}+{}", values.len())
+            }
         }
     }
 }
@@ -186,12 +214,18 @@ pub enum Response {
 /// Length of a response PDU once enough of it is known: `Ok(None)` when more
 /// bytes are needed, `Err` when the first bytes already break the standard.
 pub fn response_pdu_len(pdu: &[u8]) -> Result<Option<usize>, String> {
-    let Some(&fc) = pdu.first() else { return Ok(None) };
+    let Some(&fc) = pdu.first() else {
+        return Ok(None);
+    };
     match fc {
         0x03 | 0x04 => match pdu.get(1) {
             None => Ok(None),
-            Some(&n) if n % 2 == 0 && n > 0 && n as u16 <= 2 * MAX_READ_REGISTERS => Ok(Some(2 + n as usize)),
-            Some(&n) => Err(format!("FC{fc:02X} response: byte count {n} is not an even number 2..250 (MAP §6.3)")),
+            Some(&n) if n % 2 == 0 && n > 0 && n as u16 <= 2 * MAX_READ_REGISTERS => {
+                Ok(Some(2 + n as usize))
+            }
+            Some(&n) => Err(format!(
+                "FC{fc:02X} response: byte count {n} is not an even number 2..250 (MAP §6.3)"
+            )),
         },
         0x06 | 0x10 => Ok(Some(5)),
         0x83 | 0x84 | 0x86 | 0x90 => Ok(Some(2)),
@@ -206,43 +240,77 @@ pub fn parse_response(req: &Request, pdu: &[u8]) -> Result<Response, String> {
     let fc = *pdu.first().ok_or("empty response PDU")?;
     if fc == req.function() | 0x80 {
         if pdu.len() != 2 {
-            return Err(format!("exception response of {} bytes, expected 2 (MAP §7)", pdu.len()));
+            return Err(format!(
+                "exception response of {} bytes, expected 2 (MAP §7)",
+                pdu.len()
+            ));
         }
         return Ok(Response::Exception(ExceptionCode(pdu[1])));
     }
     if fc != req.function() {
-        return Err(format!("function code {fc:#04x} answers a request with FC{:02X}", req.function()));
+        return Err(format!(
+            "function code {fc:#04x} answers a request with FC{:02X}",
+            req.function()
+        ));
     }
     match req {
         Request::ReadHolding { count, .. } | Request::ReadInput { count, .. } => {
             let n = *pdu.get(1).ok_or("response without byte count")? as usize;
             if n != *count as usize * 2 {
-                return Err(format!("byte count {n} for {count} registers asked (MAP §6.3)"));
+                return Err(format!(
+                    "byte count {n} for {count} registers asked (MAP §6.3)"
+                ));
             }
             if pdu.len() != 2 + n {
-                return Err(format!("PDU of {} bytes, byte count says {}", pdu.len(), 2 + n));
+                return Err(format!(
+                    "PDU of {} bytes, byte count says {}",
+                    pdu.len(),
+                    2 + n
+                ));
             }
-            Ok(Response::Registers(pdu[2..].chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect()))
+            Ok(Response::Registers(
+                pdu[2..]
+                    .chunks(2)
+                    .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                    .collect(),
+            ))
         }
         Request::WriteSingle { address, value } => {
             if pdu.len() != 5 {
                 return Err(format!("FC06 response of {} bytes, expected 5", pdu.len()));
             }
-            let (a, v) = (u16::from_be_bytes([pdu[1], pdu[2]]), u16::from_be_bytes([pdu[3], pdu[4]]));
+            let (a, v) = (
+                u16::from_be_bytes([pdu[1], pdu[2]]),
+                u16::from_be_bytes([pdu[3], pdu[4]]),
+            );
             if (a, v) != (*address, *value) {
-                return Err(format!("FC06 echo {a}={v} differs from the request {address}={value} (MAP §6.6)"));
+                return Err(format!(
+                    "FC06 echo {a}={v} differs from the request {address}={value} (MAP §6.6)"
+                ));
             }
-            Ok(Response::Written { address: a, value: v })
+            Ok(Response::Written {
+                address: a,
+                value: v,
+            })
         }
         Request::WriteMultiple { address, values } => {
             if pdu.len() != 5 {
                 return Err(format!("FC16 response of {} bytes, expected 5", pdu.len()));
             }
-            let (a, q) = (u16::from_be_bytes([pdu[1], pdu[2]]), u16::from_be_bytes([pdu[3], pdu[4]]));
+            let (a, q) = (
+                u16::from_be_bytes([pdu[1], pdu[2]]),
+                u16::from_be_bytes([pdu[3], pdu[4]]),
+            );
             if (a, q as usize) != (*address, values.len()) {
-                return Err(format!("FC16 echo {a}+{q} differs from the request {address}+{} (MAP §6.12)", values.len()));
+                return Err(format!(
+                    "FC16 echo {a}+{q} differs from the request {address}+{} (MAP §6.12)",
+                    values.len()
+                ));
             }
-            Ok(Response::Written { address: a, value: q })
+            Ok(Response::Written {
+                address: a,
+                value: q,
+            })
         }
     }
 }
@@ -285,7 +353,10 @@ pub fn rtu_request_len(bytes: &[u8]) -> Option<usize> {
 /// A decoded RTU frame: unit and PDU, after the CRC check.
 pub fn rtu_decode(frame: &[u8]) -> Result<(u8, &[u8]), String> {
     if frame.len() < 4 {
-        return Err(format!("RTU frame of {} bytes is shorter than 4 (address, function, CRC)", frame.len()));
+        return Err(format!(
+            "RTU frame of {} bytes is shorter than 4 (address, function, CRC)",
+            frame.len()
+        ));
     }
     if !rtu_crc_ok(frame) {
         let n = frame.len() - 2;
@@ -336,10 +407,16 @@ pub fn mbap_decode(bytes: &[u8]) -> Result<Mbap, String> {
         unit: bytes[6],
     };
     if h.protocol != 0 {
-        return Err(format!("MBAP protocol identifier {} (Modbus is 0; TCP guide §3.1.3)", h.protocol));
+        return Err(format!(
+            "MBAP protocol identifier {} (Modbus is 0; TCP guide §3.1.3)",
+            h.protocol
+        ));
     }
     if !(2..=254).contains(&h.length) {
-        return Err(format!("MBAP length {} is outside 2..254 (TCP guide §3.1.3)", h.length));
+        return Err(format!(
+            "MBAP length {} is outside 2..254 (TCP guide §3.1.3)",
+            h.length
+        ));
     }
     Ok(h)
 }
@@ -364,10 +441,22 @@ mod tests {
     #[test]
     fn requests_round_trip() {
         for r in [
-            Request::ReadHolding { address: 0, count: 2 },
-            Request::ReadInput { address: 0x156, count: 2 },
-            Request::WriteSingle { address: 100, value: 0xBEEF },
-            Request::WriteMultiple { address: 100, values: vec![1, 2, 3] },
+            Request::ReadHolding {
+                address: 0,
+                count: 2,
+            },
+            Request::ReadInput {
+                address: 0x156,
+                count: 2,
+            },
+            Request::WriteSingle {
+                address: 100,
+                value: 0xBEEF,
+            },
+            Request::WriteMultiple {
+                address: 100,
+                values: vec![1, 2, 3],
+            },
         ] {
             assert_eq!(Request::from_pdu(&r.pdu()).unwrap(), r);
         }
@@ -375,13 +464,30 @@ mod tests {
 
     #[test]
     fn response_errors_name_the_fault() {
-        let r = Request::ReadHolding { address: 0, count: 2 };
-        assert_eq!(parse_response(&r, &[0x83, 0x02]).unwrap(), Response::Exception(ExceptionCode(2)));
-        assert!(parse_response(&r, &[0x03, 2, 0, 1]).unwrap_err().contains("byte count 2 for 2 registers"));
-        assert!(parse_response(&r, &[0x04, 4, 0, 1, 0, 2]).unwrap_err().contains("answers a request with FC03"));
-        let w = Request::WriteSingle { address: 1, value: 2 };
-        assert!(parse_response(&w, &[6, 0, 1, 0, 3]).unwrap_err().contains("echo"));
+        let r = Request::ReadHolding {
+            address: 0,
+            count: 2,
+        };
+        assert_eq!(
+            parse_response(&r, &[0x83, 0x02]).unwrap(),
+            Response::Exception(ExceptionCode(2))
+        );
+        assert!(parse_response(&r, &[0x03, 2, 0, 1])
+            .unwrap_err()
+            .contains("byte count 2 for 2 registers"));
+        assert!(parse_response(&r, &[0x04, 4, 0, 1, 0, 2])
+            .unwrap_err()
+            .contains("answers a request with FC03"));
+        let w = Request::WriteSingle {
+            address: 1,
+            value: 2,
+        };
+        assert!(parse_response(&w, &[6, 0, 1, 0, 3])
+            .unwrap_err()
+            .contains("echo"));
         assert!(rtu_decode(&[1, 3, 0, 0]).unwrap_err().contains("CRC"));
-        assert!(mbap_decode(&[0, 1, 0, 5, 0, 6, 1]).unwrap_err().contains("protocol identifier 5"));
+        assert!(mbap_decode(&[0, 1, 0, 5, 0, 6, 1])
+            .unwrap_err()
+            .contains("protocol identifier 5"));
     }
 }

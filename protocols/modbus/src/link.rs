@@ -8,7 +8,8 @@ use crate::client::{Framing, ModbusClient};
 use crate::map::{plan_reads, MapEntry, RegisterMap};
 use crate::values::{decode, encode, WordOrder};
 use pqe_link::{
-    LineSettings, LinkError, MeterLink, OpenRequest, Reading, RegisterRef, RegisterTable, Result, Selector, Value,
+    LineSettings, LinkError, MeterLink, OpenRequest, Reading, RegisterRef, RegisterTable, Result,
+    Selector, Value,
 };
 use std::collections::HashMap;
 use std::time::Duration;
@@ -25,26 +26,44 @@ pub struct ModbusLink {
 pub fn open(req: &OpenRequest<'_>) -> Result<Box<dyn MeterLink>> {
     let uri = req.uri;
     uri.check_params(&["unit", "word_order", "base", "map"])?;
-    let framing = if uri.scheme == "modbus-tcp" { Framing::Tcp } else { Framing::Rtu };
+    let framing = if uri.scheme == "modbus-tcp" {
+        Framing::Tcp
+    } else {
+        Framing::Rtu
+    };
     let unit: u8 = uri.param_or("unit", 1)?;
     if framing == Framing::Rtu && !(1..=247).contains(&unit) {
-        return Err(LinkError::Config(format!("{}: unit={unit} must be 1..247 (Modbus over Serial Line §2.2)", uri.scheme)));
+        return Err(LinkError::Config(format!(
+            "{}: unit={unit} must be 1..247 (Modbus over Serial Line §2.2)",
+            uri.scheme
+        )));
     }
     let base: u16 = uri.param_or("base", 0)?;
     if base > 1 {
-        return Err(LinkError::Config(format!("{}: base={base} must be 0 or 1", uri.scheme)));
+        return Err(LinkError::Config(format!(
+            "{}: base={base} must be 0 or 1",
+            uri.scheme
+        )));
     }
     let map = match req.map.or(uri.param("map")) {
         Some(m) => Some(RegisterMap::load(m)?),
         None => None,
     };
     let word_order = match uri.param("word_order") {
-        Some(w) => w.parse().map_err(|e: String| LinkError::Config(format!("{}: {e}", uri.scheme)))?,
+        Some(w) => w
+            .parse()
+            .map_err(|e: String| LinkError::Config(format!("{}: {e}", uri.scheme)))?,
         None => map.as_ref().map(|m| m.word_order).unwrap_or_default(),
     };
     let opts = uri.options(Duration::from_millis(1000))?;
     // Modbus over Serial Line §2.5.1: 8E1 is the default frame (8N2 and 8N1 are common too).
-    let t = req.transport(LineSettings { parity: pqe_link::Parity::Even, ..LineSettings::new_8n1(19200) }, opts.timeout)?;
+    let t = req.transport(
+        LineSettings {
+            parity: pqe_link::Parity::Even,
+            ..LineSettings::new_8n1(19200)
+        },
+        opts.timeout,
+    )?;
     Ok(Box::new(ModbusLink {
         client: ModbusClient::new(t, framing, unit, opts.timeout, opts.retries),
         word_order,
@@ -56,13 +75,20 @@ pub fn open(req: &OpenRequest<'_>) -> Result<Box<dyn MeterLink>> {
 impl ModbusLink {
     /// A link over an existing client (tests, other fronts).
     pub fn new(client: ModbusClient, word_order: WordOrder, map: Option<RegisterMap>) -> Self {
-        ModbusLink { client, word_order, base: 0, map }
+        ModbusLink {
+            client,
+            word_order,
+            base: 0,
+            map,
+        }
     }
 
     fn pdu_address(&self, r: RegisterRef) -> Result<RegisterRef> {
         if self.base == 1 {
             let address = r.address.checked_sub(1).ok_or_else(|| {
-                LinkError::Config(format!("register {r}: with base=1 register numbers start at 1"))
+                LinkError::Config(format!(
+                    "register {r}: with base=1 register numbers start at 1"
+                ))
             })?;
             Ok(RegisterRef { address, ..r })
         } else {
@@ -84,26 +110,42 @@ impl ModbusLink {
     }
 
     fn value_of(&self, r: RegisterRef, words: &HashMap<(RegisterTable, u16), u16>) -> f64 {
-        let w: Vec<u16> = (0..r.kind.words()).map(|k| words[&(r.table, r.address + k)]).collect();
+        let w: Vec<u16> = (0..r.kind.words())
+            .map(|k| words[&(r.table, r.address + k)])
+            .collect();
         decode(r.kind, &w, self.word_order)
     }
 
     fn map_entry(&self, sel: &Selector) -> Result<Option<MapEntry>> {
-        let find = |pred: &dyn Fn(&MapEntry) -> bool| self.map.as_ref().and_then(|m| m.entries.iter().find(|e| pred(e)).cloned());
+        let find = |pred: &dyn Fn(&MapEntry) -> bool| {
+            self.map
+                .as_ref()
+                .and_then(|m| m.entries.iter().find(|e| pred(e)).cloned())
+        };
         match sel {
             Selector::Register(_) => Ok(None),
-            Selector::Name(n) => find(&|e| &e.name == n)
-                .map(Some)
-                .ok_or_else(|| LinkError::Config(format!("'{n}' is not in the register map{}", self.map_hint()))),
-            Selector::Obis(o) => find(&|e| e.obis == Some(*o))
-                .map(Some)
-                .ok_or_else(|| LinkError::Config(format!("OBIS {} is not in the register map{}", o.short(), self.map_hint()))),
+            Selector::Name(n) => find(&|e| &e.name == n).map(Some).ok_or_else(|| {
+                LinkError::Config(format!(
+                    "'{n}' is not in the register map{}",
+                    self.map_hint()
+                ))
+            }),
+            Selector::Obis(o) => find(&|e| e.obis == Some(*o)).map(Some).ok_or_else(|| {
+                LinkError::Config(format!(
+                    "OBIS {} is not in the register map{}",
+                    o.short(),
+                    self.map_hint()
+                ))
+            }),
         }
     }
 
     fn map_hint(&self) -> String {
         match &self.map {
-            None => " (no map: give --map or map=, or select registers with --register TABLE:ADDR:TYPE)".into(),
+            None => {
+                " (no map: give --map or map=, or select registers with --register TABLE:ADDR:TYPE)"
+                    .into()
+            }
             Some(m) => format!(" of {}", m.name),
         }
     }
@@ -129,7 +171,10 @@ impl MeterLink for ModbusLink {
                 ))
             }
         };
-        let sels: Vec<Selector> = entries.iter().map(|e| Selector::Name(e.name.clone())).collect();
+        let sels: Vec<Selector> = entries
+            .iter()
+            .map(|e| Selector::Name(e.name.clone()))
+            .collect();
         self.read(&sels)
     }
 
@@ -140,7 +185,9 @@ impl MeterLink for ModbusLink {
             match self.map_entry(s)? {
                 Some(e) => wanted.push((e.name.clone(), e.register, e.scale, e.unit.clone())),
                 None => {
-                    let Selector::Register(r) = s else { unreachable!("map_entry handles names and OBIS codes") };
+                    let Selector::Register(r) = s else {
+                        unreachable!("map_entry handles names and OBIS codes")
+                    };
                     wanted.push((r.to_string(), self.pdu_address(*r)?, 1.0, String::new()));
                 }
             }
@@ -149,7 +196,9 @@ impl MeterLink for ModbusLink {
         let words = self.read_words(&regs)?;
         Ok(wanted
             .into_iter()
-            .map(|(id, r, scale, unit)| Value::number(id, scaled(self.value_of(r, &words), scale), unit))
+            .map(|(id, r, scale, unit)| {
+                Value::number(id, scaled(self.value_of(r, &words), scale), unit)
+            })
             .collect())
     }
 
@@ -162,12 +211,17 @@ impl MeterLink for ModbusLink {
             },
         };
         if r.table != RegisterTable::Holding {
-            return Err(LinkError::Config(format!("{selector}: input registers are read-only (MAP §4.3)")));
+            return Err(LinkError::Config(format!(
+                "{selector}: input registers are read-only (MAP §4.3)"
+            )));
         }
         let Reading::Number(x) = value else {
-            return Err(LinkError::Config(format!("{selector}: a Modbus register takes a number")));
+            return Err(LinkError::Config(format!(
+                "{selector}: a Modbus register takes a number"
+            )));
         };
-        let words = encode(r.kind, x / scale, self.word_order).map_err(|e| LinkError::Config(format!("{selector}: {e}")))?;
+        let words = encode(r.kind, x / scale, self.word_order)
+            .map_err(|e| LinkError::Config(format!("{selector}: {e}")))?;
         self.client.write_registers(r.address, &words)
     }
 }

@@ -101,43 +101,82 @@ impl RegisterMap {
 
     /// Parses map TOML; errors name `origin` and the entry.
     pub fn parse(text: &str, origin: &str) -> Result<Self, LinkError> {
-        let f: MapFile = toml::from_str(text).map_err(|e| LinkError::Config(format!("register map {origin}: {e}")))?;
+        let f: MapFile = toml::from_str(text)
+            .map_err(|e| LinkError::Config(format!("register map {origin}: {e}")))?;
         let word_order = match f.word_order.as_deref() {
             None => WordOrder::HighFirst,
-            Some(w) => w.parse().map_err(|e| LinkError::Config(format!("register map {origin}: {e}")))?,
+            Some(w) => w
+                .parse()
+                .map_err(|e| LinkError::Config(format!("register map {origin}: {e}")))?,
         };
         let mut entries = Vec::new();
         for (i, e) in f.value.into_iter().enumerate() {
-            let bad = |why: String| LinkError::Config(format!("register map {origin}: value {} ('{}'): {why}", i + 1, e.name));
-            let kind: RegisterType = e.kind.parse().map_err(|x: LinkError| bad(x.to_string()))?;
-            let (table, address) = match (e.register, &e.table, e.address) {
-                (Some(r), None, None) => match r {
-                    30001..=39999 => (RegisterTable::Input, (r - 30001) as u16),
-                    40001..=49999 => (RegisterTable::Holding, (r - 40001) as u16),
-                    300001..=365536 => (RegisterTable::Input, (r - 300001) as u16),
-                    400001..=465536 => (RegisterTable::Holding, (r - 400001) as u16),
-                    _ => return Err(bad(format!("register {r} is not a Modicon input (3xxxx) or holding (4xxxx) number"))),
-                },
-                (None, Some(t), Some(a)) => (
-                    match t.as_str() {
-                        "ir" => RegisterTable::Input,
-                        "hr" => RegisterTable::Holding,
-                        _ => return Err(bad(format!("table '{t}' (expected ir or hr)"))),
-                    },
-                    a,
-                ),
-                _ => return Err(bad("give either register = 3xxxx/4xxxx or table and address".into())),
+            let bad = |why: String| {
+                LinkError::Config(format!(
+                    "register map {origin}: value {} ('{}'): {why}",
+                    i + 1,
+                    e.name
+                ))
             };
+            let kind: RegisterType = e.kind.parse().map_err(|x: LinkError| bad(x.to_string()))?;
+            let (table, address) =
+                match (e.register, &e.table, e.address) {
+                    (Some(r), None, None) => match r {
+                        30001..=39999 => (RegisterTable::Input, (r - 30001) as u16),
+                        40001..=49999 => (RegisterTable::Holding, (r - 40001) as u16),
+                        300001..=365536 => (RegisterTable::Input, (r - 300001) as u16),
+                        400001..=465536 => (RegisterTable::Holding, (r - 400001) as u16),
+                        _ => return Err(bad(format!(
+                            "register {r} is not a Modicon input (3xxxx) or holding (4xxxx) number"
+                        ))),
+                    },
+                    (None, Some(t), Some(a)) => (
+                        match t.as_str() {
+                            "ir" => RegisterTable::Input,
+                            "hr" => RegisterTable::Holding,
+                            _ => return Err(bad(format!("table '{t}' (expected ir or hr)"))),
+                        },
+                        a,
+                    ),
+                    _ => {
+                        return Err(bad(
+                            "give either register = 3xxxx/4xxxx or table and address".into(),
+                        ))
+                    }
+                };
             if address as u32 + kind.words() as u32 > 65536 {
                 return Err(bad("runs past register 65535".into()));
             }
-            let obis = e.obis.as_deref().map(str::parse).transpose().map_err(|x: LinkError| bad(x.to_string()))?;
-            entries.push(MapEntry { name: e.name.clone(), register: RegisterRef { table, address, kind }, scale: e.scale, unit: e.unit, obis });
+            let obis = e
+                .obis
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|x: LinkError| bad(x.to_string()))?;
+            entries.push(MapEntry {
+                name: e.name.clone(),
+                register: RegisterRef {
+                    table,
+                    address,
+                    kind,
+                },
+                scale: e.scale,
+                unit: e.unit,
+                obis,
+            });
         }
         if entries.is_empty() {
-            return Err(LinkError::Config(format!("register map {origin}: no [[value]]")));
+            return Err(LinkError::Config(format!(
+                "register map {origin}: no [[value]]"
+            )));
         }
-        Ok(RegisterMap { name: f.name, source: f.source, verified: f.verified, word_order, entries })
+        Ok(RegisterMap {
+            name: f.name,
+            source: f.source,
+            verified: f.verified,
+            word_order,
+            entries,
+        })
     }
 }
 
@@ -145,19 +184,33 @@ impl RegisterMap {
 /// the same table, at most 125 registers each (MAP §6.3). Gaps are not read
 /// across (a meter may refuse unmapped addresses).
 pub fn plan_reads(regs: &[RegisterRef]) -> Vec<(RegisterTable, u16, u16)> {
-    let mut spans: Vec<(RegisterTable, u32, u32)> =
-        regs.iter().map(|r| (r.table, r.address as u32, r.address as u32 + r.kind.words() as u32)).collect();
+    let mut spans: Vec<(RegisterTable, u32, u32)> = regs
+        .iter()
+        .map(|r| {
+            (
+                r.table,
+                r.address as u32,
+                r.address as u32 + r.kind.words() as u32,
+            )
+        })
+        .collect();
     spans.sort_by_key(|&(t, a, _)| (t == RegisterTable::Input, a));
     let mut out: Vec<(RegisterTable, u32, u32)> = Vec::new();
     for (t, a, e) in spans {
         match out.last_mut() {
-            Some((lt, la, le)) if *lt == t && a <= *le && e.max(*le) - *la <= crate::frame::MAX_READ_REGISTERS as u32 => {
+            Some((lt, la, le))
+                if *lt == t
+                    && a <= *le
+                    && e.max(*le) - *la <= crate::frame::MAX_READ_REGISTERS as u32 =>
+            {
                 *le = e.max(*le);
             }
             _ => out.push((t, a, e)),
         }
     }
-    out.into_iter().map(|(t, a, e)| (t, a as u16, (e - a) as u16)).collect()
+    out.into_iter()
+        .map(|(t, a, e)| (t, a as u16, (e - a) as u16))
+        .collect()
 }
 
 #[cfg(test)]
@@ -169,7 +222,10 @@ mod tests {
         let m = RegisterMap::load("sdm630").unwrap();
         assert!(!m.verified);
         let u1 = &m.entries[0];
-        assert_eq!((u1.name.as_str(), u1.register.address, u1.unit.as_str()), ("U_L1", 0, "V"));
+        assert_eq!(
+            (u1.name.as_str(), u1.register.address, u1.unit.as_str()),
+            ("U_L1", 0, "V")
+        );
         let e = m.entries.iter().find(|e| e.name == "E_total").unwrap();
         assert_eq!(e.register.address, 0x156);
         let plan = plan_reads(&m.entries.iter().map(|e| e.register).collect::<Vec<_>>());
@@ -181,7 +237,9 @@ mod tests {
     fn bad_maps_are_named() {
         let e = RegisterMap::parse("name='x'\nsource='y'\nverified=false\n[[value]]\nname='a'\nregister=20001\ntype='f32'\n", "m.toml").unwrap_err().to_string();
         assert!(e.contains("m.toml: value 1 ('a')"), "{e}");
-        let e = RegisterMap::load("/nonexistent.toml").unwrap_err().to_string();
+        let e = RegisterMap::load("/nonexistent.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("sdm630"), "{e}");
     }
 }

@@ -16,11 +16,18 @@ pub fn describe_pdu(dir: Direction, pdu: &[u8]) -> String {
             format!("FC{:02X} {}", fc & 0x7f, crate::frame::ExceptionCode(*code))
         }
         [fc @ (3 | 4), n, rest @ ..] if rest.len() == *n as usize && n % 2 == 0 => {
-            let regs: Vec<String> = rest.chunks(2).map(|c| format!("{:04x}", u16::from_be_bytes([c[0], c[1]]))).collect();
+            let regs: Vec<String> = rest
+                .chunks(2)
+                .map(|c| format!("{:04x}", u16::from_be_bytes([c[0], c[1]])))
+                .collect();
             format!("FC{fc:02X} registers [{}]", regs.join(" "))
         }
         [fc @ (6 | 16), a0, a1, v0, v1] => {
-            format!("FC{fc:02X} written {} {}", u16::from_be_bytes([*a0, *a1]), u16::from_be_bytes([*v0, *v1]))
+            format!(
+                "FC{fc:02X} written {} {}",
+                u16::from_be_bytes([*a0, *a1]),
+                u16::from_be_bytes([*v0, *v1])
+            )
         }
         _ => format!("undecodable PDU of {} bytes", pdu.len()),
     }
@@ -59,9 +66,18 @@ impl FrameDecoder for TcpDecoder {
     fn decode(&self, dir: Direction, f: &[u8]) -> Decoded {
         Decoded::text(match frame::mbap_decode(f) {
             Ok(h) if f.len() == 6 + h.length as usize => {
-                format!("transaction {} unit {} {}", h.transaction, h.unit, describe_pdu(dir, &f[7..]))
+                format!(
+                    "transaction {} unit {} {}",
+                    h.transaction,
+                    h.unit,
+                    describe_pdu(dir, &f[7..])
+                )
             }
-            Ok(h) => format!("MBAP length {} but {} bytes follow it", h.length, f.len().saturating_sub(6)),
+            Ok(h) => format!(
+                "MBAP length {} but {} bytes follow it",
+                h.length,
+                f.len().saturating_sub(6)
+            ),
             Err(e) => e,
         })
     }

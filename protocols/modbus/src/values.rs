@@ -71,12 +71,17 @@ pub fn encode(kind: RegisterType, value: f64, order: WordOrder) -> Result<Vec<u1
         RegisterType::U16 => (int(0.0, 65535.0)? as u16).to_be_bytes().to_vec(),
         RegisterType::I16 => (int(-32768.0, 32767.0)? as i16).to_be_bytes().to_vec(),
         RegisterType::U32 => (int(0.0, u32::MAX as f64)? as u32).to_be_bytes().to_vec(),
-        RegisterType::I32 => (int(i32::MIN as f64, i32::MAX as f64)? as i32).to_be_bytes().to_vec(),
+        RegisterType::I32 => (int(i32::MIN as f64, i32::MAX as f64)? as i32)
+            .to_be_bytes()
+            .to_vec(),
         RegisterType::U64 => (int(0.0, 2f64.powi(53))? as u64).to_be_bytes().to_vec(),
         RegisterType::F32 => (value as f32).to_be_bytes().to_vec(),
         RegisterType::F64 => value.to_be_bytes().to_vec(),
     };
-    let mut words: Vec<u16> = bytes.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+    let mut words: Vec<u16> = bytes
+        .chunks(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .collect();
     if order == WordOrder::LowFirst {
         words.reverse();
     }
@@ -89,15 +94,48 @@ mod tests {
 
     #[test]
     fn decodes_every_type_both_orders() {
-        assert_eq!(decode(RegisterType::F32, &[0x4366, 0x199a], WordOrder::HighFirst), 230.1);
-        assert_eq!(decode(RegisterType::F32, &[0x199a, 0x4366], WordOrder::LowFirst), 230.1);
-        assert_eq!(decode(RegisterType::I16, &[0xfffb], WordOrder::HighFirst), -5.0);
-        assert_eq!(decode(RegisterType::U32, &[0x075b, 0xcd15], WordOrder::HighFirst), 123456789.0);
-        assert_eq!(decode(RegisterType::I32, &[0xfffe, 0x7960], WordOrder::HighFirst), -100000.0);
-        assert_eq!(decode(RegisterType::U64, &[0, 0x0b3a, 0x73ce, 0x2ff2], WordOrder::HighFirst), 12345678901234.0);
-        for k in [RegisterType::U16, RegisterType::I16, RegisterType::U32, RegisterType::I32, RegisterType::U64, RegisterType::F64] {
+        assert_eq!(
+            decode(RegisterType::F32, &[0x4366, 0x199a], WordOrder::HighFirst),
+            230.1
+        );
+        assert_eq!(
+            decode(RegisterType::F32, &[0x199a, 0x4366], WordOrder::LowFirst),
+            230.1
+        );
+        assert_eq!(
+            decode(RegisterType::I16, &[0xfffb], WordOrder::HighFirst),
+            -5.0
+        );
+        assert_eq!(
+            decode(RegisterType::U32, &[0x075b, 0xcd15], WordOrder::HighFirst),
+            123456789.0
+        );
+        assert_eq!(
+            decode(RegisterType::I32, &[0xfffe, 0x7960], WordOrder::HighFirst),
+            -100000.0
+        );
+        assert_eq!(
+            decode(
+                RegisterType::U64,
+                &[0, 0x0b3a, 0x73ce, 0x2ff2],
+                WordOrder::HighFirst
+            ),
+            12345678901234.0
+        );
+        for k in [
+            RegisterType::U16,
+            RegisterType::I16,
+            RegisterType::U32,
+            RegisterType::I32,
+            RegisterType::U64,
+            RegisterType::F64,
+        ] {
             for o in [WordOrder::HighFirst, WordOrder::LowFirst] {
-                let v = if matches!(k, RegisterType::U16 | RegisterType::U32 | RegisterType::U64) { 4660.0 } else { -1234.0 };
+                let v = if matches!(k, RegisterType::U16 | RegisterType::U32 | RegisterType::U64) {
+                    4660.0
+                } else {
+                    -1234.0
+                };
                 assert_eq!(decode(k, &encode(k, v, o).unwrap(), o), v, "{k:?} {o:?}");
             }
         }

@@ -8,7 +8,9 @@ use pqe_modbus::{Framing, ModbusClient};
 use std::time::Duration;
 
 fn hex(s: &str) -> Vec<u8> {
-    s.split_whitespace().map(|h| u8::from_str_radix(h, 16).unwrap()).collect()
+    s.split_whitespace()
+        .map(|h| u8::from_str_radix(h, 16).unwrap())
+        .collect()
 }
 
 fn vectors() -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -35,7 +37,9 @@ fn codec_round_trips_the_captured_frames() {
         assert_eq!(frame::rtu_response_len(&rsp).unwrap(), Some(rsp.len()));
         let (u2, p2) = frame::rtu_decode(&rsp).unwrap();
         assert_eq!(u2, unit);
-        let Response::Registers(words) = frame::parse_response(&r, p2).unwrap() else { panic!() };
+        let Response::Registers(words) = frame::parse_response(&r, p2).unwrap() else {
+            panic!()
+        };
         let mut again = vec![p2[0], (words.len() * 2) as u8];
         again.extend(words.iter().flat_map(|w| w.to_be_bytes()));
         assert_eq!(frame::rtu_encode(u2, &again), rsp);
@@ -45,24 +49,54 @@ fn codec_round_trips_the_captured_frames() {
 #[test]
 fn client_sends_the_captured_requests_and_decodes_the_answers() {
     let v = vectors();
-    let steps = v.iter().flat_map(|(q, a)| [ScriptStep::Expect(q.clone()), ScriptStep::Reply(a.clone())]).collect();
-    let mut c = ModbusClient::new(Box::new(ScriptedTransport::new(steps)), Framing::Rtu, 1, Duration::from_millis(200), 0);
-    assert_eq!(c.read_registers(RegisterTable::Holding, 0, 2).unwrap(), [1, 2]);
+    let steps = v
+        .iter()
+        .flat_map(|(q, a)| [ScriptStep::Expect(q.clone()), ScriptStep::Reply(a.clone())])
+        .collect();
+    let mut c = ModbusClient::new(
+        Box::new(ScriptedTransport::new(steps)),
+        Framing::Rtu,
+        1,
+        Duration::from_millis(200),
+        0,
+    );
+    assert_eq!(
+        c.read_registers(RegisterTable::Holding, 0, 2).unwrap(),
+        [1, 2]
+    );
     let w = c.read_registers(RegisterTable::Input, 0, 2).unwrap();
-    assert_eq!(pqe_modbus::values::decode(pqe_link::RegisterType::F32, &w, Default::default()), 230.1);
+    assert_eq!(
+        pqe_modbus::values::decode(pqe_link::RegisterType::F32, &w, Default::default()),
+        230.1
+    );
     let w = c.read_registers(RegisterTable::Input, 0x156, 2).unwrap();
-    assert_eq!(pqe_modbus::values::decode(pqe_link::RegisterType::F32, &w, Default::default()), 12345.678);
+    assert_eq!(
+        pqe_modbus::values::decode(pqe_link::RegisterType::F32, &w, Default::default()),
+        12345.678
+    );
 }
 
 #[test]
 fn the_captured_exception_is_a_clear_error() {
     // FC04 @0x2000 -> exception 0x84 code 02, as pymodbus answered over TCP.
-    let req = Request::ReadInput { address: 0x2000, count: 1 };
+    let req = Request::ReadInput {
+        address: 0x2000,
+        count: 1,
+    };
     let steps = vec![
         ScriptStep::Expect(frame::tcp_encode(1, 1, &req.pdu())),
         ScriptStep::Reply(frame::tcp_encode(1, 1, &[0x84, 0x02])),
     ];
-    let mut c = ModbusClient::new(Box::new(ScriptedTransport::new(steps)), Framing::Tcp, 1, Duration::from_millis(200), 2);
-    let e = c.read_registers(RegisterTable::Input, 0x2000, 1).unwrap_err().to_string();
+    let mut c = ModbusClient::new(
+        Box::new(ScriptedTransport::new(steps)),
+        Framing::Tcp,
+        1,
+        Duration::from_millis(200),
+        2,
+    );
+    let e = c
+        .read_registers(RegisterTable::Input, 0x2000, 1)
+        .unwrap_err()
+        .to_string();
     assert_eq!(e, "meter refused FC04 read input 8192+1 (unit 1): exception 02 illegal data address (no such register at this address)");
 }

@@ -24,7 +24,11 @@ impl Drop for Peer {
 
 fn python() -> PathBuf {
     let p = repo().join(".venv/bin/python");
-    assert!(p.exists(), "{} is missing: run scripts/setup.sh (installs pymodbus from tests/requirements.txt)", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: run scripts/setup.sh (installs pymodbus from tests/requirements.txt)",
+        p.display()
+    );
     p
 }
 
@@ -37,15 +41,22 @@ pub fn modbus_tcp_server() -> (Peer, u16) {
         .spawn()
         .expect("start the pymodbus server");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let port: u16 = line
         .strip_prefix("PORT ")
         .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("pymodbus server did not start (said {line:?}); is pymodbus installed in .venv?"));
+        .unwrap_or_else(|| {
+            panic!("pymodbus server did not start (said {line:?}); is pymodbus installed in .venv?")
+        });
     let peer = Peer(child);
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "pymodbus server not listening on {port} after 20 s");
+        assert!(
+            Instant::now() < deadline,
+            "pymodbus server not listening on {port} after 20 s"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     (peer, port)
@@ -79,7 +90,9 @@ pub fn modbus_rtu_server(pty: &Path, line: &str) -> Peer {
         .spawn()
         .expect("start the pymodbus server");
     let mut l = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut l).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut l)
+        .unwrap();
     assert_eq!(l.trim(), "READY", "pymodbus RTU server did not start");
     // It opens the port after printing; give it the time to.
     std::thread::sleep(Duration::from_millis(1500));
