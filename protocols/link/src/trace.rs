@@ -491,7 +491,7 @@ mod tests {
         fn decode(&self, _dir: Direction, f: &[u8]) -> Decoded {
             Decoded {
                 text: format!("{} bytes", f.len()),
-                redact: vec![1..2],
+                redact: std::iter::once(1..2).collect(),
             }
         }
     }
