@@ -311,7 +311,7 @@ int main(int argc, char **argv) {
      * recording is long enough to hold whole intervals after it (two seconds). */
     size_t skip = (size_t)(info.sample_rate * 2.0) / BLOCK + 1, blocks = 0;
     long after_gap = gap_run(argv[1], &config, skip, &blocks);
-    if ((double)(blocks - skip) * BLOCK >= 2.0 * info.sample_rate) {
+    if (blocks > skip && (double)(blocks - skip) * BLOCK >= 2.0 * info.sample_rate) {
         if (after_gap != 1) {
             fprintf(stderr, "FAIL gap run: %ld intervals flagged after the gap, expected 1\n",
                     after_gap);
