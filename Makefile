@@ -13,7 +13,7 @@ DEMO_INPUT ?= datasets/demo/demo-hour.cfg
 DEMO_OUT ?= demo-out
 PYTEST := .venv/bin/python -m pytest
 
-.PHONY: setup build python demo demo-quick test lint rust-test py-test browser-test capi-test bench clean
+.PHONY: setup build python sml-decode demo demo-quick test lint rust-test py-test browser-test capi-test bench clean
 
 setup:
 	@scripts/setup.sh
@@ -35,15 +35,22 @@ lint: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+# PQE_DLMS_METER_BIN: the DLMS/COSEM test peer scripts/setup.sh installs.
 rust-test: setup
-	$(CARGO) test --workspace
+	PQE_DLMS_METER_BIN=$(CURDIR)/target/peers/dlms-cosem-rs/bin/meter $(CARGO) test --workspace
 
 # The Python package pqengine (python/), built into .venv by maturin.
 python: setup
 	VIRTUAL_ENV=$(CURDIR)/.venv .venv/bin/maturin develop --release -q -m python/Cargo.toml
 
-py-test: build python
-	PQE_BIN=$(CURDIR)/$(PQE) $(PYTEST) -q tests/python
+# The SML decoder example the smllib cross-check runs (tests/python/test_sml_smllib.py).
+SML_DECODE := target/release/examples/sml_decode
+
+sml-decode: setup
+	$(CARGO) build --release -p pqe-sml --example sml_decode
+
+py-test: build python sml-decode
+	PQE_BIN=$(CURDIR)/$(PQE) PQE_SML_DECODE=$(CURDIR)/$(SML_DECODE) $(PYTEST) -q tests/python
 
 browser-test: setup
 	tests/browser/check_report.sh

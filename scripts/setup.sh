@@ -40,3 +40,12 @@ if [ ! -f "$stamp" ] || [ tests/requirements.txt -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q -r tests/requirements.txt
   touch "$stamp"
 fi
+
+# The DLMS/COSEM peer of protocols/dlms's tests: the `meter` example of the crate
+# dlms-cosem-rs 0.1.0 (MIT/Apache-2.0), built once into target/peers (not committed,
+# about 20 s). The Makefile passes its path to the tests in PQE_DLMS_METER_BIN.
+dlms_meter=target/peers/dlms-cosem-rs/bin/meter
+if [ ! -x "$dlms_meter" ]; then
+  echo "setup: building the dlms-cosem-rs meter example (DLMS/COSEM test peer)"
+  cargo install -q --locked dlms-cosem-rs --version 0.1.0 --example meter --root target/peers/dlms-cosem-rs
+fi

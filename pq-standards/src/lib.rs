@@ -11,5 +11,6 @@ pub mod iec61000_4_7;
 pub mod ieee1459;
 pub mod ieee519;
 pub mod limits;
+pub mod supraharmonics;
 pub mod unbalance;
 pub use analyzer::{Analyzer, AnalyzerOptions};

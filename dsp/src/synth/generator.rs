@@ -230,6 +230,28 @@ impl Generator {
                 };
             }
         }
+        // Emission above the harmonic range, on the phase voltages it is applied to.
+        for e in m.emissions.iter().filter(|e| e.touches(t_first, t_last)) {
+            for k in 0..len {
+                let i = first + k as u64;
+                let x = e.value(i, i as f64 / fs);
+                if x == 0.0 {
+                    continue;
+                }
+                for (c, ch) in m.channels.iter().enumerate() {
+                    let w = match ch.source {
+                        Source::Voltage(p) if e.mask[p] => 1.0,
+                        Source::LineVoltage(p, q) => {
+                            f64::from(u8::from(e.mask[p])) - f64::from(u8::from(e.mask[q]))
+                        }
+                        _ => 0.0,
+                    };
+                    if w != 0.0 {
+                        data[c * len + k] += w * x;
+                    }
+                }
+            }
+        }
         for (c, rng) in self.rngs.iter_mut().enumerate() {
             if let Some(rng) = rng {
                 let sigma = m.channels[c].sigma;

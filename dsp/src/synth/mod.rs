@@ -47,6 +47,7 @@
 //! Line-to-line channels are differences of phase voltages, `I_N` is `I_A + I_B + I_C`.
 //! Each channel then gets its own white Gaussian noise.
 
+mod emission;
 mod generator;
 mod locate;
 mod model;
@@ -68,6 +69,23 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct Scenario {
     model: Arc<Model>,
+}
+
+/// A PLC signal or converter emission as the generator renders it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmissionTruth {
+    /// `"g3"`, `"sfsk"` or `"converter"`.
+    pub kind: &'static str,
+    /// The configured level: RMS while on (a converter's carrier RMS), V.
+    pub level: f64,
+    /// RMS while on, sidebands included, V.
+    pub rms: f64,
+    /// Lowest and highest frequency it occupies, Hz.
+    pub span_hz: (f64, f64),
+    /// The phases whose voltage carries it (A, B, C).
+    pub phases: [bool; 3],
+    /// When it is on: `[t0, t1)` in seconds from the start.
+    pub on_times: Vec<(f64, f64)>,
 }
 
 /// A dip, swell or interruption as the generator renders it: the truth that event
@@ -376,6 +394,24 @@ impl Scenario {
     pub fn noise_rms(&self, channel: &str) -> Option<f64> {
         let c = self.channel_index(channel)?;
         Some(self.model.channels[c].sigma)
+    }
+
+    /// The PLC signals and converter emissions the scenario adds to its phase voltages
+    /// (`[[emission]]`), with their levels and on-times: the truth the supraharmonic
+    /// methods are checked against. They are not part of [`expected_rms_at`](Self::expected_rms_at).
+    pub fn emissions(&self) -> Vec<EmissionTruth> {
+        self.model
+            .emissions
+            .iter()
+            .map(|e| EmissionTruth {
+                kind: e.kind.name(),
+                level: e.level,
+                rms: e.rms(),
+                span_hz: e.kind.span(),
+                phases: e.mask,
+                on_times: e.on_times(),
+            })
+            .collect()
     }
 
     fn phase_index(&self, phase: Phase) -> Option<usize> {

@@ -355,6 +355,8 @@ pub(crate) struct Model {
     pub jumps: Vec<Jump>,
     pub events: Vec<EventModel>,
     pub flicker: Vec<FlickerModel>,
+    /// PLC signals and converter emission added to the phase voltages.
+    pub emissions: Vec<super::emission::EmissionModel>,
     pub follow_voltage: bool,
     /// Neutral-to-earth voltage: RMS and angle in cycles.
     pub neutral: (f64, f64),

@@ -1,6 +1,10 @@
 //! The scenario file: its TOML schema (every table and key), and the validation that turns it
 //! into a [`Model`]. Every error names the key and its line; unknown keys are errors.
 
+use super::emission::{
+    EmissionKind, EmissionModel, Schedule, G1_BIT_RATE, G1_MARK_HZ, G1_SPACE_HZ,
+    G3_CARRIER_SPACING_HZ, G3_CENELEC_A_CARRIERS, G3_PREFIX_SECONDS,
+};
 use super::locate::KeyMap;
 use super::model::{
     ChannelModel, Component, EventKind, EventModel, FlickerModel, FrequencyLaw, Jump, Model, Order,
@@ -52,6 +56,8 @@ pub(crate) struct RawScenario {
     flicker: Vec<RawFlicker>,
     #[serde(default)]
     phase_jump: Vec<RawJump>,
+    #[serde(default)]
+    emission: Vec<RawEmission>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -157,6 +163,27 @@ struct RawFlicker {
     start: Option<f64>,
     end: Option<f64>,
     phases: Option<PhaseList>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEmission {
+    kind: String,
+    level: Option<f64>,
+    level_dbuv: Option<f64>,
+    start: Option<f64>,
+    end: Option<f64>,
+    burst: Option<f64>,
+    period: Option<f64>,
+    phases: Option<PhaseList>,
+    seed: Option<i64>,
+    carriers: Option<Vec<u32>>,
+    space: Option<f64>,
+    mark: Option<f64>,
+    bit_rate: Option<f64>,
+    frequency: Option<f64>,
+    sidebands: Option<Vec<f64>>,
+    sideband_spacing: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -731,6 +758,20 @@ impl Checker<'_> {
             });
         }
 
+        // ---- emission above the harmonic range ----
+        let mut emissions = Vec::new();
+        for (k, e) in raw.emission.iter().enumerate() {
+            emissions.push(self.emission(
+                &format!("emission[{k}]"),
+                e,
+                fs,
+                duration,
+                f_nom,
+                n_phases,
+                seed,
+            )?);
+        }
+
         // ---- events ----
         let mut events = Vec::new();
         for (k, e) in raw.events.iter().enumerate() {
@@ -897,6 +938,7 @@ impl Checker<'_> {
             jumps,
             events,
             flicker,
+            emissions,
             follow_voltage,
             neutral: (n_v, n_a / 360.0),
             channels,
@@ -904,6 +946,212 @@ impl Checker<'_> {
             carriers: Vec::new(),
             max_order: 1,
         })
+    }
+
+    /// One `[[emission]]` table: a PLC signal or converter emission.
+    #[allow(clippy::too_many_arguments)]
+    fn emission(
+        &self,
+        p: &str,
+        e: &RawEmission,
+        fs: f64,
+        duration: f64,
+        f_nom: f64,
+        n_phases: usize,
+        scenario_seed: u64,
+    ) -> Result<EmissionModel> {
+        let kind_name = e.kind.trim().to_ascii_lowercase();
+        let unused = |key: &str, given: bool| -> Result<()> {
+            if given {
+                Err(self.err(
+                    &format!("{p}.{key}"),
+                    format!("does not apply to kind \"{kind_name}\""),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        let kind = match kind_name.as_str() {
+            "g3" | "g3-plc" | "ofdm" => {
+                unused("space", e.space.is_some())?;
+                unused("mark", e.mark.is_some())?;
+                unused("bit_rate", e.bit_rate.is_some())?;
+                unused("frequency", e.frequency.is_some())?;
+                unused("sidebands", e.sidebands.is_some())?;
+                unused("sideband_spacing", e.sideband_spacing.is_some())?;
+                let (lo, hi) = match e.carriers.as_deref() {
+                    None => G3_CENELEC_A_CARRIERS,
+                    Some([lo, hi]) if lo <= hi && *lo >= 1 => (*lo, *hi),
+                    Some(_) => return Err(self.err(
+                        &format!("{p}.carriers"),
+                        "must be [first, last] carrier indices (1.5625 kHz apart), first ≤ last",
+                    )),
+                };
+                EmissionKind::Ofdm {
+                    carriers: (lo..=hi)
+                        .map(|k| k as f64 * G3_CARRIER_SPACING_HZ)
+                        .collect(),
+                    body: 1.0 / G3_CARRIER_SPACING_HZ,
+                    prefix: G3_PREFIX_SECONDS,
+                }
+            }
+            "sfsk" | "s-fsk" | "g1" => {
+                unused("carriers", e.carriers.is_some())?;
+                unused("frequency", e.frequency.is_some())?;
+                unused("sidebands", e.sidebands.is_some())?;
+                unused("sideband_spacing", e.sideband_spacing.is_some())?;
+                let space = e.space.unwrap_or(G1_SPACE_HZ);
+                let space = self.check(
+                    &format!("{p}.space"),
+                    space,
+                    space > 0.0,
+                    "a positive frequency in Hz",
+                )?;
+                let mark = e.mark.unwrap_or(G1_MARK_HZ);
+                let mark = self.check(
+                    &format!("{p}.mark"),
+                    mark,
+                    mark > 0.0 && mark != space,
+                    "a positive frequency in Hz other than space",
+                )?;
+                let bit_rate = e.bit_rate.unwrap_or(G1_BIT_RATE);
+                let bit_rate = self.check(
+                    &format!("{p}.bit_rate"),
+                    bit_rate,
+                    bit_rate > 0.0,
+                    "a positive rate in bit/s",
+                )?;
+                EmissionKind::Sfsk {
+                    space,
+                    mark,
+                    bit_rate,
+                }
+            }
+            "converter" => {
+                unused("carriers", e.carriers.is_some())?;
+                unused("space", e.space.is_some())?;
+                unused("mark", e.mark.is_some())?;
+                unused("bit_rate", e.bit_rate.is_some())?;
+                let frequency = e.frequency.ok_or_else(|| {
+                    self.err(p, "a converter emission needs its switching frequency (Hz)")
+                })?;
+                let frequency = self.check(
+                    &format!("{p}.frequency"),
+                    frequency,
+                    frequency > 0.0,
+                    "a positive frequency in Hz",
+                )?;
+                let spacing = e.sideband_spacing.unwrap_or(2.0 * f_nom);
+                let spacing = self.check(
+                    &format!("{p}.sideband_spacing"),
+                    spacing,
+                    spacing > 0.0,
+                    "a positive frequency in Hz",
+                )?;
+                let sidebands = e.sidebands.clone().unwrap_or_default();
+                for (j, r) in sidebands.iter().enumerate() {
+                    self.check(
+                        &format!("{p}.sidebands"),
+                        *r,
+                        *r >= 0.0,
+                        &format!("relative amplitudes ≥ 0 (item {j})"),
+                    )?;
+                }
+                if frequency - spacing * sidebands.len() as f64 <= 0.0 {
+                    return Err(self.err(
+                        &format!("{p}.sidebands"),
+                        "the lowest sideband would fall at or below 0 Hz",
+                    ));
+                }
+                EmissionKind::Converter {
+                    frequency,
+                    spacing,
+                    sidebands,
+                }
+            }
+            other => {
+                return Err(self.err(
+                    &format!("{p}.kind"),
+                    format!("must be \"g3\", \"sfsk\" or \"converter\", not '{other}'"),
+                ))
+            }
+        };
+        let (_, top) = kind.span();
+        if top >= fs / 2.0 {
+            return Err(self.err(
+                &format!("{p}.kind"),
+                format!(
+                    "reaches {top} Hz, at or above half the sample rate ({} Hz): raise sample_rate",
+                    fs / 2.0
+                ),
+            ));
+        }
+        let level = match (e.level, e.level_dbuv) {
+            (Some(v), None) => self.check(
+                &format!("{p}.level"),
+                v,
+                v > 0.0,
+                "a positive RMS voltage in V",
+            )?,
+            (None, Some(db)) => {
+                self.check(
+                    &format!("{p}.level_dbuv"),
+                    db,
+                    db.is_finite(),
+                    "a level in dBµV",
+                )?;
+                10f64.powf((db - 120.0) / 20.0)
+            }
+            _ => return Err(self.err(p, "give exactly one of level (V RMS) and level_dbuv")),
+        };
+        let start = e.start.unwrap_or(0.0);
+        let start = self.check(
+            &format!("{p}.start"),
+            start,
+            (0.0..duration).contains(&start),
+            &format!("a time in [0, {duration}) s"),
+        )?;
+        let end = e.end.unwrap_or(duration);
+        let end = self.check(&format!("{p}.end"), end, end > start, "a time after start")?;
+        let bursts = match (e.burst, e.period) {
+            (None, None) => None,
+            (Some(on), period) => {
+                let on = self.check(
+                    &format!("{p}.burst"),
+                    on,
+                    on > 0.0,
+                    "a positive duration in s",
+                )?;
+                let period = period.unwrap_or(f64::INFINITY);
+                if period.is_nan() || period < on {
+                    return Err(self.err(
+                        &format!("{p}.period"),
+                        format!("must be at least the burst ({on} s), not {period}"),
+                    ));
+                }
+                Some((on, period))
+            }
+            (None, Some(_)) => {
+                return Err(self.err(
+                    &format!("{p}.period"),
+                    "needs burst (the on-time of each burst)",
+                ))
+            }
+        };
+        let mask = self.phases(&format!("{p}.phases"), &e.phases, n_phases)?;
+        let seed = match e.seed {
+            None => scenario_seed,
+            Some(s) if s >= 0 => s as u64,
+            Some(s) => return Err(self.err(&format!("{p}.seed"), format!("must be ≥ 0, not {s}"))),
+        };
+        Ok(EmissionModel::new(
+            kind,
+            level,
+            Schedule { start, end, bursts },
+            mask,
+            seed,
+            fs,
+        ))
     }
 
     fn component(

@@ -74,7 +74,8 @@ use crate::events::{EventDetector, EventOptions, EventOutput, HalfCycleValue};
 use crate::iec61000_4_15::{FlickerOptions, Flickermeter, Lamp};
 use crate::iec61000_4_30::aggregation::Aggregator;
 use crate::iec61000_4_30::window::{
-    window_mean_product, window_moments, window_three_phase_products, WindowMoments, MARGIN,
+    window_mean_product, window_moments, window_three_phase_products, WindowEnds, WindowMoments,
+    MARGIN,
 };
 use crate::iec61000_4_30::{
     CycleBoundary, FundamentalTracker, HalfCycleSeries, HalfCycleWindow, IntervalScheduler,
@@ -890,9 +891,11 @@ impl Analyzer {
             event: false,
         };
         let udin = self.config.udin;
+        let mut ends = vec![WindowEnds::default(); self.channels.len()];
         let mut channels: Vec<ChannelInterval> = (0..self.channels.len())
             .map(|c| {
                 let m = self.moments(c, w.start, w.end);
+                ends[c] = m.ends;
                 flags.missing_samples |= !m.finite;
                 let rms = m.rms();
                 let (under, over) = match self.channels[c].kind {
@@ -926,7 +929,7 @@ impl Analyzer {
             spectral.analyze(self, w, frequency, &mut channels, &mut quantities);
             self.spectral = Some(spectral);
         } else if let Some(powers) = &self.time_powers {
-            powers.compute(self, w, &channels, &mut quantities);
+            powers.compute(self, w, &channels, &ends, &mut quantities);
         }
         IntervalRecord {
             index: w.index,
@@ -988,12 +991,14 @@ impl TimePowers {
         }
     }
 
-    /// The quantities of interval `w`, whose channel values (RMS) are in `channels`.
+    /// The quantities of interval `w`, whose channel values (RMS) are in `channels` and the
+    /// ends where each channel steps in `ends`.
     fn compute(
         &self,
         a: &Analyzer,
         w: &IntervalWindow,
         channels: &[ChannelInterval],
+        ends: &[WindowEnds],
         quantities: &mut Vec<(String, f64)>,
     ) {
         // A mean of products is NaN when a sample of either channel is missing (its RMS is
@@ -1019,6 +1024,9 @@ impl TimePowers {
                 a.base,
                 w.start,
                 w.end,
+                v.iter()
+                    .chain(&i)
+                    .fold(WindowEnds::default(), |e, &c| e.either(ends[c])),
             )
         });
         let mut per_phase = [PhasePower::default(); 3];
@@ -1026,8 +1034,15 @@ impl TimePowers {
             let p = match (&self.three_phase, &products) {
                 (Some(_), Some(m)) => m.vi[k],
                 (Some(_), None) => f64::NAN,
-                _ => window_mean_product(&a.buffers[*vc], &a.buffers[*ic], a.base, w.start, w.end)
-                    .unwrap_or(f64::NAN),
+                _ => window_mean_product(
+                    &a.buffers[*vc],
+                    &a.buffers[*ic],
+                    a.base,
+                    w.start,
+                    w.end,
+                    ends[*vc].either(ends[*ic]),
+                )
+                .unwrap_or(f64::NAN),
             };
             let (u_rms, i_rms) = (channels[*vc].rms, channels[*ic].rms);
             let pw = PhasePower::from_measurements(u_rms, i_rms, guard(*vc, *ic, p), none, none);

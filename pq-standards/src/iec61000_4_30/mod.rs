@@ -24,4 +24,4 @@ pub mod window;
 pub use frequency::TenSecondFrequency;
 pub use scheduler::{IntervalScheduler, IntervalWindow};
 pub use tracker::{CycleBoundary, FundamentalTracker, TrackerSettings};
-pub use window::{HalfCycleSeries, HalfCycleWindow, WindowMoments};
+pub use window::{HalfCycleSeries, HalfCycleWindow, WindowEnds, WindowMoments};
