@@ -837,3 +837,61 @@ pub fn check_plc_limit(reading: &PlcBandReading) -> PlcLimitCheck {
         within: level_dbuv.is_nan() || level_dbuv <= limit.max_dbuv,
     }
 }
+
+impl SupraharmonicRecord {
+    /// The record as ordered (column, value) pairs for its channel's table
+    /// (`supraharmonics_<channel>`): `t` (seconds from the first sample), then the 2–9 kHz
+    /// groups `G2100` … `G8900`, the 9–150 kHz bins `B10k` … `B148k` (maximum of the 32
+    /// windows) and `B10k_rms` … `B148k_rms`, then per CENELEC band `PLC_A` (level while
+    /// active, V), `PLC_A_dBuV`, `PLC_A_peak`, `PLC_A_rms` and `PLC_A_active` (share of the
+    /// interval); a part that is off has no columns. Values are in the channel's unit.
+    pub fn columns(&self) -> Vec<(String, f64)> {
+        let mut out = vec![("t".to_string(), self.t)];
+        for (c, v) in bands::group_centres().zip(&self.groups) {
+            out.push((format!("G{c}"), *v));
+        }
+        for (c, v) in bands::bin_centres().zip(&self.bins_max) {
+            out.push((format!("B{}k", c / 1000.0), *v));
+        }
+        for (c, v) in bands::bin_centres().zip(&self.bins_rms) {
+            out.push((format!("B{}k_rms", c / 1000.0), *v));
+        }
+        for b in &self.plc {
+            let l = b.band.letter();
+            out.push((format!("PLC_{l}"), b.level));
+            out.push((format!("PLC_{l}_dBuV"), bands::dbuv(b.level)));
+            out.push((format!("PLC_{l}_peak"), b.peak));
+            out.push((format!("PLC_{l}_rms"), b.rms));
+            out.push((format!("PLC_{l}_active"), b.active_fraction));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_names_follow_the_documented_layout() {
+        let mut a =
+            SupraharmonicAnalyzer::new(500_000.0, 1, &SupraharmonicOptions::default()).unwrap();
+        let n = 300_000;
+        let x: Vec<f64> = (0..n)
+            .map(|i| (std::f64::consts::TAU * 50.0 * i as f64 / 500_000.0).sin())
+            .collect();
+        a.push(&Block::from_planar(Timestamp::from_nanos(0), 500_000.0, 0, 1, x).unwrap())
+            .unwrap();
+        let r = a.next_record().unwrap();
+        let cols: Vec<String> = r.columns().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(cols[0], "t");
+        assert_eq!(cols[1], "G2100");
+        assert_eq!(cols[35], "G8900");
+        assert_eq!(cols[36], "B10k");
+        assert_eq!(cols[105], "B148k");
+        assert_eq!(cols[106], "B10k_rms");
+        assert_eq!(cols[176], "PLC_A");
+        assert_eq!(cols.last().unwrap(), "PLC_D_active");
+        assert_eq!(cols.len(), 1 + 35 + 70 + 70 + 4 * 5);
+    }
+}
