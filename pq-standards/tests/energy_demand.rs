@@ -68,10 +68,7 @@ fn intervals(s: &Scenario, block: usize) -> Vec<IntervalRecord> {
 }
 
 fn quantity(r: &IntervalRecord, name: &str) -> f64 {
-    r.quantities
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| *v)
+    r.quantity(name)
         .unwrap_or_else(|| panic!("no {name} in the interval"))
 }
 
