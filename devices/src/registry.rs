@@ -1,7 +1,9 @@
 //! The driver registry: which driver handles which URI scheme, where each came from, and
 //! enumeration of every driver in parallel under a deadline.
 
-use crate::builtin::{ReplaySource, SynthSource, TcpSource, UdpSource};
+#[cfg(feature = "replay")]
+use crate::builtin::ReplaySource;
+use crate::builtin::{SynthSource, TcpSource, UdpSource};
 use crate::error::{DeviceError, Fault};
 use crate::source::LiveSource;
 use crate::uri::DeviceUri;
@@ -148,6 +150,7 @@ impl Registry {
     /// The built-in drivers: `replay`, `synth`, `tcp`, `udp`.
     pub fn builtin() -> Self {
         let mut r = Registry::empty();
+        #[cfg(feature = "replay")]
         r.add(builtin(
             "replay",
             "a recording played back (replay:PATH?speed=1|max)",

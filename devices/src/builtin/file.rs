@@ -5,11 +5,10 @@
 //! `speed=max` delivers them as fast as they are read. Blocks keep the recording's times,
 //! so a replay analyses exactly as the file does.
 
-use crate::error::{DeviceError, Fault};
-use crate::source::{fault, Delivery, LiveSource};
+use crate::error::DeviceError;
+use crate::source::{Delivery, LiveSource};
 use crate::uri::DeviceUri;
 use pqe_core::{Block, RecordingInfo, Timestamp};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// How fast a recorded or generated stream is delivered.
@@ -66,81 +65,11 @@ impl Pacer {
     }
 }
 
-fn block_end(b: &Block) -> Timestamp {
+pub(crate) fn block_end(b: &Block) -> Timestamp {
     if b.sample_rate() > 0.0 {
         b.start().add_seconds(b.len() as f64 / b.sample_rate())
     } else {
         b.start()
-    }
-}
-
-/// `replay:PATH`: a recording (any format pqe-io reads) as a live source.
-pub struct ReplaySource {
-    reader: Box<dyn pqe_io::RecordingReader>,
-    path: String,
-    block: usize,
-    pacer: Pacer,
-    done: bool,
-}
-
-impl ReplaySource {
-    /// Open `replay:PATH?speed=...&block=...`.
-    pub fn open(uri: &DeviceUri) -> Result<ReplaySource, DeviceError> {
-        uri.check_params(&["speed", "block"])?;
-        if uri.path().is_empty() {
-            return Err(uri.error("replay: needs a file, e.g. replay:rec.cfg?speed=max"));
-        }
-        let speed: Speed = uri.param_or("speed", Speed::Factor(1.0))?;
-        let reader = pqe_io::open(Path::new(uri.path()))?;
-        let rate = reader.info().sample_rate;
-        let default_block = if rate > 0.0 {
-            (rate / 10.0).ceil() as usize
-        } else {
-            1024
-        };
-        let block: usize = uri.param_or("block", default_block.max(1))?;
-        if block == 0 {
-            return Err(uri.error("block must be at least 1 sample"));
-        }
-        let start = reader.info().start;
-        Ok(ReplaySource {
-            reader,
-            path: uri.path().to_string(),
-            block,
-            pacer: Pacer::new(speed, start),
-            done: false,
-        })
-    }
-}
-
-impl LiveSource for ReplaySource {
-    fn info(&self) -> &RecordingInfo {
-        self.reader.info()
-    }
-    fn driver(&self) -> &str {
-        "replay"
-    }
-    fn next(&mut self) -> Result<Delivery, DeviceError> {
-        if self.done {
-            return Ok(Delivery::End);
-        }
-        match self.reader.read_block(self.block) {
-            Ok(Some(b)) => {
-                self.pacer.wait_until(block_end(&b));
-                Ok(Delivery::Block(b))
-            }
-            Ok(None) => {
-                self.done = true;
-                Ok(Delivery::End)
-            }
-            Err(e) => {
-                self.done = true;
-                Err(fault("replay", &self.path, Fault::Io, e.to_string()))
-            }
-        }
-    }
-    fn stop(&mut self) {
-        self.done = true;
     }
 }
 

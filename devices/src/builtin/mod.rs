@@ -2,6 +2,10 @@
 
 mod file;
 mod net;
+#[cfg(feature = "replay")]
+mod replay;
 
-pub use file::{Pacer, ReplaySource, Speed, SynthSource};
+pub use file::{Pacer, Speed, SynthSource};
 pub use net::{TcpSource, UdpSource};
+#[cfg(feature = "replay")]
+pub use replay::ReplaySource;

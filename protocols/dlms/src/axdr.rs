@@ -613,6 +613,20 @@ impl DateTime {
         ]
     }
 
+    /// Whether every field is in its range or "not specified" (IEC 62056-6-2 clause
+    /// 4.1.6.1): tells a date-time octet-string from other 12-byte strings.
+    pub fn is_valid(&self) -> bool {
+        let ok = |v: u8, lo: u8, hi: u8| v == 0xFF || (lo..=hi).contains(&v);
+        (ok(self.month, 1, 12) || self.month >= 0xFD)
+            && (ok(self.day, 1, 31) || self.day >= 0xFD)
+            && ok(self.day_of_week, 1, 7)
+            && ok(self.hour, 0, 23)
+            && ok(self.minute, 0, 59)
+            && ok(self.second, 0, 59)
+            && ok(self.hundredths, 0, 99)
+            && (self.deviation == i16::MIN || (-720..=720).contains(&self.deviation))
+    }
+
     /// Whether the deviation is specified.
     pub fn deviation_minutes(&self) -> Option<i16> {
         (self.deviation != i16::MIN).then_some(self.deviation)
