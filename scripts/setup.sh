@@ -2,7 +2,8 @@
 # Install what PQE needs on a fresh Debian machine, then stop quickly when it is all there:
 #   - Debian packages: libhdf5-dev and pkg-config (HDF5 recordings), python3-venv,
 #     chromium and fonts-dejavu-core (the report's render check in headless Chromium),
-#     build-essential and valgrind (the C ABI example and its memory check)
+#     build-essential and valgrind (the C ABI example and its memory check), socat and mbpoll
+#     (meter-link tests: pty pairs, a second Modbus client)
 #   - a Python virtual environment in .venv with the test tools (tests/requirements.txt)
 #   - cargo-fuzz (scripts/fuzz.sh, make fuzz-smoke)
 # The Rust toolchain (cargo, rustfmt, clippy) is expected from rustup.
@@ -17,6 +18,9 @@ command -v chromium >/dev/null || need_apt+=(chromium)
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need_apt+=(fonts-dejavu-core)
 command -v cc >/dev/null && command -v make >/dev/null || need_apt+=(build-essential)
 command -v valgrind >/dev/null || need_apt+=(valgrind)
+# meter-link tests: socat makes pty pairs (Modbus RTU, IEC 62056-21), mbpoll is a second Modbus client
+command -v socat >/dev/null || need_apt+=(socat)
+command -v mbpoll >/dev/null || need_apt+=(mbpoll)
 if ((${#need_apt[@]})); then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   sudo=""

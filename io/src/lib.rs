@@ -26,7 +26,6 @@ pub mod csv;
 pub mod formats;
 #[cfg(feature = "hdf5")]
 pub mod hdf5;
-pub mod report;
 pub mod table;
 
 pub use formats::{FileFormat, FormatEntry};
