@@ -63,7 +63,7 @@ capi-test: setup
 # Every cargo-fuzz target (fuzz/, */fuzz, protocols/*/fuzz) for a few seconds each
 # (FUZZ_SECONDS, default 20); longer runs: scripts/fuzz.sh 600.
 fuzz-smoke: setup
-	scripts/fuzz.sh
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-10} scripts/fuzz.sh
 
 test: lint rust-test py-test browser-test capi-test fuzz-smoke
 

@@ -35,6 +35,10 @@ else
   toolchain=()
 fi
 
+# One target folder for every fuzz project: they share most dependencies (and PQE's own
+# crates), which are then built with the sanitizer once, not once per project.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target/fuzz-build}"
+
 projects=()
 for manifest in fuzz/Cargo.toml */fuzz/Cargo.toml protocols/*/fuzz/Cargo.toml; do
   [ -f "$manifest" ] || continue
