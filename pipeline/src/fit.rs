@@ -139,10 +139,17 @@ fn crossing_frequency(blocks: &[Block], c: usize, sample_rate: f64) -> Option<f6
 pub fn nearest_nominal_voltage(volts: f64, wiring: Wiring) -> f64 {
     let candidates: Vec<f64> = match wiring {
         Wiring::Delta => STANDARD_NOMINALS_V.to_vec(),
+        // LV phase-to-neutral nominals are listed as such (230 V, not 400/√3 = 230.9 V);
+        // above 1 kV a system is named by its line-to-line value.
         Wiring::Wye | Wiring::Single => PHASE_NOMINALS_V
             .iter()
             .copied()
-            .chain(STANDARD_NOMINALS_V.iter().map(|v| v / 3f64.sqrt()))
+            .chain(
+                STANDARD_NOMINALS_V
+                    .iter()
+                    .filter(|&&v| v > 1000.0)
+                    .map(|v| v / 3f64.sqrt()),
+            )
             .collect(),
     };
     candidates
