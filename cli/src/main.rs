@@ -33,6 +33,8 @@ enum Command {
     Analyze(commands::analyze::Args),
     /// Analyse every recording under a folder, in parallel, with a summary table.
     Batch(commands::batch::Args),
+    /// Talk to a meter: read values, record and analyse the exchange (Modbus, IEC 62056-21, …).
+    Meter(commands::meter::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Generate(a) => commands::generate::run(a),
         Command::Analyze(a) => commands::analyze::run(a),
         Command::Batch(a) => commands::batch::run(a),
+        Command::Meter(a) => commands::meter::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
