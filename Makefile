@@ -13,7 +13,7 @@ DEMO_INPUT ?= datasets/demo/demo-hour.cfg
 DEMO_OUT ?= demo-out
 PYTEST := .venv/bin/python -m pytest
 
-.PHONY: setup build python sml-decode demo demo-quick test lint rust-test py-test browser-test capi-test bench clean
+.PHONY: setup build python sml-decode demo demo-quick test lint rust-test py-test browser-test capi-test fuzz-smoke bench clean
 
 setup:
 	@scripts/setup.sh
@@ -60,7 +60,12 @@ browser-test: setup
 capi-test: setup
 	capi/check.sh
 
-test: lint rust-test py-test browser-test capi-test
+# Every cargo-fuzz target (fuzz/, */fuzz, protocols/*/fuzz) for a few seconds each
+# (FUZZ_SECONDS, default 20); longer runs: scripts/fuzz.sh 600.
+fuzz-smoke: setup
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-10} scripts/fuzz.sh
+
+test: lint rust-test py-test browser-test capi-test fuzz-smoke
 
 bench: setup
 	$(CARGO) bench -p pqe-benches

@@ -189,8 +189,14 @@ typedef enum pqe_status {
   // The input needs something PQE does not implement.
   PQE_ERR_UNSUPPORTED = -7,
   // The call is not allowed in the handle's current state (samples pushed after
-  // [`pqe_analyzer_finish`]).
+  // [`pqe_analyzer_finish`]): a fault of the stream, not of the configuration.
   PQE_ERR_STATE = -8,
+  // The samples pushed do not follow each other in time: a block given by
+  // [`pqe_analyzer_push_at`] or [`pqe_analyzer_push_planar_at`] starts before the end
+  // of the previous one (or before the configuration's `start_unix_ns`). A fault of the
+  // stream, not of the configuration; the block is not taken and the analyzer stays
+  // usable.
+  PQE_ERR_STREAM = -9,
 } pqe_status;
 
 // An opaque streaming analyzer (a token, see the header's introduction). Made by
@@ -347,7 +353,7 @@ enum pqe_status pqe_analyzer_new(const struct pqe_config *config, struct pqe_ana
 // values in all). The samples continue the previous push without a gap (sample `k` of
 // the recording lies at `start_unix_ns + k / sample_rate`). Missing samples are NaN.
 // `samples` may be NULL when `n_frames` is 0. Records become available through
-// [`pqe_analyzer_next_record`].
+// [`pqe_analyzer_next_record`]. A stream with gaps uses [`pqe_analyzer_push_at`].
 //
 // Errors: `PQE_ERR_NULL`, `PQE_ERR_INVALID_HANDLE`, `PQE_ERR_INVALID_ARGUMENT`
 // (`n_frames * n_channels` overflows), `PQE_ERR_STATE` (after [`pqe_analyzer_finish`]).
@@ -355,6 +361,32 @@ enum pqe_status pqe_analyzer_new(const struct pqe_config *config, struct pqe_ana
 // # Safety
 // `samples` is NULL or points to `n_frames * n_channels` readable doubles.
 enum pqe_status pqe_analyzer_push(struct pqe_analyzer *h, const double *samples, size_t n_frames);
+
+// Push `n_frames` samples of every channel, interleaved as for [`pqe_analyzer_push`],
+// the first of them taken at `start_unix_ns` (nanoseconds since 1970-01-01T00:00:00, the
+// clock of `pqe_config::start_unix_ns`). The samples of one push are contiguous at the
+// configured sample rate; between pushes the time says where the block lies:
+//
+// - within half a sample of the end of the previous push: the stream continues;
+// - later: the samples in between are missing, a gap. The analyzer treats it exactly as a
+//   gap between the blocks of a recording file (IEC 61000-4-30 4.7): tracking restarts,
+//   no interval or half cycle spanning the gap is reported, the next interval is flagged
+//   (`PQE_INTERVAL_AFTER_GAP`), open events close incomplete, the 10-s frequency value
+//   and aggregates holding the gap are flagged;
+// - earlier (overlapping samples already pushed, or before the configuration's
+//   `start_unix_ns`): refused with `PQE_ERR_STREAM`; nothing is taken and the analyzer
+//   stays usable.
+//
+// [`pqe_analyzer_push`] after a timed push continues right after it.
+//
+// Errors: as [`pqe_analyzer_push`], and `PQE_ERR_STREAM`.
+//
+// # Safety
+// `samples` is NULL or points to `n_frames * n_channels` readable doubles.
+enum pqe_status pqe_analyzer_push_at(struct pqe_analyzer *h,
+                                     const double *samples,
+                                     size_t n_frames,
+                                     int64_t start_unix_ns);
 
 // Push `n_samples` samples of every channel, planar: `channels[c]` points to the
 // `n_samples` samples of channel `c`, for each of the `n_channels` channels of the
@@ -366,6 +398,17 @@ enum pqe_status pqe_analyzer_push(struct pqe_analyzer *h, const double *samples,
 enum pqe_status pqe_analyzer_push_planar(struct pqe_analyzer *h,
                                          const double *const *channels,
                                          size_t n_samples);
+
+// Push `n_samples` samples of every channel, planar as for [`pqe_analyzer_push_planar`],
+// the first of them taken at `start_unix_ns`: gaps and overlaps as
+// [`pqe_analyzer_push_at`] treats them.
+//
+// # Safety
+// As [`pqe_analyzer_push_planar`].
+enum pqe_status pqe_analyzer_push_planar_at(struct pqe_analyzer *h,
+                                            const double *const *channels,
+                                            size_t n_samples,
+                                            int64_t start_unix_ns);
 
 // The recording has ended: make the last records (the last 10-s frequency value, open
 // events, partial aggregates, flicker). Calling it again does nothing; pushing after it

@@ -190,6 +190,7 @@ pub extern "C" fn pqe_status_name(status: i32) -> *const c_char {
         -6 => c"PQE_ERR_PANIC",
         -7 => c"PQE_ERR_UNSUPPORTED",
         -8 => c"PQE_ERR_STATE",
+        -9 => c"PQE_ERR_STREAM",
         _ => c"PQE_UNKNOWN_STATUS",
     };
     name.as_ptr()

@@ -69,8 +69,14 @@ pub enum pqe_status {
     /// The input needs something PQE does not implement.
     PQE_ERR_UNSUPPORTED = -7,
     /// The call is not allowed in the handle's current state (samples pushed after
-    /// [`pqe_analyzer_finish`]).
+    /// [`pqe_analyzer_finish`]): a fault of the stream, not of the configuration.
     PQE_ERR_STATE = -8,
+    /// The samples pushed do not follow each other in time: a block given by
+    /// [`pqe_analyzer_push_at`] or [`pqe_analyzer_push_planar_at`] starts before the end
+    /// of the previous one (or before the configuration's `start_unix_ns`). A fault of the
+    /// stream, not of the configuration; the block is not taken and the analyzer stays
+    /// usable.
+    PQE_ERR_STREAM = -9,
 }
 
 /// The library's version (`MAJOR.MINOR.PATCH`), a static NUL-terminated string.

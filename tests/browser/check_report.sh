@@ -19,8 +19,8 @@ fi
 
 # Two pages: the whole report (its top 4000 px: header, trends, flicker, spectra) and the
 # same data without trends and spectra (events, phasors, compliance, empty-section notes).
-cargo run -q -p pqe-io --example render_report -- "$out/report.html" 24 3
-cargo run -q -p pqe-io --example render_report -- "$out/report-lower.html" 24 3 --lower
+cargo run -q -p pqe-report --example render_report -- "$out/report.html" 24 3
+cargo run -q -p pqe-report --example render_report -- "$out/report-lower.html" 24 3 --lower
 
 shoot() { # shoot NAME: render $out/NAME.html into $out/NAME.png and check it
   local name="$1" html="$abs/$1.html" png="$abs/$1.png" log="$abs/$1.chromium.log"

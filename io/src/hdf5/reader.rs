@@ -2,7 +2,6 @@
 
 use super::attrs::AttrReader;
 use super::{ANALOG, CHUNK_SAMPLES, DIGITAL, FORMAT, GROUP, TIME_NS};
-use crate::csv::parse_iso_time;
 use crate::RecordingReader;
 use ::hdf5::{Dataset, File, Group};
 use pqe_core::{
@@ -495,4 +494,9 @@ fn read_digital_attrs(path: &Path, ds: &Dataset, n: usize) -> Result<Vec<Digital
             normal_state: normal[i],
         })
         .collect())
+}
+
+/// An ISO 8601 start time as the clock states it.
+fn parse_iso_time(text: &str) -> Option<Timestamp> {
+    Timestamp::parse_iso8601(text).map(|(t, _)| t)
 }

@@ -28,15 +28,20 @@ The engine releases the GIL while it works, so threads analyse recordings in par
 
 from __future__ import annotations
 
-import os
-from typing import Any, Dict, Mapping, Optional, Union
+import os as _os
+import typing as _typing
 
-import numpy as np
+import numpy as _np
 
 from . import _pqengine
 from ._pqengine import PqeError
 from ._recording import Recording
 from ._tables import Analysis, Table
+
+if _typing.TYPE_CHECKING:  # names of the annotations only; not part of the package
+    from typing import Any, Dict, Mapping, Optional, Union
+
+    PathLike = Union[str, "_os.PathLike[str]"]
 
 __all__ = [
     "Analysis",
@@ -54,8 +59,6 @@ __all__ = [
 ]
 
 __version__: str = _pqengine.__version__
-
-PathLike = Union[str, "os.PathLike[str]"]
 
 
 def read(path: PathLike) -> Recording:
@@ -191,10 +194,10 @@ def analyze(
     if isinstance(source, Recording):
         raw = _pqengine.analyze_array(source.data, source._channel_args(), options)
         origin = None
-    elif isinstance(source, (str, os.PathLike)):
+    elif isinstance(source, (str, _os.PathLike)):
         raw = _pqengine.analyze_path(_path(source), options)
-        origin = os.fspath(source)
-    elif isinstance(source, np.ndarray):
+        origin = _os.fspath(source)
+    elif isinstance(source, _np.ndarray):
         raise TypeError(
             "analyze takes a Recording or a path; wrap an array as "
             "pq.Recording(data, sample_rate, names)"
@@ -257,7 +260,7 @@ def flicker(
     ``u`` is a 1-D array of voltage samples in volts at ``sample_rate`` ≥ 2 kHz. ``lamp``
     is ``"230V"`` or ``"120V"``; by default it follows ``udin`` (the 120 V lamp below
     170 V). Returns a :class:`Table` with one row per 10-min period counted from the first
-    sample: ``t`` (s), ``Pst`` and ``flagged`` (1 when the flickermeter was settling —
+    sample: ``t`` (s), ``Pst`` and ``flagged`` (True when the flickermeter was settling —
     the first 10 s — or the period was only partly observed: a final partial period's
     value covers what was observed).
     """
@@ -265,7 +268,7 @@ def flicker(
         _samples(u, "u"), _rate(sample_rate), float(nominal_frequency), lamp, float(udin)
     )
     return Table(
-        {"t": t, "Pst": pst, "flagged": np.asarray(flagged, dtype=np.float64)}
+        {"t": t, "Pst": pst, "flagged": _np.asarray(flagged, dtype=bool)}
     )
 
 
@@ -293,9 +296,9 @@ def power(
 
 
 def _path(path: Any) -> str:
-    if not isinstance(path, (str, os.PathLike)):
+    if not isinstance(path, (str, _os.PathLike)):
         raise TypeError(f"expected a path (str or os.PathLike), not {type(path).__name__}")
-    return os.fspath(path)
+    return _os.fspath(path)
 
 
 def _rate(sample_rate: Any) -> float:
@@ -305,15 +308,15 @@ def _rate(sample_rate: Any) -> float:
         raise TypeError(
             f"sample_rate must be a number, not {type(sample_rate).__name__}"
         ) from None
-    if not (rate > 0 and np.isfinite(rate)):
+    if not (rate > 0 and _np.isfinite(rate)):
         raise ValueError(f"sample_rate must be a positive number, not {sample_rate}")
     return rate
 
 
-def _samples(x: Any, what: str) -> np.ndarray:
+def _samples(x: Any, what: str) -> _np.ndarray:
     """A 1-D C-contiguous float64 view of ``x`` (a copy only when it is not one already)."""
     try:
-        a = np.ascontiguousarray(x, dtype=np.float64)
+        a = _np.ascontiguousarray(x, dtype=_np.float64)
     except (TypeError, ValueError) as e:
         raise TypeError(f"{what} must be an array of real numbers ({e})") from None
     if a.ndim != 1:
@@ -321,3 +324,7 @@ def _samples(x: Any, what: str) -> np.ndarray:
     if a.size == 0:
         raise ValueError(f"{what} holds no samples")
     return a
+
+
+# `from __future__ import annotations` binds the name `annotations`; it is no API.
+del annotations

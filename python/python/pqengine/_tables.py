@@ -18,7 +18,8 @@ class Table(dict):
     """A result table: a ``dict`` of column name → 1-D numpy array, all of one length, in
     the column order of the CSV file ``pqe analyze`` writes for it.
 
-    Numeric columns are float64 (NaN where the CSV cell is empty; flags 1.0/0.0); text
+    Numeric columns are float64 (NaN where the CSV cell is empty); the flags
+    (``flagged``, and ``incomplete`` of ``events``) are bool, where the CSV writes 1/0; text
     columns (``events``' ``kind``, ``phases``, ``start_time``, ``channel_extremes``) are
     numpy string arrays. A table with no rows has no columns.
     """
@@ -52,10 +53,27 @@ class Table(dict):
         return f"Table({self.rows} rows: {cols})"
 
 
+#: Columns that hold a yes/no flag: bool in every table (the CSV files write 1 and 0).
+FLAG_COLUMNS = ("flagged", "incomplete")
+
+
 def _numeric(raw: Any) -> Table:
-    """A table from the extension's ``(names, array)``, the array ``(columns, rows)``."""
+    """A table from the extension's ``(names, array)``, the array ``(columns, rows)``;
+    the flag columns as bool."""
     names, array = raw
-    return Table(zip(names, array))
+    return _with_bool_flags(Table(zip(names, array)))
+
+
+def _with_bool_flags(table: Table) -> Table:
+    """``table`` with its flag columns (``flagged``, ``incomplete``; 1.0/0.0 from the
+    engine) as bool arrays."""
+    for name in FLAG_COLUMNS:
+        if name in table and table[name].dtype != np.bool_:
+            values = np.asarray(table[name])
+            if values.dtype.kind == "f" and np.isnan(values).any():
+                raise ValueError(f"flag column {name!r} holds NaN")
+            table[name] = values.astype(bool)
+    return table
 
 
 class Analysis:
@@ -121,6 +139,7 @@ class Analysis:
                 events[name] = (
                     np.asarray(values, dtype=str) if isinstance(values, list) else values
                 )
+            _with_bool_flags(events)
         info = dict(raw["info"])
         info["statistics"] = [
             dict(

@@ -24,22 +24,28 @@ Needs ``dask[distributed]``, ``pandas`` and ``pyarrow`` (the last two also in th
 
 from __future__ import annotations
 
-import math
-import os
-from decimal import Decimal
-from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+import math as _math
+import os as _os
+import typing as _typing
+from decimal import Decimal as _Decimal
+from pathlib import Path as _Path
 
-import numpy as np
+import numpy as _np
 
-PathLike = Union[str, "os.PathLike[str]"]
+if _typing.TYPE_CHECKING:  # names of the annotations only; not part of the module
+    from pathlib import Path
+    from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+    PathLike = Union[str, "_os.PathLike[str]"]
 
 __all__ = [
     "EXTENSIONS",
     "NUMBER_COLUMNS",
+    "PERIODS",
     "TEXT_COLUMNS",
     "analyze_dir",
     "analyze_many",
+    "file_safe",
     "find_recordings",
     "folder_name",
     "summary_row",
@@ -65,6 +71,7 @@ NUMBER_COLUMNS = (
     "swells",
     "interruptions",
 )
+#: The aggregation periods, as the tables name them.
 PERIODS = ("3s", "10min", "2h")
 
 
@@ -81,7 +88,7 @@ def folder_name(rel: PathLike) -> str:
     """The output folder of a recording at ``rel`` (its path under the searched folder):
     each component made file-safe, joined by ``__`` (``site 1/rec.cfg`` →
     ``site_1__rec_cfg``), as ``pqe batch`` names it."""
-    p = Path(rel)
+    p = _Path(rel)
     parts = [part for part in p.parts if part != p.anchor] if p.anchor else list(p.parts)
     return "__".join(file_safe(part) for part in parts)
 
@@ -91,7 +98,7 @@ def find_recordings(directory: PathLike, exclude: Optional[PathLike] = None) -> 
     files ending ``.cfg``, ``.cff``, ``.csv``, ``.h5`` or ``.hdf5`` (any case), not under
     ``exclude`` (the output folder). A ``.dat`` belongs to its ``.cfg``. Sorted component
     by component, as the CLI sorts them."""
-    root = Path(directory)
+    root = _Path(directory)
     skip = _canonical(exclude) if exclude is not None else None
     found: List[Path] = []
     stack = [root]
@@ -99,9 +106,9 @@ def find_recordings(directory: PathLike, exclude: Optional[PathLike] = None) -> 
         d = stack.pop()
         if skip is not None and _canonical(d) == skip:
             continue
-        with os.scandir(d) as entries:
+        with _os.scandir(d) as entries:
             for entry in entries:
-                path = Path(entry.path)
+                path = _Path(entry.path)
                 if path.is_dir():
                     stack.append(path)
                 elif path.suffix[1:].lower() in EXTENSIONS:
@@ -125,22 +132,22 @@ def summary_row(analysis: Any) -> Dict[str, Any]:
         keep = iv["flagged"] == 0
         for name in iv.columns[3:]:
             v = iv[name][keep]
-            v = v[np.isfinite(v)]
+            v = v[_np.isfinite(v)]
             if v.size:
                 means[name] = _finite(_ordered_sum(v) / v.size)
     fr = analysis.frequency
-    f = fr["f"][(fr["flagged"] == 0) & np.isfinite(fr["f"])] if fr else np.zeros(0)
+    f = fr["f"][(fr["flagged"] == 0) & _np.isfinite(fr["f"])] if fr else _np.zeros(0)
     kinds = [str(k) for k in analysis.events["kind"]] if analysis.events else []
-    duration = _finite(n / sr) if sr != 0 else math.nan
+    duration = _finite(n / sr) if sr != 0 else _math.nan
     numbers = {
         "duration_s": duration,
         "sample_rate": sr,
         "channels": float(len(info["names"])),
         "intervals": float(iv.rows),
-        "flagged_intervals": float(np.count_nonzero(iv["flagged"])) if iv else 0.0,
-        "f_min": float(f.min()) if f.size else math.nan,
-        "f_mean": _ordered_sum(f) / f.size if f.size else math.nan,
-        "f_max": float(f.max()) if f.size else math.nan,
+        "flagged_intervals": float(_np.count_nonzero(iv["flagged"])) if iv else 0.0,
+        "f_min": float(f.min()) if f.size else _math.nan,
+        "f_mean": _ordered_sum(f) / f.size if f.size else _math.nan,
+        "f_max": float(f.max()) if f.size else _math.nan,
         "events": float(len(kinds)),
         "dips": float(kinds.count("dip")),
         "swells": float(kinds.count("swell")),
@@ -180,20 +187,20 @@ def analyze_many(
     """
     import pandas as pd
 
-    files = [Path(p) for p in paths]
-    base = Path(root) if root is not None else None
+    files = [_Path(p) for p in paths]
+    base = _Path(root) if root is not None else None
     jobs: List[Tuple[str, str, str]] = []
     for f in files:
         rel = _relative(f, base)
-        jobs.append((os.fspath(f), str(rel), folder_name(rel)))
-    out_dir = os.fspath(out) if out is not None else None
+        jobs.append((_os.fspath(f), str(rel), folder_name(rel)))
+    out_dir = _os.fspath(out) if out is not None else None
     if out_dir is not None:
-        os.makedirs(out_dir, exist_ok=True)
+        _os.makedirs(out_dir, exist_ok=True)
     rows = _run(jobs, client, out_dir, dict(analyze_options))
     table = _summary_frame(rows, pd)
     if out_dir is not None:
-        table.to_parquet(os.path.join(out_dir, "summary.parquet"), index=False)
-        _write_csv(os.path.join(out_dir, "summary.csv"), table)
+        table.to_parquet(_os.path.join(out_dir, "summary.parquet"), index=False)
+        _write_csv(_os.path.join(out_dir, "summary.csv"), table)
     return table
 
 
@@ -223,7 +230,7 @@ def _analyze_one(
     try:
         analysis = pq.analyze(path, **options)
         if out is not None:
-            _write_tables(analysis, os.path.join(out, folder))
+            _write_tables(analysis, _os.path.join(out, folder))
     except Exception as e:  # every failure is reported in the row, none is lost
         return {**row, **_error_row(str(e) or type(e).__name__)}
     return {**row, "status": "ok", "error": None, **summary_row(analysis)}
@@ -231,7 +238,7 @@ def _analyze_one(
 
 def _write_tables(analysis: Any, folder: str) -> None:
     """One recording's tables as Parquet files in ``folder``."""
-    os.makedirs(folder, exist_ok=True)
+    _os.makedirs(folder, exist_ok=True)
     tables = {
         "intervals": analysis.intervals,
         "frequency": analysis.frequency,
@@ -247,17 +254,17 @@ def _write_tables(analysis: Any, folder: str) -> None:
             continue
     for name, table in tables.items():
         if table and table.rows:
-            table.to_pandas().to_parquet(os.path.join(folder, f"{name}.parquet"), index=False)
+            table.to_pandas().to_parquet(_os.path.join(folder, f"{name}.parquet"), index=False)
     stats = analysis.info.get("statistics") or []
     if stats:
         import pandas as pd
 
-        pd.DataFrame(stats).to_parquet(os.path.join(folder, "statistics.parquet"), index=False)
+        pd.DataFrame(stats).to_parquet(_os.path.join(folder, "statistics.parquet"), index=False)
 
 
 def _error_row(message: str) -> Dict[str, Any]:
     return {"status": "error", "error": message, "start": None, "means": {},
-            **{c: math.nan for c in NUMBER_COLUMNS}}
+            **{c: _math.nan for c in NUMBER_COLUMNS}}
 
 
 def _run(
@@ -308,11 +315,11 @@ def _summary_frame(rows: List[Dict[str, Any]], pd: Any) -> Any:
     for c in TEXT_COLUMNS:
         data[c] = pd.Series([r.get(c) for r in rows], dtype=object)
     for c in NUMBER_COLUMNS:
-        data[c] = np.array([r[c] for r in rows], dtype=np.float64)
+        data[c] = _np.array([r[c] for r in rows], dtype=_np.float64)
     for c in means:
-        data[f"mean_{c}"] = np.array(
-            [r["means"].get(c, math.nan) if r["status"] == "ok" else math.nan for r in rows],
-            dtype=np.float64,
+        data[f"mean_{c}"] = _np.array(
+            [r["means"].get(c, _math.nan) if r["status"] == "ok" else _math.nan for r in rows],
+            dtype=_np.float64,
         )
     return pd.DataFrame(data, columns=list(data))
 
@@ -345,12 +352,12 @@ def _write_csv(path: str, table: Any) -> None:
 
 def _cell(x: float) -> str:
     """A number as the CLI writes it in a CSV cell (ryu's shortest form)."""
-    if not math.isfinite(x):
+    if not _math.isfinite(x):
         return ""
-    if x == math.trunc(x) and abs(x) < 1e15:
+    if x == _math.trunc(x) and abs(x) < 1e15:
         return str(int(x))
     sign = "-" if x < 0 else ""
-    _, digits_t, exponent = Decimal(repr(abs(x))).normalize().as_tuple()
+    _, digits_t, exponent = _Decimal(repr(abs(x))).normalize().as_tuple()
     digits = "".join(map(str, digits_t))
     length, kk = len(digits), len(digits) + int(exponent)
     if 0 <= int(exponent) and kk <= 16:
@@ -372,13 +379,13 @@ def _quote(s: str) -> str:
     return s
 
 
-def _ordered_sum(v: np.ndarray) -> float:
+def _ordered_sum(v: _np.ndarray) -> float:
     """The sum of ``v`` added in order, one value after the other (as the CLI adds)."""
-    return float(np.cumsum(v, dtype=np.float64)[-1]) if v.size else 0.0
+    return float(_np.cumsum(v, dtype=_np.float64)[-1]) if v.size else 0.0
 
 
 def _finite(x: float) -> float:
-    return x if math.isfinite(x) else math.nan
+    return x if _math.isfinite(x) else _math.nan
 
 
 def _timestamp(ns: int) -> str:
@@ -404,6 +411,10 @@ def _relative(path: Path, root: Optional[Path]) -> Path:
 
 def _canonical(path: PathLike) -> Optional[str]:
     try:
-        return os.path.realpath(path, strict=True)
+        return _os.path.realpath(path, strict=True)
     except OSError:
         return None
+
+
+# `from __future__ import annotations` binds the name `annotations`; it is no API.
+del annotations

@@ -1,0 +1,474 @@
+//! The run loop: a recording's blocks → the [`Analyzer`] → the sinks (tables, captures,
+//! report, compliance, summary), with progress and cancellation.
+
+use crate::capture::CaptureRecorder;
+use crate::compliance::{ComplianceSettings, ReportCollector};
+use crate::outputs::{write_statistics_csv, Outputs};
+use crate::settings::{AnalysisSettings, NominalVoltage, ValidSettings};
+use crate::summary::{summary_json, SummaryInputs};
+use crate::{fit, Error, Result};
+use anyhow::Context;
+use pqe_core::record::Record;
+use pqe_core::record::{ChannelStatistics, ChannelStatisticsAccumulator};
+use pqe_core::{Block, RecordingInfo};
+use pqe_io::RecordingReader;
+use pqe_standards::Analyzer;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+
+/// Samples per channel read at a time: large enough to amortise per-block work, small enough
+/// to keep memory bounded on any recording.
+pub const BLOCK_SAMPLES: usize = 65_536;
+
+/// How far a run has come.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// Samples per channel analysed.
+    pub samples: u64,
+    /// Recording time analysed, seconds from its start.
+    pub seconds: f64,
+    /// Samples per channel in all, when the source knows.
+    pub total_samples: Option<u64>,
+    /// Bytes of sample data read so far and in all, when the source counts bytes.
+    pub bytes: Option<(u64, u64)>,
+}
+
+/// What a front is told while a run goes on, and how it stops one. Every method has a
+/// default that does nothing.
+pub trait Observer {
+    /// Called after each block.
+    fn progress(&mut self, _progress: &Progress) {}
+    /// A warning about the recording or the settings (the run goes on).
+    fn warning(&mut self, _message: &str) {}
+    /// Information worth showing (a value chosen from the data).
+    fn info(&mut self, _message: &str) {}
+    /// Polled between blocks: true stops the run with [`Error::Cancelled`].
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+/// An observer that ignores everything.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Quiet;
+impl Observer for Quiet {}
+
+/// A flag another thread (a signal handler, a UI, Python's KeyboardInterrupt) sets to stop
+/// a run between blocks. Cheap to clone; every clone shares the flag.
+#[derive(Debug, Default, Clone)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    /// A token not yet cancelled.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Ask the run to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+    /// Whether [`CancelToken::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Analyse the recording file `input` into the folder `out` and return the summary (also
+/// written as summary.json).
+pub fn analyze_file(
+    input: &Path,
+    out: &Path,
+    settings: &AnalysisSettings,
+    observer: &mut dyn Observer,
+) -> Result<serde_json::Value> {
+    let valid = settings.validate()?;
+    let reader = pqe_io::open(input).with_context(|| format!("cannot read {}", input.display()))?;
+    analyze_reader(reader, input, out, &valid, observer)
+}
+
+/// Analyse what `reader` yields (named `input` in messages and summary.json) into `out`.
+pub fn analyze_reader(
+    reader: Box<dyn RecordingReader>,
+    input: &Path,
+    out: &Path,
+    valid: &ValidSettings,
+    observer: &mut dyn Observer,
+) -> Result<serde_json::Value> {
+    let args = &valid.settings;
+    let switches = valid.switches;
+    let mut info = reader.info().clone();
+    crate::roles::apply(&mut info.channels, &args.map)?;
+    check_rate(&info, input)?;
+    // The first seconds, looked at before the analysis: do the settings fit the data?
+    let mut blocks = BlockStream::new(reader, &info);
+    blocks
+        .look_ahead((fit::LOOK_AHEAD_SECONDS * info.sample_rate).ceil() as u64)
+        .map_err(|e| add_context(e, || format!("analysing {}", input.display())))?;
+    let observed = fit::observe(&blocks.pending, &info.channels, info.sample_rate);
+    let udin = match args.nominal_voltage {
+        NominalVoltage::Volts(v) => v,
+        NominalVoltage::Auto => {
+            let Some(seen) = observed.voltage else {
+                return Err(Error::Settings(format!(
+                    "--nominal-voltage auto: the first {:.1} s of {} show no voltage to go \
+                     by (no voltage channel, or no signal); give --nominal-voltage in volts",
+                    observed.seconds,
+                    input.display()
+                )));
+            };
+            let chosen = fit::nearest_nominal_voltage(seen, args.wiring);
+            let unit_volts = info
+                .channels
+                .iter()
+                .find(|c| c.kind == pqe_core::ChannelKind::Voltage)
+                .map_or(1.0, |c| fit::volts_per_unit(&c.unit));
+            observer.info(&format!(
+                "--nominal-voltage auto: the voltage channels read {seen:.1} V RMS in the \
+                 first {:.1} s; Udin = {chosen:.1} V, the nearest standard nominal",
+                observed.seconds
+            ));
+            chosen / unit_volts
+        }
+    };
+    let fit_warnings = fit::warnings(
+        &observed,
+        valid.nominal_frequency,
+        udin * info
+            .channels
+            .iter()
+            .find(|c| c.kind == pqe_core::ChannelKind::Voltage)
+            .map_or(1.0, |c| fit::volts_per_unit(&c.unit)),
+        info.line_frequency,
+    );
+    for w in &fit_warnings {
+        observer.warning(w);
+    }
+    let config = valid.system_config(udin)?;
+    let mut analyzer = Analyzer::new(
+        &info.channels,
+        info.sample_rate,
+        info.start,
+        config.clone(),
+        valid.analyzer.clone(),
+    )
+    .with_context(|| format!("cannot analyze {}", input.display()))?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+
+    let capture_cycles = args.capture_pre_cycles + args.capture_post_cycles;
+    let captures = CaptureRecorder::new(
+        out,
+        &info,
+        capture_cycles / config.nominal_frequency.hz(),
+        args.max_captures,
+    );
+    let mut report = ReportCollector::new(
+        analyzer.columns(),
+        &info.channels,
+        &config,
+        info.start,
+        switches,
+    );
+    for w in fit_warnings {
+        report.note(format!("Settings: {w}."));
+    }
+    let outputs = Outputs::new(
+        out,
+        analyzer.columns().to_vec(),
+        args.half_cycle,
+        captures,
+        report,
+    );
+    let mut sinks = Sinks {
+        outputs,
+        stats: vec![ChannelStatisticsAccumulator::new(); info.channels.len()],
+        captures: switches.events,
+    };
+    let samples = if args.threads == 1 {
+        blocks.run_inline(&mut analyzer, &mut sinks, observer)
+    } else {
+        blocks.run_threaded(&mut analyzer, &mut sinks, observer)
+    }
+    .map_err(|e| add_context(e, || format!("analysing {}", input.display())))?;
+    let Sinks {
+        outputs,
+        stats: acc,
+        ..
+    } = sinks;
+    if let Some(declared) = info.total_samples.filter(|&n| args.strict && samples < n) {
+        return Err(Error::Other(anyhow::anyhow!(
+            "{}: the recording declares {declared} samples per channel but holds {samples}; \
+             refused (--strict)",
+            input.display()
+        )));
+    }
+    let stats: Vec<ChannelStatistics> = acc
+        .iter()
+        .zip(analyzer.columns())
+        .zip(&info.channels)
+        .map(|((a, col), c)| a.finish(col, c.unit.trim()))
+        .collect();
+    write_statistics_csv(&out.join("statistics.csv"), &stats)?;
+    let (tables, report) = outputs.finish()?;
+    let duration = samples as f64 / info.sample_rate;
+    let compliance_settings = ComplianceSettings {
+        ieee519_edition: valid.ieee519_edition,
+        short_circuit_current: args.short_circuit_current,
+        allow_short_observation: args.allow_short_observation,
+    };
+    let source = input.file_name().map_or_else(
+        || input.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let (report_data, compliance) =
+        report.finish(&source, duration, info.sample_rate, &compliance_settings)?;
+    let path = out.join("report.html");
+    std::fs::write(&path, crate::compliance::render(&report_data))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let path = out.join("compliance.json");
+    std::fs::write(&path, to_json(&compliance)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let summary = summary_json(&SummaryInputs {
+        input,
+        config: &config,
+        info: &info,
+        samples,
+        columns: analyzer.columns(),
+        stats: &stats,
+        tables: &tables,
+        switches,
+    });
+    let path = out.join("summary.json");
+    std::fs::write(&path, to_json(&summary)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(summary)
+}
+
+fn to_json(v: &serde_json::Value) -> anyhow::Result<String> {
+    Ok(serde_json::to_string_pretty(v)? + "\n")
+}
+
+/// The analysis needs one constant sampling rate.
+fn check_rate(info: &RecordingInfo, input: &Path) -> Result<()> {
+    if info.sample_rate <= 0.0 || info.rate_segments.len() > 1 {
+        return Err(Error::Other(anyhow::anyhow!(
+            "{}: the analysis needs one constant sampling rate; this recording is {}",
+            input.display(),
+            if info.sample_rate <= 0.0 {
+                "timed sample by sample (rate 0)".to_string()
+            } else {
+                format!("sampled at {} rates", info.rate_segments.len())
+            }
+        )));
+    }
+    Ok(())
+}
+
+fn add_context(e: Error, what: impl FnOnce() -> String) -> Error {
+    match e {
+        Error::Other(e) => Error::Other(e.context(what())),
+        Error::Engine(e) => Error::Other(anyhow::Error::from(e).context(what())),
+        other => other,
+    }
+}
+
+/// The recording's blocks, with the ones looked at ahead held until the analysis takes
+/// them.
+struct BlockStream<'a> {
+    reader: Box<dyn RecordingReader>,
+    info: &'a RecordingInfo,
+    pending: Vec<Block>,
+}
+
+impl<'a> BlockStream<'a> {
+    fn new(reader: Box<dyn RecordingReader>, info: &'a RecordingInfo) -> Self {
+        BlockStream {
+            reader,
+            info,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Read blocks until `samples` per channel are held (or the recording ends).
+    fn look_ahead(&mut self, samples: u64) -> Result<()> {
+        let mut held: u64 = self.pending.iter().map(|b| b.len() as u64).sum();
+        while held < samples {
+            let Some(block) = self.reader.read_block(BLOCK_SAMPLES)? else {
+                break;
+            };
+            held += block.len() as u64;
+            self.pending.push(block);
+        }
+        Ok(())
+    }
+
+    /// The next block: a held one, else a new one from the reader, with the reader's
+    /// progress in bytes.
+    fn next(&mut self) -> Result<Option<Fed>> {
+        let block = if self.pending.is_empty() {
+            self.reader.read_block(BLOCK_SAMPLES)?
+        } else {
+            Some(self.pending.remove(0))
+        };
+        let (done, total) = self.reader.progress();
+        Ok(block.map(|b| Fed {
+            block: Arc::new(b),
+            bytes: total.map(|t| (done, t)),
+        }))
+    }
+
+    /// Everything on the calling thread: read a block, analyse it, write its records.
+    /// Returns the samples per channel analysed.
+    fn run_inline(
+        mut self,
+        analyzer: &mut Analyzer,
+        sinks: &mut Sinks,
+        observer: &mut dyn Observer,
+    ) -> Result<u64> {
+        let mut samples = 0u64;
+        loop {
+            if observer.cancelled() {
+                return Err(Error::Cancelled);
+            }
+            let Some(fed) = self.next()? else { break };
+            let records = analyse(analyzer, &fed.block)?;
+            sinks.take(Some(&fed.block), records)?;
+            samples += fed.block.len() as u64;
+            observer.progress(&self.progress(samples, fed.bytes));
+        }
+        analyzer.finish();
+        sinks.take(None, analyzer.drain().collect())?;
+        Ok(samples)
+    }
+
+    /// Three stages on three threads joined by bounded channels: reading and decoding,
+    /// analysis (this thread, which also talks to `observer`), and writing (tables,
+    /// captures, statistics, the report's collector). Each stage sees the blocks and
+    /// records in the same order as [`Self::run_inline`], so the outputs are the same bytes.
+    fn run_threaded(
+        self,
+        analyzer: &mut Analyzer,
+        sinks: &mut Sinks,
+        observer: &mut dyn Observer,
+    ) -> Result<u64> {
+        /// Blocks in flight between two stages: enough to ride out uneven block times,
+        /// few enough to keep memory bounded (a block is at most BLOCK_SAMPLES per
+        /// channel).
+        const IN_FLIGHT: usize = 4;
+        let info = self.info;
+        let mut stream = self;
+        std::thread::scope(|scope| -> Result<u64> {
+            let (block_tx, block_rx) = mpsc::sync_channel::<Result<Fed>>(IN_FLIGHT);
+            let (record_tx, record_rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
+            let stop = Arc::new(AtomicBool::new(false));
+            let reader_stop = Arc::clone(&stop);
+            scope.spawn(move || loop {
+                if reader_stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let item = stream.next().transpose();
+                let last = !matches!(item, Some(Ok(_)));
+                if let Some(item) = item {
+                    if block_tx.send(item).is_err() {
+                        break;
+                    }
+                }
+                if last {
+                    break;
+                }
+            });
+            let writer = scope.spawn(move || -> Result<()> {
+                for (block, records) in record_rx {
+                    sinks.take(block.as_ref(), records)?;
+                }
+                Ok(())
+            });
+            let analysed = (|| -> Result<u64> {
+                let mut samples = 0u64;
+                for item in &block_rx {
+                    if observer.cancelled() {
+                        return Err(Error::Cancelled);
+                    }
+                    let fed = item?;
+                    let records = analyse(analyzer, &fed.block)?;
+                    samples += fed.block.len() as u64;
+                    if record_tx
+                        .send((Some(Arc::clone(&fed.block)), records))
+                        .is_err()
+                    {
+                        // The writer stopped; its error is reported below.
+                        return Ok(samples);
+                    }
+                    observer.progress(&Progress {
+                        samples,
+                        seconds: samples as f64 / info.sample_rate,
+                        total_samples: info.total_samples,
+                        bytes: fed.bytes,
+                    });
+                }
+                analyzer.finish();
+                let _ = record_tx.send((None, analyzer.drain().collect()));
+                Ok(samples)
+            })();
+            stop.store(true, Ordering::Relaxed);
+            drop(block_rx);
+            drop(record_tx);
+            let written = writer.join().unwrap_or_else(|_| {
+                Err(Error::Other(anyhow::anyhow!("the writer thread panicked")))
+            });
+            let samples = analysed?;
+            written?;
+            Ok(samples)
+        })
+    }
+
+    fn progress(&self, samples: u64, bytes: Option<(u64, u64)>) -> Progress {
+        Progress {
+            samples,
+            seconds: samples as f64 / self.info.sample_rate,
+            total_samples: self.info.total_samples,
+            bytes,
+        }
+    }
+}
+
+/// A block read, with the reader's progress in bytes after it.
+struct Fed {
+    block: Arc<Block>,
+    bytes: Option<(u64, u64)>,
+}
+
+/// What the analysis hands the writer: the block (for captures and statistics; `None`
+/// after the last) and the records it completed.
+type Batch = (Option<Arc<Block>>, Vec<Record>);
+
+/// Push one block into the analyzer and take the records it completed.
+fn analyse(analyzer: &mut Analyzer, block: &Block) -> Result<Vec<Record>> {
+    analyzer.push(block)?;
+    Ok(analyzer.drain().collect())
+}
+
+/// The writing stage: statistics over the samples, event captures, and the record sinks.
+struct Sinks {
+    outputs: Outputs,
+    stats: Vec<ChannelStatisticsAccumulator>,
+    captures: bool,
+}
+
+impl Sinks {
+    /// Take a block (in the order the analyzer was fed) and the records it completed.
+    fn take(&mut self, block: Option<&Arc<Block>>, records: Vec<Record>) -> Result<()> {
+        if let Some(b) = block {
+            for (a, ch) in self.stats.iter_mut().zip(b.channels()) {
+                a.push(ch);
+            }
+            if self.captures {
+                self.outputs.captures.push(Arc::clone(b))?;
+            }
+        }
+        for r in records {
+            self.outputs.write(r)?;
+        }
+        Ok(())
+    }
+}
