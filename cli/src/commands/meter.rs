@@ -87,6 +87,9 @@ pub fn registry() -> Registry {
     let mut r = Registry::new();
     pqe_modbus::register(&mut r);
     pqe_iec62056_21::register(&mut r);
+    pqe_mbus::link::register(&mut r);
+    pqe_sml::link::register(&mut r);
+    pqe_dlms::link::register(&mut r);
     r
 }
 
