@@ -219,8 +219,12 @@ fn header(out: &mut String, title: &str, data: &ReportData) {
     out.push_str(
         "<nav><a href=\"#trends\">Trends</a><a href=\"#flicker\">Flicker</a>\
          <a href=\"#harmonics\">Harmonics</a><a href=\"#events\">Events</a>\
-         <a href=\"#phasors\">Phasors</a><a href=\"#compliance\">Compliance</a></nav></header>",
+         <a href=\"#phasors\">Phasors</a><a href=\"#compliance\">Compliance</a>",
     );
+    if data.supraharmonics.is_some() {
+        out.push_str("<a href=\"#supraharmonics\">Supraharmonics</a>");
+    }
+    out.push_str("</nav></header>");
 }
 
 fn duration_text(seconds: f64) -> String {
