@@ -425,6 +425,8 @@ pub fn analyzer_options(flags: u32) -> AnalyzerOptions {
         frequency: flags & PQE_FLAG_FREQUENCY != 0,
         aggregation: flags & PQE_FLAG_AGGREGATES != 0,
         flicker: flags & PQE_FLAG_FLICKER != 0,
+        // The C library starts no thread of its own (firmware callers own their threads).
+        parallel: false,
         ..AnalyzerOptions::default()
     };
     options.events.enabled = flags & PQE_FLAG_EVENTS != 0;
