@@ -13,7 +13,7 @@ DEMO_INPUT ?= datasets/demo/demo-hour.cfg
 DEMO_OUT ?= demo-out
 PYTEST := .venv/bin/python -m pytest
 
-.PHONY: setup build python sml-decode demo demo-quick test lint rust-test py-test browser-test capi-test fuzz-smoke bench clean
+.PHONY: setup build python wheel-check sml-decode demo demo-quick test lint rust-test py-test browser-test capi-test fuzz-smoke bench clean
 
 setup:
 	@scripts/setup.sh
@@ -39,9 +39,15 @@ lint: setup
 rust-test: setup
 	PQE_DLMS_METER_BIN=$(CURDIR)/target/peers/dlms-cosem-rs/bin/meter $(CARGO) test --workspace
 
-# The Python package pqengine (python/), built into .venv by maturin.
+# The Python package pqengine (python/), built into .venv by maturin, with HDF5 (the
+# tests read .h5 files; the wheel leaves it out, see wheel-check).
 python: setup
-	VIRTUAL_ENV=$(CURDIR)/.venv .venv/bin/maturin develop --release -q -m python/Cargo.toml
+	VIRTUAL_ENV=$(CURDIR)/.venv .venv/bin/maturin develop --release -q -m python/Cargo.toml --features hdf5
+
+# The pqengine wheel as users get it: built twice in a row (the same files), no bundled or
+# needed library beyond libc (no libhdf5), installed into a fresh venv, imported and used.
+wheel-check: setup
+	python/check_wheel.sh
 
 # The SML decoder example the smllib cross-check runs (tests/python/test_sml_smllib.py).
 SML_DECODE := target/release/examples/sml_decode
@@ -65,7 +71,7 @@ capi-test: setup
 fuzz-smoke: setup
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-10} scripts/fuzz.sh
 
-test: lint rust-test py-test browser-test capi-test fuzz-smoke
+test: lint rust-test py-test wheel-check browser-test capi-test fuzz-smoke
 
 bench: setup
 	$(CARGO) bench -p pqe-benches

@@ -9,7 +9,7 @@
 #     valgrind --leak-check=full --error-exitcode=1.
 # valgrind.supp suppresses only the FFT planner cache pqe-dsp keeps for the process.
 # Needs: cc, make, pkg-config, valgrind, diff (Debian: build-essential pkg-config valgrind
-# diffutils libhdf5-dev). Set PQE_CAPI_SKIP_VALGRIND=1 to skip step 4's valgrind run.
+# diffutils; ldd from libc-bin). Set PQE_CAPI_SKIP_VALGRIND=1 to skip step 4's valgrind run.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
@@ -26,6 +26,12 @@ done
 
 step "cargo build --release -p pqe-capi"
 cargo build --release -p pqe-capi || fail "release build"
+
+step "libpqe.so links no libhdf5 (ldd)"
+so="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release/libpqe.so"
+command -v ldd >/dev/null || fail "'ldd' is not installed"
+ldd "$so" | sed 's/^/    /'
+if ldd "$so" | grep -qi 'hdf5'; then fail "$so links libhdf5 (pqe-io's hdf5 feature reached pqe-capi)"; fi
 
 step "header: regenerate with cbindgen and diff against include/pqe.h"
 cargo test -q -p pqe-capi --test header || fail "include/pqe.h differs from what cbindgen generates (diff above)"
