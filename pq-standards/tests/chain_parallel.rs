@@ -22,8 +22,8 @@ fn signals(n: usize) -> Vec<Vec<f64>> {
     for k in 0..3 {
         data.push(Wave::distorted(50.02, 20.0, -third * k as f64 - 0.5, 17 + k).render(FS, 0, n));
     }
-    for i in (4.0 * FS) as usize..(4.3 * FS) as usize {
-        data[0][i] *= 0.4;
+    for x in &mut data[0][(4.0 * FS) as usize..(4.3 * FS) as usize] {
+        *x *= 0.4;
     }
     data
 }
