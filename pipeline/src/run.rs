@@ -6,6 +6,7 @@ use crate::compliance::{ComplianceSettings, ReportCollector};
 use crate::outputs::{write_statistics, Outputs};
 use crate::settings::{AnalysisSettings, NominalVoltage, ValidSettings};
 use crate::summary::{summary_json, SummaryInputs};
+use crate::supraharmonics::SupraharmonicSink;
 use crate::{fit, Error, Result};
 use anyhow::Context;
 use pqe_core::record::Record;
@@ -175,6 +176,16 @@ pub fn analyze_source(
     )
     .with_context(|| format!("cannot analyze {}", input.display()))?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let (supraharmonics, why_off) = SupraharmonicSink::start(
+        out,
+        &info,
+        analyzer.columns(),
+        switches.supraharmonics,
+        args.format,
+    )?;
+    if let Some(message) = &why_off {
+        observer.info(message);
+    }
 
     let capture_cycles = args.capture_pre_cycles + args.capture_post_cycles;
     let captures = CaptureRecorder::new(
@@ -205,6 +216,7 @@ pub fn analyze_source(
         outputs,
         stats: vec![ChannelStatisticsAccumulator::new(); info.channels.len()],
         captures: switches.events,
+        supraharmonics,
     };
     let mut seen = Seen::default();
     let samples = if args.threads == 1 {
@@ -216,6 +228,7 @@ pub fn analyze_source(
     let Sinks {
         outputs,
         stats: acc,
+        supraharmonics,
         ..
     } = sinks;
     if let Some(declared) = info.total_samples.filter(|&n| args.strict && samples < n) {
@@ -232,7 +245,7 @@ pub fn analyze_source(
         .map(|((a, col), c)| a.finish(col, c.unit.trim()))
         .collect();
     write_statistics(out, args.format, &stats)?;
-    let (tables, mut report) = outputs.finish()?;
+    let (mut tables, mut report) = outputs.finish()?;
     for w in &seen.warnings {
         report.note(format!("Input: {w}."));
     }
@@ -240,6 +253,11 @@ pub fn analyze_source(
         report.note(format!(
             "Gap in the input: {g}; the intervals it touches are flagged."
         ));
+    }
+    let supraharmonics = supraharmonics.map(SupraharmonicSink::finish).transpose()?;
+    if let Some(s) = &supraharmonics {
+        tables.files.extend(s.files.iter().cloned());
+        s.warnings.iter().for_each(|w| observer.warning(w));
     }
     let duration = samples as f64 / info.sample_rate;
     let compliance_settings = ComplianceSettings {
@@ -251,15 +269,16 @@ pub fn analyze_source(
         || input.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let (report_data, compliance) =
+    let (mut report_data, compliance) =
         report.finish(&source, duration, info.sample_rate, &compliance_settings)?;
+    report_data.supraharmonics = supraharmonics.as_ref().map(|s| s.report.clone());
     let path = out.join("report.html");
     std::fs::write(&path, crate::compliance::render(&report_data))
         .with_context(|| format!("cannot write {}", path.display()))?;
     let path = out.join("compliance.json");
     std::fs::write(&path, to_json(&compliance)?)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    let summary = summary_json(&SummaryInputs {
+    let mut summary = summary_json(&SummaryInputs {
         input,
         config: &config,
         info: &info,
@@ -270,6 +289,10 @@ pub fn analyze_source(
         switches,
         gaps: &seen.gaps,
     });
+    summary["supraharmonics"] = supraharmonics.map_or_else(
+        || crate::supraharmonics::not_measured(why_off.as_deref()),
+        |s| s.summary,
+    );
     let path = out.join("summary.json");
     std::fs::write(&path, to_json(&summary)?)
         .with_context(|| format!("cannot write {}", path.display()))?;
@@ -551,6 +574,7 @@ struct Sinks {
     outputs: Outputs,
     stats: Vec<ChannelStatisticsAccumulator>,
     captures: bool,
+    supraharmonics: Option<SupraharmonicSink>,
 }
 
 impl Sinks {
@@ -562,6 +586,9 @@ impl Sinks {
             }
             if self.captures {
                 self.outputs.captures.push(Arc::clone(b))?;
+            }
+            if let Some(s) = &mut self.supraharmonics {
+                s.push(b)?;
             }
         }
         for r in records {

@@ -11,6 +11,8 @@
 //!   block by block exactly as `pqe analyze` feeds it, its records turned into the same
 //!   tables the CLI writes ([`tables`]).
 //! - [`arrays`]: the single-purpose functions on one or two channels.
+//! - [`meter`]: `MeterLink`, a session with a meter over the pqe-link meter links, and
+//!   its `MeterError`.
 //!
 //! Every function releases the GIL while the engine works (`Python::allow_threads`). Engine
 //! errors become `pqengine.PqeError` with the engine's message (file, line, channel);
@@ -19,6 +21,7 @@
 
 mod arrays;
 mod convert;
+mod meter;
 mod tables;
 
 use convert::{channel_specs, engine_error, AnalyzeArgs, ChannelArgs};
@@ -57,6 +60,7 @@ fn _pqengine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(arrays::harmonics, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::power, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::flicker, m)?)?;
+    meter::add(m)?;
     Ok(())
 }
 
