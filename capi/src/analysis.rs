@@ -54,7 +54,7 @@ pub struct pqe_source_info {
 }
 
 /// Pushed blocks held between the caller and the pipeline: a push waits beyond this.
-pub const IN_FLIGHT: usize = 4;
+const IN_FLIGHT: usize = 4;
 
 /// How often the pipeline's wait for the next push looks at its cancel flag.
 const POLL: Duration = Duration::from_millis(100);
