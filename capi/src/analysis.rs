@@ -375,6 +375,9 @@ pub unsafe extern "C" fn pqe_analysis_new(
         let mut info = RecordingInfo::new(parts.channels, config.sample_rate, start);
         info.station = station.to_string();
         info.device = device.to_string();
+        // The caller's nominal frequency is the line frequency it declares (as a COMTRADE
+        // .cfg declares one; the event captures write it).
+        info.line_frequency = config.nominal_frequency;
         let (events, receiver) = sync_channel(IN_FLIGHT);
         let abandon = CancelToken::new();
         let source = PushSource {

@@ -44,10 +44,7 @@ fn entries(outcomes: Vec<Outcome>) -> PyResult<Vec<BatchEntry>> {
 /// the identification cells (None where empty), `numbers` a `(rows, columns)` float64 array
 /// (NaN where empty).
 #[pyfunction]
-pub fn batch_table<'py>(
-    py: Python<'py>,
-    outcomes: Vec<Outcome>,
-) -> PyResult<Summary<'py>> {
+pub fn batch_table<'py>(py: Python<'py>, outcomes: Vec<Outcome>) -> PyResult<Summary<'py>> {
     let table = BatchTable::build(&entries(outcomes)?);
     let width = table.header.len() - batch::TEXT_COLUMNS.len();
     let flat: Vec<f64> = table.rows.iter().flat_map(|r| r.numbers.clone()).collect();

@@ -127,19 +127,21 @@ pub fn run_pipeline(
     Ok((text, observer.messages, start))
 }
 
-/// The pipeline over a recording file, with its start time.
+/// The pipeline over a recording file, exactly as `pqe analyze` runs it
+/// ([`pqe_pipeline::analyze_file`]), with the recording's start time.
 fn run_file(
     path: &Path,
     out: &Path,
     valid: &ValidSettings,
     observer: &mut Collect,
 ) -> PyResult<(serde_json::Value, i64)> {
-    let options = pqe_io::OpenOptions {
-        strict: valid.settings.strict,
-    };
-    let source = pqe_io::open_source(path, &options).map_err(crate::convert::engine_error)?;
-    let start = source.recording_info().start.as_nanos();
-    let summary = crate::compat::analyze_source(Box::new(source), path, out, valid, observer)
-        .map_err(pipeline_error)?;
+    // The header alone, for the start time (summary.json gives it as text).
+    let start = pqe_io::open(path)
+        .map_err(crate::convert::engine_error)?
+        .info()
+        .start
+        .as_nanos();
+    let summary =
+        pqe_pipeline::analyze_file(path, out, &valid.settings, observer).map_err(pipeline_error)?;
     Ok((summary, start))
 }

@@ -3,9 +3,7 @@
 //! `k` starts at `start + first_sample / rate`), so the pipeline analyses an array and the
 //! file it was read from alike.
 
-use pqe_core::{
-    block_seconds, Block, CancelToken, Progress, RecordingInfo, Source, SourceEvent,
-};
+use pqe_core::{block_seconds, Block, CancelToken, Progress, RecordingInfo, Source, SourceEvent};
 
 /// The samples of a C-contiguous `(channels, samples)` float64 array, handed out block by
 /// block. It reads the array in place: no copy of the recording is made.

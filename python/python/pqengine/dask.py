@@ -1,9 +1,9 @@
 """pqengine.dask: many recordings on a Dask distributed cluster.
 
-One Dask task per recording: each task runs the analysis pipeline of ``pqe analyze`` in a
-worker (the engine releases the GIL, so a worker's threads analyse recordings in parallel),
-writes that recording's output folder, tables as Parquet, under ``out/<folder>/`` when
-``out`` is given, and returns its summary.json. The engine builds the summary table from
+One Dask task per recording: each task runs :func:`pqengine.analyze` (the analysis pipeline
+of ``pqe analyze``) in a worker (the engine releases the GIL, so a worker's threads analyse
+recordings in parallel), writes that recording's tables as Parquet under ``out/<folder>/``
+when ``out`` is given, and returns its summary.json. The engine builds the summary table from
 them on the client with the code of ``pqe batch`` — the same columns, folder names and
 values as its ``summary.csv`` / ``summary.parquet`` — returned as a ``pandas.DataFrame``
 and written as ``out/summary.parquet`` and ``out/summary.csv``::
@@ -24,10 +24,8 @@ Needs ``dask[distributed]``, ``pandas`` and ``pyarrow`` (the last two also in th
 
 from __future__ import annotations
 
-import inspect as _inspect
 import json as _json
 import os as _os
-import tempfile as _tempfile
 import typing as _typing
 from pathlib import Path as _Path
 
@@ -112,11 +110,12 @@ def analyze_many(
 
     - ``client``: a ``distributed.Client``; by default the current one
       (``distributed.get_client()``), else Dask's local threaded scheduler.
-    - ``out``: folder for the results; each recording's output folder of ``pqe analyze``
-      is written there as ``out/<folder>/`` with its tables as Parquet
-      (``--format parquet``: ``intervals.parquet``, ``frequency.parquet``, …, with
-      summary.json, compliance.json, report.html and the captures), and the summary as
-      ``out/summary.parquet`` and ``out/summary.csv`` (the engine's writer). The
+    - ``out``: folder for the results; each recording's tables are written there as
+      Parquet in ``out/<folder>/`` (``intervals.parquet``, ``frequency.parquet``,
+      ``flicker.parquet``, ``events.parquet``, ``aggregates_<period>.parquet``,
+      ``harmonics_<column>.parquet``, ``statistics.parquet``; tables without rows are not
+      written), and the summary as ``out/summary.parquet`` and ``out/summary.csv`` (the
+      engine's writer). The
       folder must be reachable under the same path from every worker (a shared file
       system). Without ``out`` nothing is written.
     - ``root``: the folder the ``file`` column and the folder names are relative to
@@ -167,35 +166,47 @@ def analyze_dir(
 def _analyze_one(
     path: str, rel: str, folder: str, out: Optional[str], options: Dict[str, Any]
 ) -> Dict[str, Any]:
-    """The task: run ``pqe analyze``'s pipeline over one recording in a worker, into
-    ``out/<folder>`` (tables as Parquet) or a temporary folder, and return the outcome:
-    its summary.json text, or the engine's message."""
+    """The task: analyse one recording in a worker with ``pqe analyze``'s pipeline, write
+    its tables as Parquet into ``out/<folder>`` when ``out`` is given, and return the
+    outcome: its summary.json text, or the engine's message."""
     import pqengine as pq
 
     row: Dict[str, Any] = {"file": rel, "folder": folder, "summary": None, "error": None}
     try:
-        settings = _settings(pq, options)
+        analysis = pq.analyze(path, **options)
         if out is not None:
-            summary = pq._analyze_into(path, settings, _os.path.join(out, folder), "parquet")
-        else:
-            with _tempfile.TemporaryDirectory(prefix="pqengine-") as tmp:
-                summary = pq._analyze_into(path, settings, tmp, "csv")
+            _write_tables(analysis, _os.path.join(out, folder))
     except Exception as e:  # every failure is reported in the row, none is lost
         row["error"] = str(e) or type(e).__name__
         return row
-    row["summary"] = _json.dumps(summary)
+    row["summary"] = _json.dumps(analysis.summary())
     return row
 
 
-def _settings(pq: Any, options: Dict[str, Any]) -> Dict[str, Any]:
-    """The analysis settings of :func:`pqengine.analyze` called with ``options``."""
-    params = _inspect.signature(pq.analyze).parameters
-    given = {k: p.default for k, p in params.items() if k != "source"}
-    unknown = sorted(set(options) - set(given))
-    if unknown:
-        raise TypeError(f"pqengine.analyze has no option {', '.join(unknown)}")
-    given.update(options)
-    return pq._settings(**given)
+def _write_tables(analysis: Any, folder: str) -> None:
+    """One recording's tables as Parquet files in ``folder``."""
+    _os.makedirs(folder, exist_ok=True)
+    tables = {
+        "intervals": analysis.intervals,
+        "frequency": analysis.frequency,
+        "flicker": analysis.flicker,
+        "events": analysis.events,
+    }
+    for period in PERIODS:
+        tables[f"aggregates_{period}"] = analysis.aggregates(period)
+    for column in analysis.columns:
+        try:
+            tables[f"harmonics_{file_safe(column)}"] = analysis.harmonic_table(column)
+        except KeyError:
+            continue
+    for name, table in tables.items():
+        if table and table.rows:
+            table.to_pandas().to_parquet(_os.path.join(folder, f"{name}.parquet"), index=False)
+    stats = analysis.info.get("statistics") or []
+    if stats:
+        import pandas as pd
+
+        pd.DataFrame(stats).to_parquet(_os.path.join(folder, "statistics.parquet"), index=False)
 
 
 def _run(
