@@ -6,7 +6,9 @@
 #   FUZZ_TARGETS="csv_sidecar scenario_toml" scripts/fuzz.sh 600    only these targets
 #
 # Projects: fuzz/ and every */fuzz/ or protocols/*/fuzz/ folder whose Cargo.toml says
-# `cargo-fuzz = true`. Each target starts from its committed seeds (<project>/seeds/<target>/)
+# `cargo-fuzz = true` (with FUZZ_TARGETS, only the projects holding one of those targets are
+# built). Each target starts from its committed seeds (<project>/seeds/<target>/, else
+# <project>/seeds/ when the project keeps one seed folder for all its targets)
 # and a working corpus kept in target/fuzz-corpus/<project>/<target>/ (not committed), so
 # repeated runs go on where the last stopped. A crash leaves its input in
 # target/fuzz-artifacts/<project>/<target>/ and the script prints how to replay it.
@@ -57,6 +59,11 @@ for project in "${projects[@]}"; do
   parent=$(dirname "$project")
   name=$(echo "$project" | tr '/' '_')
   targets=$(cd "$parent" && cargo "${toolchain[@]}" fuzz list --fuzz-dir "$(basename "$project")")
+  if [ -n "$only" ]; then
+    wanted=0
+    for target in $targets; do [[ " $only " == *" $target "* ]] && wanted=1; done
+    ((wanted)) || continue # none of its targets asked for: do not build it
+  fi
   echo "fuzz: $project: building $(echo $targets | wc -w) targets (sanitizer $sanitizer)"
   (cd "$parent" && cargo "${toolchain[@]}" fuzz build --fuzz-dir "$(basename "$project")" \
     --sanitizer "$sanitizer" --debug-assertions)
@@ -69,6 +76,8 @@ for project in "${projects[@]}"; do
     seeds="$root/$project/seeds/$target"
     mkdir -p "$corpus" "$artifacts"
     dirs=("$corpus")
+    # Seeds per target (seeds/<target>/), else one seed folder for all the project's targets.
+    [ -d "$seeds" ] || seeds="$root/$project/seeds"
     [ -d "$seeds" ] && dirs+=("$seeds")
     echo "fuzz: $project/$target for ${seconds} s"
     log="$artifacts/run.log"

@@ -29,6 +29,8 @@ enum Command {
     Analyze(commands::analyze::Args),
     /// Analyse every recording under a folder, in parallel, with a summary table.
     Batch(commands::batch::Args),
+    /// Talk to a meter: read values, record and analyse the exchange (Modbus, IEC 62056-21, …).
+    Meter(commands::meter::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Command::Generate(a) => commands::generate::run(a),
         Command::Analyze(a) => commands::analyze::run(a, sub),
         Command::Batch(a) => commands::batch::run(a, sub),
+        Command::Meter(a) => commands::meter::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

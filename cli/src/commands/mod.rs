@@ -5,6 +5,7 @@ pub mod batch;
 pub mod convert;
 pub mod generate;
 pub mod inspect;
+pub mod meter;
 
 use anyhow::Result;
 use pqe_io::RecordingReader;

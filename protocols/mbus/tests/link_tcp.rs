@@ -4,138 +4,25 @@
 //! multi-telegram readout, as EN 13757-2/-3 describe the slave.
 #![cfg(feature = "link")]
 
+#[path = "common/slave.rs"]
+mod slave;
+
 use pqe_link::{MeterLink, TcpTransport};
 use pqe_mbus::data::{self, UserData};
-use pqe_mbus::frame::{Frame, FrameDecoder};
+use pqe_mbus::frame::Frame;
 use pqe_mbus::link::{values, MbusLink};
 use pqe_mbus::master::{Addressing, MasterConfig};
 use pqe_mbus::SecondaryAddress;
-use std::io::{Read, Write};
-use std::net::TcpListener;
+use slave::{start, Slave};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::Duration;
 
 fn vector(name: &str) -> Vec<u8> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/vectors/{name}.hex"));
-    std::fs::read_to_string(p)
-        .unwrap()
-        .split_whitespace()
-        .map(|h| u8::from_str_radix(h, 16).unwrap())
-        .collect()
-}
-
-/// What the simulated slave does.
-#[derive(Clone)]
-struct Slave {
-    primary: u8,
-    /// RSP_UD frames of a multi-telegram readout, in order.
-    telegrams: Vec<Frame>,
-    /// Answer REQ_UD2 with only this many bytes of the frame, then fall silent.
-    cut_after: Option<usize>,
-    /// REQ_UD2 control bytes received (to check the FCB sequence).
-    log: Arc<Mutex<Vec<u8>>>,
-}
-
-impl Slave {
-    fn id_digits(&self) -> [u8; 8] {
-        match &self.telegrams[0] {
-            Frame::Long { data, .. } => SecondaryAddress {
-                id: [data[0], data[1], data[2], data[3]],
-                manufacturer: 0,
-                version: 0,
-                medium: 0,
-            }
-            .id_digits(),
-            _ => unreachable!(),
-        }
-    }
-
-    fn serve(self, listener: TcpListener) {
-        let (mut s, _) = listener.accept().unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut dec = FrameDecoder::new();
-        let mut selected = false;
-        let mut next = 0usize;
-        let mut last_fcb: Option<bool> = None;
-        let mut buf = [0u8; 512];
-        loop {
-            let n = match s.read(&mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => n,
-            };
-            dec.push(&buf[..n]);
-            while let Some(f) = dec.next_frame() {
-                let Ok(f) = f.frame else { continue };
-                let answer: Option<Vec<u8>> = match f {
-                    Frame::Short {
-                        control: 0x40,
-                        address,
-                    } => {
-                        if address == 253 {
-                            selected = false;
-                            None
-                        } else if address == self.primary {
-                            last_fcb = None;
-                            next = 0;
-                            Some(vec![0xE5])
-                        } else {
-                            None
-                        }
-                    }
-                    Frame::Long {
-                        control: 0x53,
-                        address: 253,
-                        ci: 0x52,
-                        data,
-                    } => {
-                        let mask = SecondaryAddress {
-                            id: [data[0], data[1], data[2], data[3]],
-                            manufacturer: 0,
-                            version: 0,
-                            medium: 0,
-                        }
-                        .id_digits();
-                        let me = self.id_digits();
-                        selected = me.iter().zip(mask.iter()).all(|(d, m)| *m == 0xF || d == m);
-                        selected.then(|| vec![0xE5])
-                    }
-                    Frame::Short { control, address }
-                        if control & 0x4F == 0x4B
-                            && (address == self.primary || (address == 253 && selected)) =>
-                    {
-                        self.log.lock().unwrap().push(control);
-                        let fcb = control & 0x20 != 0;
-                        // A toggled FCB asks for the next telegram; the same FCB repeats.
-                        if let Some(l) = last_fcb {
-                            if l != fcb && next + 1 < self.telegrams.len() {
-                                next += 1;
-                            }
-                        }
-                        last_fcb = Some(fcb);
-                        let bytes = self.telegrams[next].encode();
-                        Some(match self.cut_after {
-                            Some(k) => bytes[..k].to_vec(),
-                            None => bytes,
-                        })
-                    }
-                    _ => None,
-                };
-                if let Some(a) = answer {
-                    thread::sleep(Duration::from_millis(5));
-                    s.write_all(&a).unwrap();
-                }
-            }
-        }
-    }
-}
-
-fn start(slave: Slave) -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    thread::spawn(move || slave.serve(l));
-    port
+    slave::vector_in(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors"),
+        name,
+    )
 }
 
 fn link(port: u16, addressing: Addressing) -> MbusLink {
