@@ -11,7 +11,7 @@
 //! ended is preceded by a [`Gap`] event, which the pipeline flags exactly as a gap between
 //! the blocks of a file; one that starts earlier is refused (`PQE_ERR_STREAM`).
 
-use crate::analyzer::{c_str, config_parts, pqe_config, read_sized, ConfigParts};
+use crate::analyzer::{c_str, config_parts, deinterleave, pqe_config, read_sized, ConfigParts};
 use crate::analyzer::{
     PQE_FLAG_AGGREGATES, PQE_FLAG_EVENTS, PQE_FLAG_FLICKER, PQE_FLAG_FREQUENCY,
     PQE_FLAG_HALF_CYCLE, PQE_FLAG_HARMONICS,
@@ -480,26 +480,9 @@ unsafe fn push_interleaved(
     at: Option<Timestamp>,
 ) -> Result<pqe_status, Failure> {
     handles::with(token(h), "h", |s: &mut AnalysisState| {
-        let n_ch = s.n_channels;
-        let total = n_frames.checked_mul(n_ch).ok_or_else(|| {
-            Failure::invalid(format!(
-                "n_frames {n_frames} × {n_ch} channels overflows size_t"
-            ))
-        })?;
-        if total == 0 {
-            return s.push(Vec::new(), 0, at).map(|_| pqe_status::PQE_OK);
-        }
-        if samples.is_null() {
-            return Err(Failure::null("samples"));
-        }
-        // SAFETY: non-NULL, and the caller guarantees `total` readable doubles.
-        let src = unsafe { std::slice::from_raw_parts(samples, total) };
-        let mut planar = vec![0.0; total];
-        for (c, dst) in planar.chunks_exact_mut(n_frames).enumerate() {
-            for (i, d) in dst.iter_mut().enumerate() {
-                *d = src[i * n_ch + c];
-            }
-        }
+        let mut planar = Vec::new();
+        // SAFETY: passed on under the same contract.
+        unsafe { deinterleave(samples, n_frames, s.n_channels, &mut planar)? };
         s.push(planar, n_frames, at)?;
         Ok(pqe_status::PQE_OK)
     })

@@ -805,32 +805,48 @@ unsafe fn push_interleaved(
     at: Option<Timestamp>,
 ) -> Result<pqe_status, Failure> {
     handles::with(token(h), "h", |s: &mut AnalyzerState| {
-        let n_ch = s.n_channels;
-        let total = n_frames.checked_mul(n_ch).ok_or_else(|| {
-            Failure::invalid(format!(
-                "n_frames {n_frames} × {n_ch} channels overflows size_t"
-            ))
-        })?;
-        if total == 0 {
-            return s.push_planar(0, at).map(|_| pqe_status::PQE_OK);
-        }
-        if samples.is_null() {
-            return Err(Failure::null("samples"));
-        }
-        // SAFETY: non-NULL, and the caller guarantees `total` readable doubles.
-        let src = unsafe { std::slice::from_raw_parts(samples, total) };
         let mut planar = std::mem::take(&mut s.planar);
-        planar.clear();
-        planar.resize(total, 0.0);
-        for (c, dst) in planar.chunks_exact_mut(n_frames).enumerate() {
-            for (i, d) in dst.iter_mut().enumerate() {
-                *d = src[i * n_ch + c];
-            }
-        }
+        // SAFETY: passed on under the same contract.
+        let taken = unsafe { deinterleave(samples, n_frames, s.n_channels, &mut planar) };
         s.planar = planar;
+        taken?;
         s.push_planar(n_frames, at)?;
         Ok(pqe_status::PQE_OK)
     })
+}
+
+/// Lay `n_frames` interleaved frames of `n_ch` channels at `samples` out planar in `planar`
+/// (channel after channel). `samples` may be NULL when there is nothing to take.
+///
+/// # Safety
+/// `samples` is NULL or points to `n_frames * n_ch` readable doubles.
+pub(crate) unsafe fn deinterleave(
+    samples: *const f64,
+    n_frames: usize,
+    n_ch: usize,
+    planar: &mut Vec<f64>,
+) -> Result<(), Failure> {
+    let total = n_frames.checked_mul(n_ch).ok_or_else(|| {
+        Failure::invalid(format!(
+            "n_frames {n_frames} × {n_ch} channels overflows size_t"
+        ))
+    })?;
+    planar.clear();
+    if total == 0 {
+        return Ok(());
+    }
+    if samples.is_null() {
+        return Err(Failure::null("samples"));
+    }
+    // SAFETY: non-NULL, and the caller guarantees `total` readable doubles.
+    let src = unsafe { std::slice::from_raw_parts(samples, total) };
+    planar.resize(total, 0.0);
+    for (c, dst) in planar.chunks_exact_mut(n_frames).enumerate() {
+        for (i, d) in dst.iter_mut().enumerate() {
+            *d = src[i * n_ch + c];
+        }
+    }
+    Ok(())
 }
 
 /// Push `n_samples` samples of every channel, planar: `channels[c]` points to the
