@@ -153,9 +153,19 @@ fn meter_read_prints_the_contract_json() {
     );
 
     // The human table: one line per value, id, value and unit.
-    let o = pqe(&["meter", "read", &uri, "--register", "hr:10:u32"]);
+    let o = pqe(&[
+        "meter",
+        "read",
+        &uri,
+        "--register",
+        "hr:10:u32",
+        "--obis",
+        "32.7.0",
+        "--map",
+        "sdm630",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(stdout(&o).trim(), "hr:10:u32  123456789");
+    assert_eq!(stdout(&o), "hr:10:u32  123456789\nU_L1       230.1 V\n");
 
     let o = pqe(&["meter", "read", &uri, "--register", "ir:0x2000:u16"]);
     assert!(!o.status.success());

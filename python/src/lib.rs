@@ -12,6 +12,8 @@
 //!   [`tables::load_tables`] reads its tables back for Python.
 //! - [`batch`]: `pqe batch`'s search, folder names and summary table for `pqengine.dask`.
 //! - [`arrays`]: the single-purpose functions on one or two channels.
+//! - [`meter`]: `MeterLink`, a session with a meter over the pqe-link meter links, and
+//!   its `MeterError`.
 //!
 //! Every function releases the GIL while the engine works (`Python::allow_threads`). Engine
 //! errors become `pqengine.PqeError` with the engine's message (file, line, channel);
@@ -22,6 +24,7 @@ mod arrays;
 mod batch;
 mod compat;
 mod convert;
+mod meter;
 mod pipeline;
 mod source;
 mod tables;
@@ -70,6 +73,7 @@ fn _pqengine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(arrays::harmonics, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::power, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::flicker, m)?)?;
+    meter::add(m)?;
     Ok(())
 }
 

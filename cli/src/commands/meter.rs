@@ -147,7 +147,8 @@ fn print_values(values: &[Value], json: bool) -> Result<()> {
     } else {
         let w = values.iter().map(|v| v.id.len()).max().unwrap_or(0);
         for v in values {
-            println!("{:<w$}  {} {}", v.id, v.value, v.unit);
+            let line = format!("{:<w$}  {} {}", v.id, v.value, v.unit);
+            println!("{}", line.trim_end());
         }
     }
     Ok(())

@@ -21,6 +21,9 @@ command line, with the same results::
   EN 50160 / IEEE 519 assessment (``compliance``), the event ``captures``, and
   ``write(out_dir, format=...)`` / ``report(path)`` for the files ``pqe analyze`` writes.
 - :func:`rms`, :func:`harmonics`, :func:`flicker`, :func:`power`: the engine on bare arrays.
+- :func:`meter` → :class:`Meter`: a session with a meter (Modbus, IEC 62056-21, DLMS/COSEM,
+  M-Bus, SML) named by a URI; ``read(...)`` gives :class:`MeterValue` ``(id, value, unit)``
+  with the scaler applied; failures raise :class:`MeterError` (a :class:`PqeError`).
 - :class:`PqeError`: what the engine raises (unreadable files, recordings it cannot
   analyse), with the engine's message naming the file, line and channel. Bad arguments
   raise ``ValueError`` or ``TypeError``.
@@ -37,6 +40,7 @@ import numpy as _np
 
 from . import _pqengine
 from ._pqengine import PqeError
+from ._meter import Meter, MeterError, MeterValue, meter
 from ._recording import Recording
 from ._tables import Analysis, Table
 
@@ -47,12 +51,16 @@ if _typing.TYPE_CHECKING:  # names of the annotations only; not part of the pack
 
 __all__ = [
     "Analysis",
+    "Meter",
+    "MeterError",
+    "MeterValue",
     "PqeError",
     "Recording",
     "Table",
     "analyze",
     "flicker",
     "harmonics",
+    "meter",
     "power",
     "read",
     "rms",

@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._pqengine import PqeError as PqeError
+from ._meter import Meter as Meter, MeterError as MeterError, MeterValue as MeterValue, meter as meter
 from ._recording import Recording as Recording
 from ._tables import Analysis as Analysis, Table as Table
 
