@@ -13,7 +13,7 @@ DEMO_INPUT ?= datasets/demo/demo-hour.cfg
 DEMO_OUT ?= demo-out
 PYTEST := .venv/bin/python -m pytest
 
-.PHONY: setup build python wheel-check capi-lib sml-decode demo demo-quick test lint rust-test py-test browser-test capi-test fuzz-smoke bench clean
+.PHONY: setup build python wheel-check capi-lib sml-decode demo demo-quick demo-plc test lint rust-test py-test browser-test capi-test fuzz-smoke bench clean
 
 setup:
 	@scripts/setup.sh
@@ -30,6 +30,13 @@ demo: build
 demo-quick: build
 	$(PQE) analyze datasets/demo/demo-3v3i-50hz.cfg --out $(DEMO_OUT)-30s
 	@echo "results in $(DEMO_OUT)-30s/"
+
+# Supraharmonics (2–150 kHz) need ≥ 300 kHz sampling: 2 s at 500 kHz with G3-PLC, S-FSK and
+# converter emission, generated from its scenario (24 MB, not committed).
+demo-plc: build
+	@test -f target/plc/plc-500khz.cfg || $(PQE) generate datasets/scenarios/plc-500khz.toml target/plc/plc-500khz.cfg
+	$(PQE) analyze target/plc/plc-500khz.cfg --out $(DEMO_OUT)-plc
+	@echo "results in $(DEMO_OUT)-plc/ (supraharmonics_*.csv; report.html, section Supraharmonics)"
 
 lint: setup
 	$(CARGO) fmt --all -- --check

@@ -736,6 +736,7 @@ impl ReportCollector {
             ],
             notes,
             switched_off: off.iter().map(|p| p.key().to_string()).collect(),
+            supraharmonics: None,
         };
         Ok((data, compliance))
     }

@@ -20,7 +20,8 @@
 //!   ([`CancelToken`]). Both return the summary document (`summary.json`).
 //! - Sinks ([`outputs`], [`capture`], [`compliance`], [`summary`]): result tables, event
 //!   captures as COMTRADE, the EN 50160 / IEEE 519 assessment (`compliance.json`), the HTML
-//!   report and `summary.json` (schema [`SUMMARY_SCHEMA`]).
+//!   report and `summary.json` (schema [`SUMMARY_SCHEMA`]); the supraharmonics, 2–150 kHz
+//!   ([`supraharmonics`], tables `supraharmonics_<channel>.csv`) when the rate allows.
 //! - Batches ([`batch`]): finding recordings, naming their folders, and the summary table
 //!   rows ([`batch::BatchTable`]) that `pqe batch` and `pqengine.dask` write.
 //!
@@ -37,6 +38,7 @@ pub mod roles;
 mod run;
 pub mod settings;
 pub mod summary;
+pub mod supraharmonics;
 pub mod table;
 
 pub use error::{Error, Result};

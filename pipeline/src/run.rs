@@ -6,6 +6,7 @@ use crate::compliance::{ComplianceSettings, ReportCollector};
 use crate::outputs::{write_statistics_csv, Outputs};
 use crate::settings::{AnalysisSettings, NominalVoltage, ValidSettings};
 use crate::summary::{summary_json, SummaryInputs};
+use crate::supraharmonics::SupraharmonicSink;
 use crate::{fit, Error, Result};
 use anyhow::Context;
 use pqe_core::record::Record;
@@ -154,6 +155,11 @@ pub fn analyze_reader(
     )
     .with_context(|| format!("cannot analyze {}", input.display()))?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let (supraharmonics, why_off) =
+        SupraharmonicSink::start(out, &info, analyzer.columns(), switches.supraharmonics)?;
+    if let Some(message) = &why_off {
+        observer.info(message);
+    }
 
     let capture_cycles = args.capture_pre_cycles + args.capture_post_cycles;
     let captures = CaptureRecorder::new(
@@ -183,6 +189,7 @@ pub fn analyze_reader(
         outputs,
         stats: vec![ChannelStatisticsAccumulator::new(); info.channels.len()],
         captures: switches.events,
+        supraharmonics,
     };
     let samples = if args.threads == 1 {
         blocks.run_inline(&mut analyzer, &mut sinks, observer)
@@ -193,6 +200,7 @@ pub fn analyze_reader(
     let Sinks {
         outputs,
         stats: acc,
+        supraharmonics,
         ..
     } = sinks;
     if let Some(declared) = info.total_samples.filter(|&n| args.strict && samples < n) {
@@ -209,7 +217,12 @@ pub fn analyze_reader(
         .map(|((a, col), c)| a.finish(col, c.unit.trim()))
         .collect();
     write_statistics_csv(&out.join("statistics.csv"), &stats)?;
-    let (tables, report) = outputs.finish()?;
+    let (mut tables, report) = outputs.finish()?;
+    let supraharmonics = supraharmonics.map(SupraharmonicSink::finish).transpose()?;
+    if let Some(s) = &supraharmonics {
+        tables.files.extend(s.files.iter().cloned());
+        s.warnings.iter().for_each(|w| observer.warning(w));
+    }
     let duration = samples as f64 / info.sample_rate;
     let compliance_settings = ComplianceSettings {
         ieee519_edition: valid.ieee519_edition,
@@ -220,15 +233,16 @@ pub fn analyze_reader(
         || input.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let (report_data, compliance) =
+    let (mut report_data, compliance) =
         report.finish(&source, duration, info.sample_rate, &compliance_settings)?;
+    report_data.supraharmonics = supraharmonics.as_ref().map(|s| s.report.clone());
     let path = out.join("report.html");
     std::fs::write(&path, crate::compliance::render(&report_data))
         .with_context(|| format!("cannot write {}", path.display()))?;
     let path = out.join("compliance.json");
     std::fs::write(&path, to_json(&compliance)?)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    let summary = summary_json(&SummaryInputs {
+    let mut summary = summary_json(&SummaryInputs {
         input,
         config: &config,
         info: &info,
@@ -238,6 +252,10 @@ pub fn analyze_reader(
         tables: &tables,
         switches,
     });
+    summary["supraharmonics"] = supraharmonics.map_or_else(
+        || crate::supraharmonics::not_measured(why_off.as_deref()),
+        |s| s.summary,
+    );
     let path = out.join("summary.json");
     std::fs::write(&path, to_json(&summary)?)
         .with_context(|| format!("cannot write {}", path.display()))?;
@@ -453,6 +471,7 @@ struct Sinks {
     outputs: Outputs,
     stats: Vec<ChannelStatisticsAccumulator>,
     captures: bool,
+    supraharmonics: Option<SupraharmonicSink>,
 }
 
 impl Sinks {
@@ -464,6 +483,9 @@ impl Sinks {
             }
             if self.captures {
                 self.outputs.captures.push(Arc::clone(b))?;
+            }
+            if let Some(s) = &mut self.supraharmonics {
+                s.push(b)?;
             }
         }
         for r in records {

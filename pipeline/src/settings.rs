@@ -204,8 +204,13 @@ pub struct AnalysisSettings {
     /// Skip the 150/180-cycle, 10-min and 2-h aggregates (4.5): no aggregates_*.csv.
     #[cfg_attr(feature = "clap", arg(long))]
     pub no_aggregation: bool,
+    /// Skip the supraharmonics, 2–150 kHz (IEC 61000-4-7 Annex B, IEC 61000-4-30 Annex C,
+    /// EN 50065-1 bands): no supraharmonics_*.csv. They are off anyway below 20 kHz
+    /// sampling (the 9–150 kHz part below 300 kHz).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub no_supraharmonics: bool,
     /// The basic chain, RMS, power, frequency and aggregates only: the same as
-    /// --no-harmonics --no-flicker --no-events --no-half-cycle.
+    /// --no-harmonics --no-flicker --no-events --no-half-cycle --no-supraharmonics.
     #[cfg_attr(feature = "clap", arg(long))]
     pub basic: bool,
     /// Also write the Urms(1/2) series (urms_half_cycle.csv).
@@ -280,6 +285,7 @@ impl Default for AnalysisSettings {
             no_events: false,
             no_half_cycle: false,
             no_aggregation: false,
+            no_supraharmonics: false,
             basic: false,
             half_cycle: false,
             dip_threshold: defaults::DIP_THRESHOLD,
@@ -314,6 +320,8 @@ pub struct Switches {
     pub half_cycle: bool,
     /// 150/180-cycle, 10-min and 2-h aggregates.
     pub aggregation: bool,
+    /// Supraharmonics, 2–150 kHz (when the sample rate allows).
+    pub supraharmonics: bool,
 }
 
 /// A part of the analysis that a switch turns off.
@@ -329,16 +337,19 @@ pub enum Part {
     HalfCycle,
     /// `--no-aggregation`.
     Aggregation,
+    /// `--no-supraharmonics`.
+    Supraharmonics,
 }
 
 impl Part {
     /// Every part, in the order of the options.
-    pub const ALL: [Part; 5] = [
+    pub const ALL: [Part; 6] = [
         Part::Harmonics,
         Part::Flicker,
         Part::Events,
         Part::HalfCycle,
         Part::Aggregation,
+        Part::Supraharmonics,
     ];
 
     /// Its name in summary.json and compliance.json (`harmonics`, `half_cycle`, …).
@@ -349,6 +360,7 @@ impl Part {
             Part::Events => "events",
             Part::HalfCycle => "half_cycle",
             Part::Aggregation => "aggregation",
+            Part::Supraharmonics => "supraharmonics",
         }
     }
 
@@ -360,6 +372,7 @@ impl Part {
             Part::Events => "events",
             Part::HalfCycle => "Urms(1/2)",
             Part::Aggregation => "aggregation",
+            Part::Supraharmonics => "supraharmonics",
         }
     }
 
@@ -371,6 +384,7 @@ impl Part {
             Part::Events => "--no-events",
             Part::HalfCycle => "--no-half-cycle",
             Part::Aggregation => "--no-aggregation",
+            Part::Supraharmonics => "--no-supraharmonics",
         }
     }
 }
@@ -384,6 +398,7 @@ impl Switches {
             Part::Events => self.events,
             Part::HalfCycle => self.half_cycle,
             Part::Aggregation => self.aggregation,
+            Part::Supraharmonics => self.supraharmonics,
         }
     }
 
@@ -448,6 +463,7 @@ impl AnalysisSettings {
             events: !(self.no_events || self.basic),
             half_cycle: !(self.no_half_cycle || self.basic),
             aggregation: !self.no_aggregation,
+            supraharmonics: !(self.no_supraharmonics || self.basic),
         };
         if switches.events && !switches.half_cycle {
             return Err(Error::Settings(

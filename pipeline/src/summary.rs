@@ -119,9 +119,11 @@ pub fn summary_json(s: &SummaryInputs<'_>) -> serde_json::Value {
         })).collect::<Vec<_>>(),
         "files": tables.files,
     });
-    // What was computed, so a reader knows an empty table from a part switched off.
+    // What was computed, so a reader knows an empty table from a part switched off. The
+    // supraharmonics have their own object (`supraharmonics`: measured, or why not).
     summary["analysis"] = Part::ALL
         .iter()
+        .filter(|&&p| p != Part::Supraharmonics)
         .map(|&p| (p.key().to_string(), serde_json::json!(s.switches.on(p))))
         .collect::<serde_json::Map<_, _>>()
         .into();

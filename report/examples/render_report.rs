@@ -3,10 +3,12 @@
 //!
 //! ```text
 //! cargo run -p pqe-report --example render_report -- OUT.html [HOURS] [STEP_SECONDS] [--lower]
+//!     [--supraharmonics]
 //! ```
 //! HOURS defaults to 24, STEP_SECONDS (spacing of the RMS values) to 3. `--lower` leaves
 //! out the trends and spectra, so the events, phasors and compliance sections fit a
-//! 1280 × 4000 screenshot (and the empty-section sentences are seen).
+//! 1280 × 4000 screenshot (and the empty-section sentences are seen). `--supraharmonics`
+//! keeps only the header and the supraharmonics section (spectrograms and band table).
 
 #[path = "../tests/report_support/mod.rs"]
 mod support;
@@ -17,7 +19,9 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(out) = args.first() else {
-        eprintln!("usage: render_report OUT.html [HOURS] [STEP_SECONDS] [--lower]");
+        eprintln!(
+            "usage: render_report OUT.html [HOURS] [STEP_SECONDS] [--lower] [--supraharmonics]"
+        );
         return ExitCode::from(2);
     };
     let hours = args
@@ -41,6 +45,17 @@ fn main() -> ExitCode {
         data.pst.clear();
         data.plt.clear();
         data.spectra.clear();
+    }
+    if args.iter().any(|a| a == "--supraharmonics") {
+        // Only the header and the supraharmonics section (spectrograms, band table).
+        let supra = data.supraharmonics.take();
+        data = pqe_report::ReportData {
+            title: data.title,
+            recording: data.recording,
+            system: data.system,
+            supraharmonics: supra,
+            ..Default::default()
+        };
     }
     let html = Report::render_html(&data);
     if let Err(e) = std::fs::write(out, &html) {

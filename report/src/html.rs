@@ -103,6 +103,9 @@ pub fn render(data: &ReportData) -> String {
     );
     phasors(&mut out, &data.phasors);
     compliance(&mut out, &data.compliance);
+    if let Some(section) = &data.supraharmonics {
+        crate::supraharmonics::section(&mut out, section);
+    }
     if !data.notes.is_empty() {
         out.push_str("<section id=\"notes\"><h2>Notes</h2><ul>");
         for n in &data.notes {
@@ -118,7 +121,7 @@ pub fn render(data: &ReportData) -> String {
     out
 }
 
-fn verdict_class(v: Verdict) -> &'static str {
+pub(crate) fn verdict_class(v: Verdict) -> &'static str {
     match v {
         Verdict::Pass => "v-pass",
         Verdict::Fail => "v-fail",
@@ -216,8 +219,12 @@ fn header(out: &mut String, title: &str, data: &ReportData) {
     out.push_str(
         "<nav><a href=\"#trends\">Trends</a><a href=\"#flicker\">Flicker</a>\
          <a href=\"#harmonics\">Harmonics</a><a href=\"#events\">Events</a>\
-         <a href=\"#phasors\">Phasors</a><a href=\"#compliance\">Compliance</a></nav></header>",
+         <a href=\"#phasors\">Phasors</a><a href=\"#compliance\">Compliance</a>",
     );
+    if data.supraharmonics.is_some() {
+        out.push_str("<a href=\"#supraharmonics\">Supraharmonics</a>");
+    }
+    out.push_str("</nav></header>");
 }
 
 fn duration_text(seconds: f64) -> String {
@@ -234,7 +241,7 @@ fn duration_text(seconds: f64) -> String {
     format!("{clock} ({} s)", number(seconds))
 }
 
-fn empty(out: &mut String, text: &str) {
+pub(crate) fn empty(out: &mut String, text: &str) {
     let _ = write!(out, "<p class=\"empty\">{}</p>", escape(text));
 }
 

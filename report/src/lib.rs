@@ -20,13 +20,16 @@
 //!    EN 50160 dip/swell count tables where given;
 //! 5. a phasor diagram of the fundamentals with their values;
 //! 6. compliance tables (EN 50160, IEEE 519) with coloured verdicts;
-//! 7. notes.
+//! 7. supraharmonics, 2–150 kHz, when measured: a spectrogram per channel and the CENELEC
+//!    band table with the EN 50065-1 limits and verdicts;
+//! 8. notes.
 //!
 //! Every piece of text is escaped (channel names from files may hold `<` or `&`), and a
 //! section without data says so instead of drawing an empty chart.
 
 mod charts;
 mod html;
+mod supraharmonics;
 mod svg;
 
 pub use html::escape;
@@ -324,6 +327,69 @@ pub struct ReportData {
     /// reading as "nothing found".
     #[serde(default)]
     pub switched_off: Vec<String>,
+    /// The supraharmonics section (2–150 kHz), when the analysis measured them.
+    #[serde(default)]
+    pub supraharmonics: Option<SupraharmonicSection>,
+}
+
+/// The supraharmonics of a recording, 2–150 kHz: a spectrogram per channel and the
+/// CENELEC band table (EN 50065-1).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SupraharmonicSection {
+    /// One spectrogram per channel.
+    pub spectrograms: Vec<Spectrogram>,
+    /// One row per voltage channel and CENELEC band.
+    pub bands: Vec<PlcBandRow>,
+    /// Sentences under the section (parts off and why, gaps).
+    pub notes: Vec<String>,
+}
+
+/// Band levels over time: rows are frequency bands (ascending), columns stretches of time.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Spectrogram {
+    /// The channel.
+    pub channel: String,
+    /// The unit of `levels` (`dBµV`, `dBµA`).
+    pub unit: String,
+    /// Centre of each row, Hz, ascending.
+    pub frequencies: Vec<f64>,
+    /// Start of each column, seconds from the recording's start.
+    pub t: Vec<f64>,
+    /// Length of every column, s.
+    pub column_seconds: f64,
+    /// `levels[column][row]` in `unit`; NaN where nothing was measured.
+    pub levels: Vec<Vec<f64>>,
+    /// How a column combines the intervals it covers (e.g. "maximum of the 0.2-s values").
+    pub combine: String,
+}
+
+/// One CENELEC band of one channel over the whole recording, against its EN 50065-1 limit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PlcBandRow {
+    /// The channel.
+    pub channel: String,
+    /// Band letter (`A` … `D`).
+    pub band: String,
+    /// Band edges as text (`3–95 kHz`).
+    pub range: String,
+    /// Highest 0.2-s level while a transmitter was active, dBµV (NaN: never active).
+    pub level_dbuv: f64,
+    /// Largest 5-ms window, dBµV.
+    pub peak_dbuv: f64,
+    /// Share of the recording's windows that were active, %.
+    pub active_percent: f64,
+    /// PLC systems recognised (`G3-OFDM`, `G1-SFSK`), comma-separated; empty if none.
+    pub signal: String,
+    /// The strongest carriers, as text.
+    pub carriers: String,
+    /// The EN 50065-1 limit, dBµV.
+    pub limit_dbuv: f64,
+    /// The limit's equipment class and source.
+    pub limit_source: String,
+    /// Whether the limit was checked against a primary source.
+    pub limit_verified: bool,
+    /// The level against the limit.
+    pub verdict: Verdict,
 }
 
 impl ReportData {

@@ -119,8 +119,8 @@ fn full_report_is_well_formed_with_every_section() {
     let html = full_report();
     let tags = check_well_formed(&html).unwrap();
     let svgs = tags.iter().filter(|t| *t == "svg").count();
-    // 5 trends (U, I, f, THD, Pst, Plt = 6), 3 spectra, ITIC, phasors.
-    assert_eq!(svgs, 11, "svg charts");
+    // 5 trends (U, I, f, THD, Pst, Plt = 6), 3 spectra, ITIC, phasors, 2 spectrograms.
+    assert_eq!(svgs, 13, "svg charts");
     for id in [
         "trends",
         "flicker",
@@ -128,6 +128,7 @@ fn full_report_is_well_formed_with_every_section() {
         "events",
         "phasors",
         "compliance",
+        "supraharmonics",
     ] {
         assert!(html.contains(&format!("<section id=\"{id}\">")), "{id}");
     }
@@ -407,4 +408,34 @@ fn switched_off_parts_say_so_instead_of_nothing_found() {
     }
     assert!(!html.contains("no events: no dip"));
     assert!(!html.contains("recording shorter than 10 min: no Pst"));
+}
+
+#[test]
+fn supraharmonics_section_shows_spectrograms_and_the_band_table() {
+    let data = report_support::sample_data(1.0, 3.0);
+    let html = Report::render_html(&data);
+    check_well_formed(&html).unwrap();
+    let section = &html[html
+        .find("<section id=\"supraharmonics\">")
+        .expect("section")..];
+    let section = &section[..section.find("</section>").unwrap()];
+    // One spectrogram per channel, coloured cells, the band edges and the legend unit.
+    assert_eq!(section.matches("class=\"chart spectrogram\"").count(), 2);
+    assert!(section.matches("<rect").count() > 50);
+    assert!(section.contains("A | B") && section.contains("dBµA"));
+    // The band table: verdicts, the unverified mark, escaped sources, quiet bands.
+    assert!(
+        section.contains("<td class=\"verdict v-fail\">fail</td>"),
+        "{section}"
+    );
+    assert!(section.contains("<td class=\"verdict v-pass\">pass</td>"));
+    assert!(section.contains("134 dBµV (unverified)"));
+    assert_eq!(section.matches("(unverified)").count(), 1);
+    assert!(section.contains("EN 50065-1 &lt;as quoted&gt;"));
+    assert!(section.contains("no transmission"));
+    assert!(section.contains("G3-OFDM"));
+    // Without supraharmonic data there is no section at all.
+    let mut none = data.clone();
+    none.supraharmonics = None;
+    assert!(!Report::render_html(&none).contains("id=\"supraharmonics\""));
 }

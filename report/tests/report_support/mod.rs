@@ -4,8 +4,8 @@
 #![allow(dead_code)]
 
 use pqe_report::{
-    ComplianceRow, ComplianceTable, CountTable, EventRow, Phasor, RecordingFacts, ReportData,
-    Series, Spectrum, SystemFacts, Verdict,
+    ComplianceRow, ComplianceTable, CountTable, EventRow, Phasor, PlcBandRow, RecordingFacts,
+    ReportData, Series, Spectrogram, Spectrum, SupraharmonicSection, SystemFacts, Verdict,
 };
 
 /// A deterministic pseudo-random sequence in [-1, 1) (no rand dependency).
@@ -405,5 +405,82 @@ pub fn sample_data(hours: f64, step: f64) -> ReportData {
         compliance,
         notes: vec!["Synthetic data for the report check: <not a tag> & not an entity.".into()],
         switched_off: Vec::new(),
+        supraharmonics: Some(supraharmonic_sample()),
+    }
+}
+
+/// Supraharmonics of 10 minutes at 500 kHz: a 16-kHz converter line with sidebands on
+/// every channel, G3-PLC bursts (36 carriers, 35.9–90.6 kHz) every 20 s on U_A, noise
+/// elsewhere; the CENELEC band table of U_A with one band over its limit.
+pub fn supraharmonic_sample() -> SupraharmonicSection {
+    let mut frequencies: Vec<f64> = (0..35).map(|j| 2100.0 + 200.0 * j as f64).collect();
+    frequencies.extend((0..70).map(|j| 10_000.0 + 2000.0 * j as f64));
+    let spectrogram = |channel: &str, unit: &str, offset: f64, g3: bool| {
+        let t: Vec<f64> = (0..300).map(|k| 2.0 * k as f64).collect();
+        let levels = t
+            .iter()
+            .map(|&t| {
+                frequencies
+                    .iter()
+                    .map(|&f| {
+                        let mut v = offset + 30.0 - 10.0 * (f / 2000.0).log10();
+                        if (f - 16_000.0).abs() < 1.0 || (f - 32_000.0).abs() < 1.0 {
+                            v += 45.0;
+                        }
+                        if g3 && (36_000.0..=90_000.0).contains(&f) && (t % 20.0) < 4.0 {
+                            v = offset + 95.0;
+                        }
+                        if t > 300.0 && t < 310.0 {
+                            v = f64::NAN; // a gap
+                        }
+                        v
+                    })
+                    .collect()
+            })
+            .collect();
+        Spectrogram {
+            channel: channel.into(),
+            unit: unit.into(),
+            frequencies: frequencies.clone(),
+            t,
+            column_seconds: 2.0,
+            levels,
+            combine: "each column the maximum of 10 0.2-s intervals".into(),
+        }
+    };
+    let band = |b: &str, range: &str, level: f64, limit: f64, verified: bool, verdict| PlcBandRow {
+        channel: "U_A".into(),
+        band: b.into(),
+        range: range.into(),
+        level_dbuv: level,
+        peak_dbuv: if level.is_finite() { level + 2.0 } else { 48.0 },
+        active_percent: if level.is_finite() { 20.0 } else { 0.0 },
+        signal: if b == "A" {
+            "G3-OFDM".into()
+        } else {
+            String::new()
+        },
+        carriers: if b == "A" {
+            "35.9375 kHz (96.1 dBµV), 37.5 kHz (96 dBµV)".into()
+        } else {
+            String::new()
+        },
+        limit_dbuv: limit,
+        limit_source: "EN 50065-1 <as quoted>".into(),
+        limit_verified: verified,
+        verdict,
+    };
+    SupraharmonicSection {
+        spectrograms: vec![
+            spectrogram("U_A", "dBµV", 20.0, true),
+            spectrogram("I_A", "dBµA", 0.0, false),
+        ],
+        bands: vec![
+            band("A", "3–95 kHz", 96.0, 134.0, false, Verdict::Pass),
+            band("B", "95–125 kHz", 124.5, 122.0, true, Verdict::Fail),
+            band("C", "125–140 kHz", f64::NAN, 122.0, true, Verdict::Info),
+            band("D", "140–148.5 kHz", f64::NAN, 122.0, true, Verdict::Info),
+        ],
+        notes: vec!["Synthetic supraharmonics for the report check.".into()],
     }
 }
