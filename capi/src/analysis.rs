@@ -391,7 +391,7 @@ pub unsafe extern "C" fn pqe_analysis_new(
         let worker = std::thread::Builder::new()
             .name("pqe-analysis".into())
             .spawn(move || {
-                crate::compat::analyze_source(
+                pqe_pipeline::analyze_source(
                     Box::new(source),
                     &name,
                     &dir,

@@ -35,7 +35,6 @@
 
 mod analysis;
 mod analyzer;
-mod compat;
 mod comtrade;
 mod error;
 mod handles;

@@ -22,7 +22,6 @@
 
 mod arrays;
 mod batch;
-mod compat;
 mod convert;
 mod meter;
 mod pipeline;

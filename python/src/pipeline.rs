@@ -106,7 +106,7 @@ pub fn run_pipeline(
             // the pipeline drops before `analyze_source` returns.
             let source = unsafe { ArraySource::new(info, samples, n_channels) };
             let summary = py.allow_threads(|| {
-                crate::compat::analyze_source(
+                pqe_pipeline::analyze_source(
                     Box::new(source),
                     &input_name,
                     &out,

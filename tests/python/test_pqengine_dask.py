@@ -54,9 +54,12 @@ def recordings(tmp_path_factory):
     for stem in ("a", "site 1/rec.1", "b/z-2"):
         shutil.copy(DEMO.with_suffix(".cfg"), d / f"{stem}.cfg")
         shutil.copy(DEMO.with_suffix(".dat"), d / f"{stem}.dat")
-    shutil.copy(DEMO.with_suffix(".cfg"), d / "b" / "broken.cfg")
-    data = DEMO.with_suffix(".dat").read_bytes()
-    (d / "b" / "broken.dat").write_bytes(data[: len(data) // 3 + 7])
+    # channel counts that disagree (6 in all, 5 analogue, 0 digital): refused; a .dat cut
+    # short would be analysed up to its end
+    cfg = DEMO.with_suffix(".cfg").read_text()
+    assert "6,6A,0D" in cfg
+    (d / "b" / "broken.cfg").write_text(cfg.replace("6,6A,0D", "6,5A,0D", 1))
+    shutil.copy(DEMO.with_suffix(".dat"), d / "b" / "broken.dat")
     return d
 
 
