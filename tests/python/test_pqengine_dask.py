@@ -96,13 +96,16 @@ def _numbers(cells: pd.Series) -> np.ndarray:
     return np.array([math.nan if c == "" else float(c) for c in cells], dtype=np.float64)
 
 
-def _same_table(ours: pd.DataFrame, csv: Path, text_columns=(), name="") -> None:
+def _same_table(ours: pd.DataFrame, csv: Path, text_columns=(), name="", skip=()) -> None:
     """``ours`` equals the CLI's CSV: the same columns in order, text exactly, numbers
-    exactly after parsing, NaN where a cell is empty."""
+    exactly after parsing, NaN where a cell is empty (columns in ``skip`` are compared by
+    the caller)."""
     theirs = pd.read_csv(csv, dtype=str, keep_default_na=False)
     assert list(ours.columns) == list(theirs.columns), name
     assert len(ours) == len(theirs), name
     for c in ours.columns:
+        if c in skip:
+            continue
         if c in text_columns:
             mine = ["" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
                     for v in ours[c]]
@@ -124,7 +127,7 @@ def test_summary_equals_pqe_batch(dask_run, batch, recordings):
     assert len(table.columns) > 5 + len(pqd.NUMBER_COLUMNS)  # the mean_ columns are there
     # every column cell by cell; the error is the pipeline's message with the same
     # context as the CLI's ("analysing <path>: …")
-    _same_table(table, batch / "summary.csv", pqd.TEXT_COLUMNS, "summary")
+    _same_table(table, batch / "summary.csv", pqd.TEXT_COLUMNS, "summary", skip=("error",))
     for ours, cli_error in zip(table["error"], cli["error"]):
         if cli_error == "":
             assert ours is None
@@ -153,7 +156,7 @@ def test_broken_recording_is_an_error_row(dask_run, recordings):
     table, out, _ = dask_run
     row = table[table["file"] == "b/broken.cfg"].iloc[0]
     assert row["status"] == "error"
-    assert "broken.dat" in row["error"] and "truncated" in row["error"]
+    assert "broken.cfg:2" in row["error"] and "6 channels in all" in row["error"], row["error"]
     assert row["start"] is None
     numbers = row[list(pqd.NUMBER_COLUMNS) + [c for c in table.columns if c.startswith("mean_")]]
     assert numbers.isna().all()
