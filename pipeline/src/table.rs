@@ -17,6 +17,11 @@ pub fn is_flag_column(name: &str) -> bool {
     matches!(name, "flagged" | "incomplete" | "rising")
 }
 
+/// The schema of `columns`, each typed by `type_of`.
+fn schema_of(columns: &[String], type_of: impl Fn(&str) -> ColumnType) -> Schema {
+    columns.iter().map(|c| (c.clone(), type_of(c))).collect()
+}
+
 /// A result table being written row by row.
 pub struct ResultTable {
     path: PathBuf,
@@ -35,18 +40,14 @@ impl ResultTable {
         columns: &[String],
         format: TableFormat,
     ) -> Result<Self> {
-        let schema = columns
-            .iter()
-            .map(|c| {
-                let t = if is_flag_column(c) {
-                    ColumnType::Bool
-                } else {
-                    ColumnType::F64
-                };
-                (c.clone(), t)
-            })
-            .collect();
-        Self::typed(dir, stem, schema, format)
+        let type_of = |c: &str| {
+            if is_flag_column(c) {
+                ColumnType::Bool
+            } else {
+                ColumnType::F64
+            }
+        };
+        Self::typed(dir, stem, schema_of(columns, type_of), format)
     }
 
     /// Create a spectrum table `stem` in `dir`: `t` then `columns` of magnitudes, stored
@@ -58,18 +59,14 @@ impl ResultTable {
         columns: &[String],
         format: TableFormat,
     ) -> Result<Self> {
-        let schema = columns
-            .iter()
-            .map(|c| {
-                let t = if c == "t" {
-                    ColumnType::F64
-                } else {
-                    ColumnType::F32
-                };
-                (c.clone(), t)
-            })
-            .collect();
-        Self::typed(dir, stem, schema, format)
+        let type_of = |c: &str| {
+            if c == "t" {
+                ColumnType::F64
+            } else {
+                ColumnType::F32
+            }
+        };
+        Self::typed(dir, stem, schema_of(columns, type_of), format)
     }
 
     /// Create the table `stem` in `dir` with the column types of `schema`.
