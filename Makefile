@@ -13,7 +13,7 @@ DEMO_INPUT ?= datasets/demo/demo-hour.cfg
 DEMO_OUT ?= demo-out
 PYTEST := .venv/bin/python -m pytest
 
-.PHONY: setup build python wheel-check sml-decode demo demo-quick demo-plc test lint rust-test py-test browser-test capi-test fuzz-smoke bench clean
+.PHONY: setup build python wheel-check capi-lib sml-decode demo demo-quick demo-plc test lint rust-test py-test browser-test capi-test fuzz-smoke bench clean
 
 setup:
 	@scripts/setup.sh
@@ -62,8 +62,13 @@ SML_DECODE := target/release/examples/sml_decode
 sml-decode: setup
 	$(CARGO) build --release -p pqe-sml --example sml_decode
 
-py-test: build python sml-decode
-	PQE_BIN=$(CURDIR)/$(PQE) PQE_SML_DECODE=$(CURDIR)/$(SML_DECODE) $(PYTEST) -q tests/python
+# libpqe.so, which tests/python/test_fronts.py drives through ctypes.
+capi-lib: setup
+	$(CARGO) build --release -p pqe-capi
+
+py-test: build python sml-decode capi-lib
+	PQE_BIN=$(CURDIR)/$(PQE) PQE_SML_DECODE=$(CURDIR)/$(SML_DECODE) \
+	PQE_CAPI_LIB=$(CURDIR)/target/release/libpqe.so $(PYTEST) -q tests/python
 
 browser-test: setup
 	tests/browser/check_report.sh

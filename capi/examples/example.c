@@ -1,7 +1,7 @@
 /*
  * example.c: analyse a COMTRADE recording through the PQE C interface.
  *
- *   example RECORDING.cfg [UDIN [NOMINAL_FREQUENCY]]
+ *   example RECORDING.cfg [UDIN [NOMINAL_FREQUENCY [OUT_DIR]]]
  *
  * Reads the recording with pqe_comtrade_*, pushes it block by block through a
  * pqe_analyzer, prints the 10/12-cycle intervals (t, flagged, U_A where there is one),
@@ -9,7 +9,10 @@
  * (pqe_analyzer_push_at) leaving one block out, as a stream that lost a block would, and
  * checks that exactly one interval after the gap is flagged; then checks the error paths
  * (NULL arguments, a freed handle, a wrong struct_size, an overlapping block) and prints
- * the last-error messages. Exits non-zero when anything behaves otherwise than documented.
+ * the last-error messages. With OUT_DIR, it also writes the output folder of `pqe analyze`
+ * there from timed pushes (pqe_analysis_*), with the error paths of a stream (an
+ * overlapping push, a push after the end). Exits non-zero when anything behaves otherwise
+ * than documented.
  */
 #include <math.h>
 #include <stdint.h>
@@ -173,6 +176,54 @@ out:
     return after_gap;
 }
 
+/* The output folder of `pqe analyze` in `out_dir` from timed pushes of the recording. */
+static void folder_run(const char *path, const pqe_config *config, const char *out_dir) {
+    pqe_comtrade *reader = NULL;
+    pqe_analysis *a = NULL;
+    double *buf = malloc(sizeof(double) * BLOCK * config->n_channels);
+    if (buf == NULL) return;
+    pqe_source_info source;
+    memset(&source, 0, sizeof source);
+    source.struct_size = sizeof source;
+    source.input_name = path;
+    if (!check(pqe_comtrade_open(path, &reader), PQE_OK, "folder run: pqe_comtrade_open") ||
+        !check(pqe_analysis_new(config, &source, NULL, out_dir, &a), PQE_OK,
+               "folder run: pqe_analysis_new"))
+        goto out;
+    uint64_t first = 0;
+    for (;;) {
+        size_t n = 0;
+        pqe_status s = pqe_comtrade_read(reader, buf, BLOCK, &n);
+        if (s == PQE_END) break;
+        if (!check(s, PQE_OK, "folder run: pqe_comtrade_read")) goto out;
+        /* Sample `first` lies at start + first / rate (rounded to the nanosecond). */
+        int64_t at = config->start_unix_ns +
+                     (int64_t)((double)first / config->sample_rate * 1e9 + 0.5);
+        if (!check(pqe_analysis_push_at(a, buf, n, at), PQE_OK, "folder run: push_at")) goto out;
+        first += n;
+    }
+    /* The last block again overlaps what was pushed: refused, the stream goes on. */
+    expect_error(pqe_analysis_push_at(a, buf, 1, config->start_unix_ns), PQE_ERR_STREAM,
+                 "analysis push_at(overlapping)");
+    check(pqe_analysis_finish(a), PQE_OK, "folder run: pqe_analysis_finish");
+    expect_error(pqe_analysis_push(a, buf, 1), PQE_ERR_STATE, "analysis push(after finish)");
+    char summary[4096];
+    snprintf(summary, sizeof summary, "%s/summary.json", out_dir);
+    FILE *f = fopen(summary, "r");
+    if (f == NULL) {
+        fprintf(stderr, "FAIL folder run: no %s\n", summary);
+        failures++;
+    } else {
+        fclose(f);
+        printf("folder run: %llu samples pushed, %s written\n", (unsigned long long)first,
+               summary);
+    }
+out:
+    if (a) check(pqe_analysis_free(a), PQE_OK, "folder run: pqe_analysis_free");
+    if (reader) check(pqe_comtrade_close(reader), PQE_OK, "folder run: pqe_comtrade_close");
+    free(buf);
+}
+
 static void error_paths(const pqe_config *good) {
     pqe_analyzer *h = NULL;
     pqe_record rec;
@@ -236,7 +287,8 @@ static void error_paths(const pqe_config *good) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s RECORDING.cfg [UDIN [NOMINAL_FREQUENCY]]\n", argv[0]);
+        fprintf(stderr, "usage: %s RECORDING.cfg [UDIN [NOMINAL_FREQUENCY [OUT_DIR]]]\n",
+                argv[0]);
         return 2;
     }
     double udin = argc > 2 ? atof(argv[2]) : 230.0;
@@ -322,6 +374,8 @@ int main(int argc, char **argv) {
                "block %zu of %zu (checked the pushes only)\n", skip, blocks);
         if (after_gap < 0) failures++;
     }
+
+    if (argc > 4) folder_run(argv[1], &config, argv[4]);
 
     /* The reader's channel array doubles as the configuration of the error-path checks. */
     error_paths(&config);

@@ -261,7 +261,7 @@ fn token(h: *const pqe_analyzer) -> usize {
 /// # Safety
 /// `p` is NULL or points to readable memory holding at least a `usize`, and, if that
 /// `usize` is at least `size_of::<T>()`, a whole `T` of plain data.
-unsafe fn read_sized<T: Copy>(p: *const T, argument: &str) -> Result<T, Failure> {
+pub(crate) unsafe fn read_sized<T: Copy>(p: *const T, argument: &str) -> Result<T, Failure> {
     if p.is_null() {
         return Err(Failure::null(argument));
     }
@@ -287,7 +287,7 @@ const MAX_STRUCT_SIZE: usize = 1 << 16;
 ///
 /// # Safety
 /// `p` is NULL or a NUL-terminated string.
-unsafe fn c_str<'a>(p: *const c_char, what: &str) -> Result<Option<&'a str>, Failure> {
+pub(crate) unsafe fn c_str<'a>(p: *const c_char, what: &str) -> Result<Option<&'a str>, Failure> {
     if p.is_null() {
         return Ok(None);
     }
@@ -340,8 +340,16 @@ fn channel_spec(c: &pqe_channel, i: usize) -> Result<ChannelSpec, Failure> {
 /// The most channels a configuration may have (a guard against garbage counts).
 const MAX_CHANNELS: usize = 4096;
 
-/// Build the analyzer state from a checked configuration.
-fn new_state(config: &pqe_config) -> Result<AnalyzerState, Failure> {
+/// The parts of a configuration every consumer checks the same way: the channels, the
+/// wiring, the load current, the flags.
+pub(crate) struct ConfigParts {
+    pub(crate) channels: Vec<ChannelSpec>,
+    pub(crate) wiring: Wiring,
+    pub(crate) load_current: Option<f64>,
+}
+
+/// Check `config`'s channels, wiring, load current and flags.
+pub(crate) fn config_parts(config: &pqe_config) -> Result<ConfigParts, Failure> {
     if config.n_channels == 0 {
         return Err(Failure::invalid(
             "config->n_channels is 0: no channel to analyze",
@@ -390,6 +398,20 @@ fn new_state(config: &pqe_config) -> Result<AnalyzerState, Failure> {
             config.flags & !KNOWN_FLAGS
         )));
     }
+    Ok(ConfigParts {
+        channels,
+        wiring,
+        load_current,
+    })
+}
+
+/// Build the analyzer state from a checked configuration.
+fn new_state(config: &pqe_config) -> Result<AnalyzerState, Failure> {
+    let ConfigParts {
+        channels,
+        wiring,
+        load_current,
+    } = config_parts(config)?;
     let system = SystemConfig {
         nominal_frequency: NominalFrequency::from_hz(config.nominal_frequency)?,
         udin: config.udin,
@@ -425,6 +447,8 @@ pub fn analyzer_options(flags: u32) -> AnalyzerOptions {
         frequency: flags & PQE_FLAG_FREQUENCY != 0,
         aggregation: flags & PQE_FLAG_AGGREGATES != 0,
         flicker: flags & PQE_FLAG_FLICKER != 0,
+        // The C library starts no thread of its own (firmware callers own their threads).
+        parallel: false,
         ..AnalyzerOptions::default()
     };
     options.events.enabled = flags & PQE_FLAG_EVENTS != 0;
@@ -783,32 +807,48 @@ unsafe fn push_interleaved(
     at: Option<Timestamp>,
 ) -> Result<pqe_status, Failure> {
     handles::with(token(h), "h", |s: &mut AnalyzerState| {
-        let n_ch = s.n_channels;
-        let total = n_frames.checked_mul(n_ch).ok_or_else(|| {
-            Failure::invalid(format!(
-                "n_frames {n_frames} × {n_ch} channels overflows size_t"
-            ))
-        })?;
-        if total == 0 {
-            return s.push_planar(0, at).map(|_| pqe_status::PQE_OK);
-        }
-        if samples.is_null() {
-            return Err(Failure::null("samples"));
-        }
-        // SAFETY: non-NULL, and the caller guarantees `total` readable doubles.
-        let src = unsafe { std::slice::from_raw_parts(samples, total) };
         let mut planar = std::mem::take(&mut s.planar);
-        planar.clear();
-        planar.resize(total, 0.0);
-        for (c, dst) in planar.chunks_exact_mut(n_frames).enumerate() {
-            for (i, d) in dst.iter_mut().enumerate() {
-                *d = src[i * n_ch + c];
-            }
-        }
+        // SAFETY: passed on under the same contract.
+        let taken = unsafe { deinterleave(samples, n_frames, s.n_channels, &mut planar) };
         s.planar = planar;
+        taken?;
         s.push_planar(n_frames, at)?;
         Ok(pqe_status::PQE_OK)
     })
+}
+
+/// Lay `n_frames` interleaved frames of `n_ch` channels at `samples` out planar in `planar`
+/// (channel after channel). `samples` may be NULL when there is nothing to take.
+///
+/// # Safety
+/// `samples` is NULL or points to `n_frames * n_ch` readable doubles.
+pub(crate) unsafe fn deinterleave(
+    samples: *const f64,
+    n_frames: usize,
+    n_ch: usize,
+    planar: &mut Vec<f64>,
+) -> Result<(), Failure> {
+    let total = n_frames.checked_mul(n_ch).ok_or_else(|| {
+        Failure::invalid(format!(
+            "n_frames {n_frames} × {n_ch} channels overflows size_t"
+        ))
+    })?;
+    planar.clear();
+    if total == 0 {
+        return Ok(());
+    }
+    if samples.is_null() {
+        return Err(Failure::null("samples"));
+    }
+    // SAFETY: non-NULL, and the caller guarantees `total` readable doubles.
+    let src = unsafe { std::slice::from_raw_parts(samples, total) };
+    planar.resize(total, 0.0);
+    for (c, dst) in planar.chunks_exact_mut(n_frames).enumerate() {
+        for (i, d) in dst.iter_mut().enumerate() {
+            *d = src[i * n_ch + c];
+        }
+    }
+    Ok(())
 }
 
 /// Push `n_samples` samples of every channel, planar: `channels[c]` points to the

@@ -393,9 +393,14 @@ fn batch_analyses_a_folder_reports_the_broken_file_and_goes_on() {
     std::fs::write(input.join("a.dat"), &dat).unwrap();
     std::fs::write(input.join("site/b.cfg"), &cfg).unwrap();
     std::fs::write(input.join("site/b.dat"), &dat).unwrap();
-    // A .dat cut short: reported, not analysed.
-    std::fs::write(input.join("site/cut.cfg"), &cfg).unwrap();
-    std::fs::write(input.join("site/cut.dat"), &dat[..dat.len() / 3]).unwrap();
+    // A .cfg whose channel counts disagree (6 in all, 5 analogue, 0 digital): reported,
+    // not analysed. (A .dat cut short is analysed up to its end, see pqe-pipeline's tests.)
+    let broken = String::from_utf8(cfg.clone())
+        .unwrap()
+        .replacen("6,6A,0D", "6,5A,0D", 1);
+    assert!(broken.contains("6,5A,0D"));
+    std::fs::write(input.join("site/cut.cfg"), broken).unwrap();
+    std::fs::write(input.join("site/cut.dat"), &dat).unwrap();
     let out = dir.path().join("out");
     let o = pqe(&[
         "batch",

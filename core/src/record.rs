@@ -506,6 +506,39 @@ impl ChannelInterval {
     }
 }
 
+impl ChannelInterval {
+    /// The numbers of [`ChannelInterval::values`] in the same order, without their keys,
+    /// appended to `out` (for a table that wrote its header once). Returns which optional
+    /// values are present, a bit each: two channels with the same bits give the same
+    /// columns.
+    pub fn push_numbers(&self, out: &mut Vec<f64>) -> u8 {
+        out.extend([self.rms, self.peak, self.crest_factor, self.dc]);
+        let mut present = 0u8;
+        let optional = [self.under_deviation, self.over_deviation, self.signalling];
+        for (bit, v) in optional.into_iter().enumerate() {
+            if let Some(v) = v {
+                out.push(v);
+                present |= 1 << bit;
+            }
+        }
+        if let Some(h) = &self.harmonics {
+            present |= 1 << 3;
+            if let Some(angle) = h.phases.get(1) {
+                out.push(*angle);
+                present |= 1 << 4;
+            }
+            out.extend([h.thd, h.thds, h.thdg]);
+            for (bit, v) in [(5, h.tdd), (6, h.k_factor)] {
+                if let Some(v) = v {
+                    out.push(v);
+                    present |= 1 << bit;
+                }
+            }
+        }
+        present
+    }
+}
+
 /// One 10/12-cycle basic interval (IEC 61000-4-30 4.4): exactly 10 (50 Hz) or 12 (60 Hz)
 /// cycles of the measured fundamental, gapless and non-overlapping.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -552,6 +585,24 @@ impl IntervalRecord {
         ];
         out.extend(self.values().into_iter().map(|(k, v)| (k.column(), v)));
         out
+    }
+
+    /// The numbers of [`IntervalRecord::columns`] in the same order, without their names,
+    /// appended to `out`: for a table that wrote its header once. Returns the row's layout:
+    /// two records with the same layout have the same columns (the same channels with the
+    /// same optional values, and the same system quantities).
+    pub fn push_numbers(&self, out: &mut Vec<f64>) -> u64 {
+        out.extend([self.t, if self.flagged { 1.0 } else { 0.0 }, self.frequency]);
+        let mut layout = self.channels.len() as u64;
+        for c in &self.channels {
+            layout = layout
+                .wrapping_mul(131)
+                .wrapping_add(u64::from(c.push_numbers(out)));
+        }
+        out.extend(self.quantities.iter().map(|(_, v)| *v));
+        layout
+            .wrapping_mul(131)
+            .wrapping_add(self.quantities.len() as u64)
     }
 
     /// Every value of the interval by typed key, in column order (the columns of

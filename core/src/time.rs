@@ -48,9 +48,10 @@ impl Timestamp {
     pub fn to_naive(self) -> NaiveDateTime {
         DateTime::<Utc>::from_timestamp_nanos(self.0).naive_utc()
     }
-    /// This instant moved by `seconds` (rounded to the nanosecond).
+    /// This instant moved by `seconds` (rounded to the nanosecond), held at the ends of
+    /// the representable range (years 1677 and 2262) rather than wrapping round.
     pub fn add_seconds(self, seconds: f64) -> Self {
-        Timestamp(self.0 + (seconds * 1e9).round() as i64)
+        Timestamp(self.0.saturating_add((seconds * 1e9).round() as i64))
     }
     /// This instant moved by `ns` nanoseconds.
     pub const fn add_nanos(self, ns: i64) -> Self {

@@ -3,9 +3,9 @@
 //! written as `summary.csv` and `summary.parquet`. `pqe batch` and `pqengine.dask` build
 //! their rows here.
 
-use crate::table::{cell, file_safe, CsvTable};
+use crate::table::{file_safe, ResultTable};
 use anyhow::Result;
-use pqe_io::table::{write_parquet, TableColumn};
+use pqe_io::table::{ColumnType, TableFormat, Value};
 use std::path::{Path, PathBuf};
 
 /// The identification columns of the summary table, in order.
@@ -185,28 +185,32 @@ impl BatchTable {
 
     /// Write `summary.csv` and `summary.parquet` into `out`.
     pub fn write(&self, out: &Path) -> Result<()> {
-        let mut csv = CsvTable::create(&out.join("summary.csv"), self.header.clone())?;
-        for row in &self.rows {
-            let mut cells: Vec<String> = row
-                .text
-                .iter()
-                .map(|c| c.clone().unwrap_or_default())
-                .collect();
-            cells.extend(row.numbers.iter().map(|v| cell(*v)));
-            csv.write_text(&cells)?;
+        let schema: Vec<(String, ColumnType)> = self
+            .header
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let t = if i < TEXT_COLUMNS.len() {
+                    ColumnType::Text
+                } else {
+                    ColumnType::F64
+                };
+                (name.clone(), t)
+            })
+            .collect();
+        for format in [TableFormat::Csv, TableFormat::Parquet] {
+            let mut table = ResultTable::typed(out, "summary", schema.clone(), format)?;
+            for row in &self.rows {
+                let cells: Vec<Value<'_>> = row
+                    .text
+                    .iter()
+                    .map(|c| c.as_deref().map_or(Value::Null, Value::Text))
+                    .chain(row.numbers.iter().map(|v| Value::F64(*v)))
+                    .collect();
+                table.write_row(&cells)?;
+            }
+            table.finish()?;
         }
-        csv.finish()?;
-        let mut columns: Vec<(String, TableColumn)> = Vec::new();
-        for (i, name) in self.header.iter().enumerate() {
-            let column = if i < TEXT_COLUMNS.len() {
-                TableColumn::Text(self.rows.iter().map(|r| r.text[i].clone()).collect())
-            } else {
-                let k = i - TEXT_COLUMNS.len();
-                TableColumn::F64(self.rows.iter().map(|r| r.numbers[k]).collect())
-            };
-            columns.push((name.clone(), column));
-        }
-        write_parquet(&out.join("summary.parquet"), &columns)?;
         Ok(())
     }
 }

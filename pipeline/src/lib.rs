@@ -14,8 +14,9 @@
 //!   [`TableFormat`] (CSV or Parquet).
 //! - Channel roles: [`ChannelRole`] / [`Role`] parse `FILE_CHANNEL=U_A` and `U_A`, the only
 //!   parser of role text; [`roles::apply`] sets them on a recording's channels.
-//! - The run loop: [`analyze_file`] (a path) and [`analyze_reader`] (any
-//!   [`pqe_io::RecordingReader`]) read blocks, feed the analyzer, and stream its records to
+//! - The run loop: [`analyze_source`] (any [`pqe_core::Source`]: a file, a numpy array, a
+//!   C caller's pushes, a device), [`analyze_file`] (a path, read leniently unless
+//!   `strict`) and [`analyze_reader`] (any [`pqe_io::RecordingReader`]) read blocks, feed the analyzer, and stream its records to
 //!   the sinks; an [`Observer`] receives [`Progress`] and warnings and may cancel
 //!   ([`CancelToken`]). Both return the summary document (`summary.json`).
 //! - Sinks ([`outputs`], [`capture`], [`compliance`], [`summary`]): result tables, event
@@ -44,7 +45,8 @@ pub mod table;
 pub use error::{Error, Result};
 pub use roles::{ChannelRole, Role};
 pub use run::{
-    analyze_file, analyze_reader, CancelToken, Observer, Progress, Quiet, BLOCK_SAMPLES,
+    analyze_file, analyze_reader, analyze_source, CancelToken, Observer, Progress, Quiet,
+    BLOCK_SAMPLES,
 };
 pub use settings::{AnalysisSettings, NominalVoltage, Part, Switches, TableFormat, ValidSettings};
 pub use summary::{one_line, SUMMARY_SCHEMA};

@@ -9,12 +9,13 @@
 
 use crate::capture::{CaptureFile, CaptureRecorder};
 use crate::compliance::ReportCollector;
-use crate::table::{cell, file_safe, CsvTable};
+use crate::table::{cell, file_safe, ResultTable};
 use anyhow::Result;
 use pqe_core::record::{
     flicker_table, ChannelStatistics, EventRecord, FlickerRecord, FrequencyRecord, IntervalRecord,
     Record,
 };
+use pqe_io::table::{ColumnType, TableFormat, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -48,14 +49,17 @@ pub struct TableSummary {
 /// The result tables of one analysis, opened as their first record arrives.
 pub struct Outputs {
     dir: PathBuf,
+    format: TableFormat,
     columns: Vec<String>,
     write_half_cycle: bool,
-    intervals: Option<CsvTable>,
-    frequency: Option<CsvTable>,
-    half_cycle: Option<CsvTable>,
-    harmonics: BTreeMap<String, CsvTable>,
-    aggregates: BTreeMap<&'static str, CsvTable>,
-    events: Option<CsvTable>,
+    intervals: Option<IntervalTable>,
+    frequency: Option<ResultTable>,
+    half_cycle: Option<ResultTable>,
+    harmonics: BTreeMap<String, ResultTable>,
+    aggregates: BTreeMap<&'static str, ResultTable>,
+    events: Option<ResultTable>,
+    /// A row's numbers, reused from row to row.
+    row: Vec<f64>,
     /// The event captures.
     pub captures: CaptureRecorder,
     report: ReportCollector,
@@ -63,9 +67,10 @@ pub struct Outputs {
 }
 
 impl Outputs {
-    /// Sinks writing into `dir` for the analyzer's channel `columns`.
+    /// Sinks writing tables in `format` into `dir` for the analyzer's channel `columns`.
     pub fn new(
         dir: &Path,
+        format: TableFormat,
         columns: Vec<String>,
         write_half_cycle: bool,
         captures: CaptureRecorder,
@@ -73,6 +78,7 @@ impl Outputs {
     ) -> Self {
         Outputs {
             dir: dir.to_path_buf(),
+            format,
             columns,
             write_half_cycle,
             intervals: None,
@@ -81,6 +87,7 @@ impl Outputs {
             harmonics: BTreeMap::new(),
             aggregates: BTreeMap::new(),
             events: None,
+            row: Vec::new(),
             captures,
             report,
             summary: TableSummary::default(),
@@ -96,8 +103,13 @@ impl Outputs {
             }
             Record::Frequency(r) => {
                 if self.frequency.is_none() {
-                    let cols = ["t", "f", "flagged"].map(String::from).to_vec();
-                    self.frequency = Some(CsvTable::create(&self.dir.join("frequency.csv"), cols)?);
+                    let cols = ["t", "f", "flagged"].map(String::from);
+                    self.frequency = Some(ResultTable::numeric(
+                        &self.dir,
+                        "frequency",
+                        &cols,
+                        self.format,
+                    )?);
                 }
                 let table = self.frequency.as_mut().expect("opened above");
                 table.write_numbers([r.t, r.frequency, flag(r.flagged)])?;
@@ -111,8 +123,12 @@ impl Outputs {
                         .map(String::from)
                         .to_vec();
                     cols.extend(self.columns.iter().cloned());
-                    let path = self.dir.join("urms_half_cycle.csv");
-                    self.half_cycle = Some(CsvTable::create(&path, cols)?);
+                    self.half_cycle = Some(ResultTable::numeric(
+                        &self.dir,
+                        "urms_half_cycle",
+                        &cols,
+                        self.format,
+                    )?);
                 }
                 let row = [r.t, r.duration, flag(r.rising), flag(r.flagged)];
                 let table = self.half_cycle.as_mut().expect("opened above");
@@ -127,9 +143,10 @@ impl Outputs {
                 let name = r.period.as_str();
                 let row = r.table_columns();
                 if !self.aggregates.contains_key(name) {
-                    let path = self.dir.join(format!("aggregates_{name}.csv"));
-                    let cols = row.iter().map(|(c, _)| c.clone()).collect();
-                    self.aggregates.insert(name, CsvTable::create(&path, cols)?);
+                    let cols: Vec<String> = row.iter().map(|(c, _)| c.clone()).collect();
+                    let stem = format!("aggregates_{name}");
+                    let table = ResultTable::numeric(&self.dir, &stem, &cols, self.format)?;
+                    self.aggregates.insert(name, table);
                 }
                 self.aggregates
                     .get_mut(name)
@@ -164,64 +181,103 @@ impl Outputs {
 
     fn write_event(&mut self, e: EventRecord) -> Result<()> {
         if self.events.is_none() {
-            let table = CsvTable::create(
-                &self.dir.join("events.csv"),
-                EVENT_COLUMNS.map(String::from).to_vec(),
-            )?;
-            self.events = Some(table);
+            let schema = EVENT_COLUMNS
+                .iter()
+                .zip(EVENT_COLUMN_TYPES)
+                .map(|(c, t)| (c.to_string(), t))
+                .collect();
+            self.events = Some(ResultTable::typed(
+                &self.dir,
+                "events",
+                schema,
+                self.format,
+            )?);
         }
-        let cells = event_cells(&e);
+        let (kind, phases, start, extremes) = (
+            e.kind.as_str(),
+            e.phases_label(),
+            e.start.to_string(),
+            channel_extremes(&e),
+        );
+        let row = [
+            Value::Text(kind),
+            Value::F64(e.t),
+            Value::F64(e.duration),
+            Value::F64(e.extreme),
+            Value::Text(&phases),
+            Value::Text(&start),
+            Value::F64(100.0 * e.extreme / e.reference),
+            Value::F64(e.reference),
+            Value::F64(e.delta_u_max.unwrap_or(f64::NAN)),
+            Value::F64(e.delta_u_ss.unwrap_or(f64::NAN)),
+            Value::Bool(e.incomplete),
+            Value::Text(&extremes),
+        ];
         self.events
             .as_mut()
             .expect("opened above")
-            .write_text(&cells)?;
+            .write_row(&row)?;
         self.report.event(&e);
         self.summary.events.push(e);
         Ok(())
     }
 
     fn write_interval(&mut self, r: &IntervalRecord) -> Result<()> {
-        let row = r.columns();
         if self.intervals.is_none() {
-            let cols = row.iter().map(|(c, _)| c.clone()).collect();
-            self.intervals = Some(CsvTable::create(&self.dir.join("intervals.csv"), cols)?);
+            self.intervals = Some(IntervalTable::create(&self.dir, r, self.format)?);
         }
-        self.intervals
-            .as_mut()
-            .expect("opened above")
-            .write_named(&row)?;
+        let table = self.intervals.as_mut().expect("opened above");
+        self.row.clear();
+        let layout = r.push_numbers(&mut self.row);
+        if layout != table.layout {
+            anyhow::bail!(
+                "{}: interval {} (t = {} s) has other columns than the first interval",
+                table.table.file_name(),
+                r.index,
+                r.t
+            );
+        }
+        debug_assert!(
+            r.columns()
+                .iter()
+                .map(|(_, v)| v.to_bits())
+                .eq(self.row.iter().map(|v| v.to_bits())),
+            "IntervalRecord::push_numbers and IntervalRecord::columns disagree"
+        );
+        table.table.write_numbers(self.row.iter().copied())?;
         self.summary.intervals += 1;
         if r.flagged {
             self.summary.flagged_intervals += 1;
         } else {
-            for (name, v) in row.iter().skip(3) {
+            for (sum, v) in table.sums.iter_mut().zip(self.row.iter().skip(3)) {
                 if v.is_finite() {
-                    let e = self
-                        .summary
-                        .interval_means
-                        .entry(name.clone())
-                        .or_insert((0.0, 0));
-                    e.0 += v;
-                    e.1 += 1;
+                    sum.0 += v;
+                    sum.1 += 1;
                 }
             }
         }
         for column in &self.columns {
-            let Some(h) = r.harmonic_columns(column) else {
+            let Some(h) = r.channel(column).and_then(|c| c.harmonics.as_ref()) else {
                 continue;
             };
             if !self.harmonics.contains_key(column) {
-                let path = self
-                    .dir
-                    .join(format!("harmonics_{}.csv", file_safe(column)));
-                let cols = h.iter().map(|(c, _)| c.clone()).collect();
-                self.harmonics
-                    .insert(column.clone(), CsvTable::create(&path, cols)?);
+                let cols: Vec<String> = r
+                    .harmonic_columns(column)
+                    .expect("the channel has harmonics")
+                    .into_iter()
+                    .map(|(c, _)| c)
+                    .collect();
+                let stem = format!("harmonics_{}", file_safe(column));
+                let table = ResultTable::spectrum(&self.dir, &stem, &cols, self.format)?;
+                self.harmonics.insert(column.clone(), table);
             }
+            let values = std::iter::once(r.t)
+                .chain(h.subgroups.iter().copied())
+                .chain(h.interharmonic_subgroups.iter().copied());
             self.harmonics
                 .get_mut(column)
                 .expect("inserted above")
-                .write_named(&h)?;
+                .write_numbers(values)?;
         }
         Ok(())
     }
@@ -233,40 +289,57 @@ impl Outputs {
         let (captures, skipped) = self.captures.finish()?;
         summary.captures = captures;
         summary.captures_skipped = skipped;
-        if write_flicker_csv(
-            &self.dir.join("flicker.csv"),
-            &self.columns,
-            &summary.flicker,
-        )? {
-            summary.files.push("flicker.csv".into());
+        if let Some(name) =
+            write_flicker_table(&self.dir, self.format, &self.columns, &summary.flicker)?
+        {
+            summary.files.push(name);
         }
-        for (name, t) in self.aggregates {
+        let mut tables: Vec<ResultTable> = self.aggregates.into_values().collect();
+        if let Some(t) = self.intervals {
+            summary.interval_means = t
+                .names
+                .into_iter()
+                .zip(t.sums)
+                .filter(|(_, (_, n))| *n > 0)
+                .collect();
+            tables.push(t.table);
+        }
+        tables.extend(self.frequency);
+        tables.extend(self.events);
+        tables.extend(self.half_cycle);
+        tables.extend(self.harmonics.into_values());
+        for t in tables {
+            summary.files.push(t.file_name().to_string());
             t.finish()?;
-            summary.files.push(format!("aggregates_{name}.csv"));
-        }
-        for (name, t) in [
-            ("intervals.csv", self.intervals),
-            ("frequency.csv", self.frequency),
-            ("events.csv", self.events),
-        ] {
-            if let Some(t) = t {
-                t.finish()?;
-                summary.files.push(name.into());
-            }
-        }
-        if let Some(t) = self.half_cycle {
-            t.finish()?;
-            summary.files.push("urms_half_cycle.csv".into());
-        }
-        for (column, t) in self.harmonics {
-            t.finish()?;
-            summary
-                .files
-                .push(format!("harmonics_{}.csv", file_safe(&column)));
         }
         summary.files.push("report.html".into());
         summary.files.push("compliance.json".into());
         Ok((summary, self.report))
+    }
+}
+
+/// intervals.csv: its table, the layout of its first row, and the sums behind
+/// [`TableSummary::interval_means`] per column after `t`, `flagged`, `f`... (from `f` on).
+struct IntervalTable {
+    table: ResultTable,
+    layout: u64,
+    names: Vec<String>,
+    sums: Vec<(f64, u64)>,
+}
+
+impl IntervalTable {
+    fn create(dir: &Path, first: &IntervalRecord, format: TableFormat) -> Result<Self> {
+        let cols: Vec<String> = first.columns().into_iter().map(|(c, _)| c).collect();
+        let table = ResultTable::numeric(dir, "intervals", &cols, format)?;
+        let layout = first.push_numbers(&mut Vec::new());
+        let names: Vec<String> = cols.into_iter().skip(3).collect();
+        let sums = vec![(0.0, 0); names.len()];
+        Ok(IntervalTable {
+            table,
+            layout,
+            names,
+            sums,
+        })
     }
 }
 
@@ -286,27 +359,30 @@ pub const EVENT_COLUMNS: [&str; 12] = [
     "channel_extremes",
 ];
 
-/// One events.csv row as text cells, in [`EVENT_COLUMNS`] order.
-pub fn event_cells(e: &EventRecord) -> Vec<String> {
+/// The types of [`EVENT_COLUMNS`].
+pub const EVENT_COLUMN_TYPES: [ColumnType; 12] = [
+    ColumnType::Text,
+    ColumnType::F64,
+    ColumnType::F64,
+    ColumnType::F64,
+    ColumnType::Text,
+    ColumnType::Text,
+    ColumnType::F64,
+    ColumnType::F64,
+    ColumnType::F64,
+    ColumnType::F64,
+    ColumnType::Bool,
+    ColumnType::Text,
+];
+
+/// The `channel_extremes` cell of an event: `U_A=4.6 U_B=4.61 …`.
+pub fn channel_extremes(e: &EventRecord) -> String {
     let extremes: Vec<String> = e
         .channel_extremes
         .iter()
         .map(|(c, v)| format!("{c}={}", cell(*v)))
         .collect();
-    vec![
-        e.kind.as_str().to_string(),
-        cell(e.t),
-        cell(e.duration),
-        cell(e.extreme),
-        e.phases_label(),
-        e.start.to_string(),
-        cell(100.0 * e.extreme / e.reference),
-        cell(e.reference),
-        e.delta_u_max.map_or_else(String::new, cell),
-        e.delta_u_ss.map_or_else(String::new, cell),
-        u8::from(e.incomplete).to_string(),
-        extremes.join(" "),
-    ]
+    extremes.join(" ")
 }
 
 fn flag(b: bool) -> f64 {
@@ -331,34 +407,69 @@ pub const STATISTICS_COLUMNS: [&str; 10] = [
     "crest_factor",
 ];
 
-/// `statistics.csv`: one row per channel.
-pub fn write_statistics_csv(path: &Path, stats: &[ChannelStatistics]) -> Result<()> {
-    let mut t = CsvTable::create(path, STATISTICS_COLUMNS.map(String::from).to_vec())?;
+/// The types of [`STATISTICS_COLUMNS`].
+const STATISTICS_COLUMN_TYPES: [ColumnType; 10] = [
+    ColumnType::Text,
+    ColumnType::Text,
+    ColumnType::I64,
+    ColumnType::I64,
+    ColumnType::F64,
+    ColumnType::F64,
+    ColumnType::F64,
+    ColumnType::F64,
+    ColumnType::F64,
+    ColumnType::F64,
+];
+
+/// `statistics.csv` (or `.parquet`) in `dir`: one row per channel. Returns the file name.
+pub fn write_statistics(
+    dir: &Path,
+    format: TableFormat,
+    stats: &[ChannelStatistics],
+) -> Result<String> {
+    let schema = STATISTICS_COLUMNS
+        .iter()
+        .zip(STATISTICS_COLUMN_TYPES)
+        .map(|(c, t)| (c.to_string(), t))
+        .collect();
+    let mut t = ResultTable::typed(dir, "statistics", schema, format)?;
     for s in stats {
-        let mut cells = vec![
-            s.name.clone(),
-            s.unit.clone(),
-            s.samples.to_string(),
-            s.missing.to_string(),
-        ];
-        cells.extend([s.rms, s.mean, s.min, s.max, s.peak, s.crest_factor].map(cell));
-        t.write_text(&cells)?;
+        let count = |n: u64| Value::I64(i64::try_from(n).unwrap_or(i64::MAX));
+        t.write_row(&[
+            Value::Text(&s.name),
+            Value::Text(&s.unit),
+            count(s.samples),
+            count(s.missing),
+            Value::F64(s.rms),
+            Value::F64(s.mean),
+            Value::F64(s.min),
+            Value::F64(s.max),
+            Value::F64(s.peak),
+            Value::F64(s.crest_factor),
+        ])?;
     }
+    let name = t.file_name().to_string();
     t.finish()?;
-    Ok(())
+    Ok(name)
 }
 
-/// `flicker.csv` (layout: [`flicker_table`]). Returns false (and writes nothing) when there
-/// is no value.
-fn write_flicker_csv(path: &Path, columns: &[String], records: &[FlickerRecord]) -> Result<bool> {
+/// `flicker.csv` (layout: [`flicker_table`]) in `dir`. Returns its file name, or `None` (and
+/// writes nothing) when there is no value.
+fn write_flicker_table(
+    dir: &Path,
+    format: TableFormat,
+    columns: &[String],
+    records: &[FlickerRecord],
+) -> Result<Option<String>> {
     let (header, rows) = flicker_table(columns, records);
     if header.is_empty() {
-        return Ok(false);
+        return Ok(None);
     }
-    let mut table = CsvTable::create(path, header)?;
+    let mut table = ResultTable::numeric(dir, "flicker", &header, format)?;
     for row in rows {
         table.write_numbers(row)?;
     }
+    let name = table.file_name().to_string();
     table.finish()?;
-    Ok(true)
+    Ok(Some(name))
 }

@@ -3,7 +3,7 @@
 
 use crate::capture::CaptureRecorder;
 use crate::compliance::{ComplianceSettings, ReportCollector};
-use crate::outputs::{write_statistics_csv, Outputs};
+use crate::outputs::{write_statistics, Outputs};
 use crate::settings::{AnalysisSettings, NominalVoltage, ValidSettings};
 use crate::summary::{summary_json, SummaryInputs};
 use crate::supraharmonics::SupraharmonicSink;
@@ -12,11 +12,13 @@ use anyhow::Context;
 use pqe_core::record::Record;
 use pqe_core::record::{ChannelStatistics, ChannelStatisticsAccumulator};
 use pqe_core::{Block, RecordingInfo};
+use pqe_core::{Gap, Source, SourceEvent};
 use pqe_io::RecordingReader;
 use pqe_standards::Analyzer;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
+
+pub use pqe_core::CancelToken;
 
 /// Samples per channel read at a time: large enough to amortise per-block work, small enough
 /// to keep memory bounded on any recording.
@@ -55,28 +57,10 @@ pub trait Observer {
 pub struct Quiet;
 impl Observer for Quiet {}
 
-/// A flag another thread (a signal handler, a UI, Python's KeyboardInterrupt) sets to stop
-/// a run between blocks. Cheap to clone; every clone shares the flag.
-#[derive(Debug, Default, Clone)]
-pub struct CancelToken(Arc<AtomicBool>);
-
-impl CancelToken {
-    /// A token not yet cancelled.
-    pub fn new() -> Self {
-        Self::default()
-    }
-    /// Ask the run to stop.
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-    /// Whether [`CancelToken::cancel`] was called.
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
 /// Analyse the recording file `input` into the folder `out` and return the summary (also
-/// written as summary.json).
+/// written as summary.json). Without `--strict`, input that is not whole (a COMTRADE data
+/// file that ends early, rows missing from an absolute time column) is read as far as it
+/// goes: the missing span is a gap, flagged in the tables and listed in summary.json.
 pub fn analyze_file(
     input: &Path,
     out: &Path,
@@ -84,8 +68,12 @@ pub fn analyze_file(
     observer: &mut dyn Observer,
 ) -> Result<serde_json::Value> {
     let valid = settings.validate()?;
-    let reader = pqe_io::open(input).with_context(|| format!("cannot read {}", input.display()))?;
-    analyze_reader(reader, input, out, &valid, observer)
+    let options = pqe_io::OpenOptions {
+        strict: valid.settings.strict,
+    };
+    let source = pqe_io::open_source(input, &options)
+        .with_context(|| format!("cannot read {}", input.display()))?;
+    analyze_source(Box::new(source), input, out, &valid, observer)
 }
 
 /// Analyse what `reader` yields (named `input` in messages and summary.json) into `out`.
@@ -96,17 +84,50 @@ pub fn analyze_reader(
     valid: &ValidSettings,
     observer: &mut dyn Observer,
 ) -> Result<serde_json::Value> {
+    let source = pqe_io::FileSource::new(reader);
+    analyze_source(Box::new(source), input, out, valid, observer)
+}
+
+/// Analyse any [`Source`] — a file, a numpy array, a C caller's pushes, a device — into
+/// `out` (named `input` in messages and summary.json). The source's gaps are flagged by the
+/// analysis (the intervals they touch) and listed in summary.json (`gaps`); its warnings
+/// reach `observer` and the report's notes.
+pub fn analyze_source(
+    source: Box<dyn Source>,
+    input: &Path,
+    out: &Path,
+    valid: &ValidSettings,
+    observer: &mut dyn Observer,
+) -> Result<serde_json::Value> {
+    let cancel = CancelToken::new();
+    let mut blocks = BlockStream::new(source, cancel);
+    let info = blocks
+        .wait_for_info(observer)
+        .map_err(|e| add_context(e, || format!("reading {}", input.display())))?;
+    let mut info = info.ok_or_else(|| {
+        Error::Other(anyhow::anyhow!(
+            "{}: the source ended before it described its channels (no data)",
+            input.display()
+        ))
+    })?;
     let args = &valid.settings;
     let switches = valid.switches;
-    let mut info = reader.info().clone();
     crate::roles::apply(&mut info.channels, &args.map)?;
     check_rate(&info, input)?;
     // The first seconds, looked at before the analysis: do the settings fit the data?
-    let mut blocks = BlockStream::new(reader, &info);
     blocks
         .look_ahead((fit::LOOK_AHEAD_SECONDS * info.sample_rate).ceil() as u64)
         .map_err(|e| add_context(e, || format!("analysing {}", input.display())))?;
-    let observed = fit::observe(&blocks.pending, &info.channels, info.sample_rate);
+    let held: Vec<Block> = blocks
+        .pending
+        .iter()
+        .filter_map(|e| match e {
+            SourceEvent::Block(b) => Some(b.clone()),
+            _ => None,
+        })
+        .collect();
+    let observed = fit::observe(&held, &info.channels, info.sample_rate);
+    drop(held);
     let udin = match args.nominal_voltage {
         NominalVoltage::Volts(v) => v,
         NominalVoltage::Auto => {
@@ -155,8 +176,13 @@ pub fn analyze_reader(
     )
     .with_context(|| format!("cannot analyze {}", input.display()))?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let (supraharmonics, why_off) =
-        SupraharmonicSink::start(out, &info, analyzer.columns(), switches.supraharmonics)?;
+    let (supraharmonics, why_off) = SupraharmonicSink::start(
+        out,
+        &info,
+        analyzer.columns(),
+        switches.supraharmonics,
+        args.format,
+    )?;
     if let Some(message) = &why_off {
         observer.info(message);
     }
@@ -180,6 +206,7 @@ pub fn analyze_reader(
     }
     let outputs = Outputs::new(
         out,
+        args.format,
         analyzer.columns().to_vec(),
         args.half_cycle,
         captures,
@@ -191,10 +218,11 @@ pub fn analyze_reader(
         captures: switches.events,
         supraharmonics,
     };
+    let mut seen = Seen::default();
     let samples = if args.threads == 1 {
-        blocks.run_inline(&mut analyzer, &mut sinks, observer)
+        blocks.run_inline(&info, &mut analyzer, &mut sinks, &mut seen, observer)
     } else {
-        blocks.run_threaded(&mut analyzer, &mut sinks, observer)
+        blocks.run_threaded(&info, &mut analyzer, &mut sinks, &mut seen, observer)
     }
     .map_err(|e| add_context(e, || format!("analysing {}", input.display())))?;
     let Sinks {
@@ -216,8 +244,16 @@ pub fn analyze_reader(
         .zip(&info.channels)
         .map(|((a, col), c)| a.finish(col, c.unit.trim()))
         .collect();
-    write_statistics_csv(&out.join("statistics.csv"), &stats)?;
-    let (mut tables, report) = outputs.finish()?;
+    write_statistics(out, args.format, &stats)?;
+    let (mut tables, mut report) = outputs.finish()?;
+    for w in &seen.warnings {
+        report.note(format!("Input: {w}."));
+    }
+    for g in &seen.gaps {
+        report.note(format!(
+            "Gap in the input: {g}; the intervals it touches are flagged."
+        ));
+    }
     let supraharmonics = supraharmonics.map(SupraharmonicSink::finish).transpose()?;
     if let Some(s) = &supraharmonics {
         tables.files.extend(s.files.iter().cloned());
@@ -251,6 +287,7 @@ pub fn analyze_reader(
         stats: &stats,
         tables: &tables,
         switches,
+        gaps: &seen.gaps,
     });
     summary["supraharmonics"] = supraharmonics.map_or_else(
         || crate::supraharmonics::not_measured(why_off.as_deref()),
@@ -290,48 +327,96 @@ fn add_context(e: Error, what: impl FnOnce() -> String) -> Error {
     }
 }
 
-/// The recording's blocks, with the ones looked at ahead held until the analysis takes
-/// them.
-struct BlockStream<'a> {
-    reader: Box<dyn RecordingReader>,
-    info: &'a RecordingInfo,
-    pending: Vec<Block>,
+/// What the source said besides its blocks: its warnings and gaps, in stream order.
+#[derive(Debug, Default)]
+struct Seen {
+    warnings: Vec<String>,
+    gaps: Vec<Gap>,
 }
 
-impl<'a> BlockStream<'a> {
-    fn new(reader: Box<dyn RecordingReader>, info: &'a RecordingInfo) -> Self {
+impl Seen {
+    /// Take a non-block event: tell the observer and keep it for the report and summary.
+    fn take(&mut self, event: SourceEvent, observer: &mut dyn Observer) {
+        match event {
+            SourceEvent::Gap(g) => {
+                observer.warning(&format!("gap in the input: {g}"));
+                self.gaps.push(g);
+            }
+            SourceEvent::Warning(w) => {
+                let text = w.to_string();
+                observer.warning(&text);
+                self.warnings.push(text);
+            }
+            SourceEvent::Block(_) => {}
+        }
+    }
+}
+
+/// The source's events, with the ones looked at ahead held until the analysis takes them.
+struct BlockStream {
+    source: Box<dyn Source>,
+    cancel: CancelToken,
+    pending: std::collections::VecDeque<SourceEvent>,
+}
+
+impl BlockStream {
+    fn new(source: Box<dyn Source>, cancel: CancelToken) -> Self {
         BlockStream {
-            reader,
-            info,
-            pending: Vec::new(),
+            source,
+            cancel,
+            pending: std::collections::VecDeque::new(),
         }
     }
 
-    /// Read blocks until `samples` per channel are held (or the recording ends).
+    /// Read events until the source describes itself (at once for files, with the first
+    /// block for live sources); `None` when it ends without doing so.
+    fn wait_for_info(&mut self, observer: &mut dyn Observer) -> Result<Option<RecordingInfo>> {
+        loop {
+            if let Some(info) = self.source.info() {
+                return Ok(Some(info.clone()));
+            }
+            if observer.cancelled() {
+                return Err(Error::Cancelled);
+            }
+            match self.source.next_event(BLOCK_SAMPLES, &self.cancel)? {
+                Some(e) => self.pending.push_back(e),
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// Read events until `samples` per channel of blocks are held (or the source ends).
     fn look_ahead(&mut self, samples: u64) -> Result<()> {
-        let mut held: u64 = self.pending.iter().map(|b| b.len() as u64).sum();
+        let block_len = |e: &SourceEvent| match e {
+            SourceEvent::Block(b) => b.len() as u64,
+            _ => 0,
+        };
+        let mut held: u64 = self.pending.iter().map(block_len).sum();
         while held < samples {
-            let Some(block) = self.reader.read_block(BLOCK_SAMPLES)? else {
+            let Some(event) = self.source.next_event(BLOCK_SAMPLES, &self.cancel)? else {
                 break;
             };
-            held += block.len() as u64;
-            self.pending.push(block);
+            held += block_len(&event);
+            self.pending.push_back(event);
         }
         Ok(())
     }
 
-    /// The next block: a held one, else a new one from the reader, with the reader's
-    /// progress in bytes.
-    fn next(&mut self) -> Result<Option<Fed>> {
-        let block = if self.pending.is_empty() {
-            self.reader.read_block(BLOCK_SAMPLES)?
-        } else {
-            Some(self.pending.remove(0))
+    /// The next event: a held one, else a new one from the source, with the source's
+    /// progress in bytes after it.
+    fn next(&mut self) -> Result<Option<Item>> {
+        let event = match self.pending.pop_front() {
+            Some(e) => Some(e),
+            None => self.source.next_event(BLOCK_SAMPLES, &self.cancel)?,
         };
-        let (done, total) = self.reader.progress();
-        Ok(block.map(|b| Fed {
-            block: Arc::new(b),
-            bytes: total.map(|t| (done, t)),
+        let p = self.source.progress();
+        let bytes = p.bytes.zip(p.total_bytes);
+        Ok(event.map(|e| match e {
+            SourceEvent::Block(b) => Item::Block(Fed {
+                block: Arc::new(b),
+                bytes,
+            }),
+            other => Item::Other(other),
         }))
     }
 
@@ -339,8 +424,10 @@ impl<'a> BlockStream<'a> {
     /// Returns the samples per channel analysed.
     fn run_inline(
         mut self,
+        info: &RecordingInfo,
         analyzer: &mut Analyzer,
         sinks: &mut Sinks,
+        seen: &mut Seen,
         observer: &mut dyn Observer,
     ) -> Result<u64> {
         let mut samples = 0u64;
@@ -348,11 +435,18 @@ impl<'a> BlockStream<'a> {
             if observer.cancelled() {
                 return Err(Error::Cancelled);
             }
-            let Some(fed) = self.next()? else { break };
+            let fed = match self.next()? {
+                None => break,
+                Some(Item::Other(e)) => {
+                    seen.take(e, observer);
+                    continue;
+                }
+                Some(Item::Block(fed)) => fed,
+            };
             let records = analyse(analyzer, &fed.block)?;
             sinks.take(Some(&fed.block), records)?;
             samples += fed.block.len() as u64;
-            observer.progress(&self.progress(samples, fed.bytes));
+            observer.progress(&progress(info, samples, fed.bytes));
         }
         analyzer.finish();
         sinks.take(None, analyzer.drain().collect())?;
@@ -365,23 +459,24 @@ impl<'a> BlockStream<'a> {
     /// records in the same order as [`Self::run_inline`], so the outputs are the same bytes.
     fn run_threaded(
         self,
+        info: &RecordingInfo,
         analyzer: &mut Analyzer,
         sinks: &mut Sinks,
+        seen: &mut Seen,
         observer: &mut dyn Observer,
     ) -> Result<u64> {
         /// Blocks in flight between two stages: enough to ride out uneven block times,
         /// few enough to keep memory bounded (a block is at most BLOCK_SAMPLES per
         /// channel).
         const IN_FLIGHT: usize = 4;
-        let info = self.info;
+        let cancel = self.cancel.clone();
         let mut stream = self;
         std::thread::scope(|scope| -> Result<u64> {
-            let (block_tx, block_rx) = mpsc::sync_channel::<Result<Fed>>(IN_FLIGHT);
+            let (block_tx, block_rx) = mpsc::sync_channel::<Result<Item>>(IN_FLIGHT);
             let (record_tx, record_rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
-            let stop = Arc::new(AtomicBool::new(false));
-            let reader_stop = Arc::clone(&stop);
+            let reader_cancel = cancel.clone();
             scope.spawn(move || loop {
-                if reader_stop.load(Ordering::Relaxed) {
+                if reader_cancel.is_cancelled() {
                     break;
                 }
                 let item = stream.next().transpose();
@@ -407,7 +502,13 @@ impl<'a> BlockStream<'a> {
                     if observer.cancelled() {
                         return Err(Error::Cancelled);
                     }
-                    let fed = item?;
+                    let fed = match item? {
+                        Item::Other(e) => {
+                            seen.take(e, observer);
+                            continue;
+                        }
+                        Item::Block(fed) => fed,
+                    };
                     let records = analyse(analyzer, &fed.block)?;
                     samples += fed.block.len() as u64;
                     if record_tx
@@ -417,18 +518,13 @@ impl<'a> BlockStream<'a> {
                         // The writer stopped; its error is reported below.
                         return Ok(samples);
                     }
-                    observer.progress(&Progress {
-                        samples,
-                        seconds: samples as f64 / info.sample_rate,
-                        total_samples: info.total_samples,
-                        bytes: fed.bytes,
-                    });
+                    observer.progress(&progress(info, samples, fed.bytes));
                 }
                 analyzer.finish();
                 let _ = record_tx.send((None, analyzer.drain().collect()));
                 Ok(samples)
             })();
-            stop.store(true, Ordering::Relaxed);
+            cancel.cancel();
             drop(block_rx);
             drop(record_tx);
             let written = writer.join().unwrap_or_else(|_| {
@@ -439,18 +535,25 @@ impl<'a> BlockStream<'a> {
             Ok(samples)
         })
     }
+}
 
-    fn progress(&self, samples: u64, bytes: Option<(u64, u64)>) -> Progress {
-        Progress {
-            samples,
-            seconds: samples as f64 / self.info.sample_rate,
-            total_samples: self.info.total_samples,
-            bytes,
-        }
+fn progress(info: &RecordingInfo, samples: u64, bytes: Option<(u64, u64)>) -> Progress {
+    Progress {
+        samples,
+        seconds: samples as f64 / info.sample_rate,
+        total_samples: info.total_samples,
+        bytes,
     }
 }
 
-/// A block read, with the reader's progress in bytes after it.
+/// One event of the source as the analysis takes it.
+enum Item {
+    Block(Fed),
+    /// A gap or a warning.
+    Other(SourceEvent),
+}
+
+/// A block read, with the source's progress in bytes after it.
 struct Fed {
     block: Arc<Block>,
     bytes: Option<(u64, u64)>,

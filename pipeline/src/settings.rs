@@ -112,45 +112,7 @@ impl<'de> Deserialize<'de> for NominalVoltage {
     }
 }
 
-/// The file format of the result tables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TableFormat {
-    /// CSV (`*.csv`): shortest round-trip decimals, empty cells for missing values.
-    #[default]
-    Csv,
-    /// Apache Parquet (`*.parquet`): the same columns, typed, compressed.
-    Parquet,
-}
-
-impl TableFormat {
-    /// The file extension of its tables.
-    pub fn extension(self) -> &'static str {
-        match self {
-            TableFormat::Csv => "csv",
-            TableFormat::Parquet => "parquet",
-        }
-    }
-}
-
-impl fmt::Display for TableFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.extension())
-    }
-}
-
-impl FromStr for TableFormat {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "csv" => Ok(TableFormat::Csv),
-            "parquet" => Ok(TableFormat::Parquet),
-            other => Err(Error::Settings(format!(
-                "table format '{other}': expected csv or parquet"
-            ))),
-        }
-    }
-}
+pub use pqe_io::table::TableFormat;
 
 /// How to analyse: the supply, the channels, the thresholds, the outputs. Every front fills
 /// this one struct; [`AnalysisSettings::validate`] checks it.
@@ -259,8 +221,9 @@ pub struct AnalysisSettings {
     #[cfg_attr(feature = "clap", arg(long, default_value_t = TableFormat::Csv))]
     pub format: TableFormat,
     /// Threads of one analysis: 1 runs reading, analysis and writing one after the other
-    /// on the calling thread; 0 (the default) runs them as three overlapped stages. The
-    /// outputs are the same bytes either way.
+    /// on the calling thread; 0 (the default) runs them as three overlapped stages and
+    /// shares the spectral part of the analysis between two threads. The outputs are the
+    /// same bytes either way.
     #[cfg_attr(feature = "clap", arg(long, default_value_t = 0))]
     pub threads: usize,
     /// Refuse a recording that is not whole (a COMTRADE .dat that ends before the .cfg's
@@ -524,13 +487,6 @@ impl AnalysisSettings {
             ..defaults
         };
         events.validate()?;
-        if self.format == TableFormat::Parquet {
-            return Err(Error::Settings(
-                "--format parquet: Parquet result tables are not implemented yet; the tables \
-                 are written as CSV (--format csv)"
-                    .into(),
-            ));
-        }
         let flicker_lamp = self.flicker_lamp.as_deref().map(lamp).transpose()?;
         let analyzer = AnalyzerOptions {
             harmonics: switches.harmonics,
@@ -542,6 +498,7 @@ impl AnalysisSettings {
             aggregation: switches.aggregation,
             flicker: switches.flicker,
             flicker_lamp,
+            parallel: self.threads != 1,
             ..AnalyzerOptions::default()
         };
         Ok(ValidSettings {

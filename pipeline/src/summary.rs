@@ -28,6 +28,8 @@ pub struct SummaryInputs<'a> {
     pub tables: &'a TableSummary,
     /// What was computed.
     pub switches: Switches,
+    /// The spans the source reported missing, in stream order.
+    pub gaps: &'a [pqe_core::Gap],
 }
 
 /// The summary document.
@@ -118,6 +120,12 @@ pub fn summary_json(s: &SummaryInputs<'_>) -> serde_json::Value {
             "peak": finite_or_null(c.peak), "crest_factor": finite_or_null(c.crest_factor),
         })).collect::<Vec<_>>(),
         "files": tables.files,
+        "gaps": s.gaps.iter().map(|g| serde_json::json!({
+            "start": g.start.to_string(), "end": g.end.to_string(),
+            "seconds": finite_or_null(g.seconds()),
+            "first_missing_sample": g.first_missing_sample,
+            "missing_samples": g.missing_samples, "reason": g.reason,
+        })).collect::<Vec<_>>(),
     });
     // What was computed, so a reader knows an empty table from a part switched off. The
     // supraharmonics have their own object (`supraharmonics`: measured, or why not).

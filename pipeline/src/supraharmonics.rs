@@ -12,9 +12,10 @@
 //! why. The values do not depend on how the recording is cut into blocks (the analyzer
 //! keeps its own interval grid).
 
-use crate::table::{file_safe, CsvTable};
+use crate::table::{file_safe, ResultTable};
 use crate::Result;
 use pqe_core::{Block, ChannelKind, RecordingInfo};
+use pqe_io::table::TableFormat;
 use pqe_report::{PlcBandRow, Spectrogram, SupraharmonicSection, Verdict};
 use pqe_standards::supraharmonics::{
     availability, bands, check_plc_limit, Carrier, PlcBandReading, SupraharmonicAnalyzer,
@@ -41,6 +42,7 @@ pub fn not_measured(why: Option<&str>) -> serde_json::Value {
 /// The supraharmonic part of a run.
 pub struct SupraharmonicSink {
     dir: PathBuf,
+    format: TableFormat,
     analyzer: SupraharmonicAnalyzer,
     channels: Vec<SinkChannel>,
     /// Which parts run: 2–9 kHz groups, 9–150 kHz bins, PLC bands.
@@ -70,7 +72,7 @@ struct SinkChannel {
     kind: ChannelKind,
     /// Channel unit → V or A.
     scale: f64,
-    table: Option<CsvTable>,
+    table: Option<ResultTable>,
     spectrogram: SpectrogramColumns,
     bands: Vec<BandSummary>,
 }
@@ -177,6 +179,7 @@ impl SupraharmonicSink {
         info: &RecordingInfo,
         columns: &[String],
         on: bool,
+        format: TableFormat,
     ) -> Result<(Option<Self>, Option<String>)> {
         if !on {
             return Ok((None, None));
@@ -246,6 +249,7 @@ impl SupraharmonicSink {
         Ok((
             Some(SupraharmonicSink {
                 dir: dir.to_path_buf(),
+                format,
                 analyzer,
                 channels,
                 parts: (true, high, high),
@@ -291,11 +295,9 @@ impl SupraharmonicSink {
         }
         let row = r.columns();
         if ch.table.is_none() {
-            let path = self
-                .dir
-                .join(format!("supraharmonics_{}.csv", file_safe(&ch.name)));
-            let cols = row.iter().map(|(c, _)| c.clone()).collect();
-            ch.table = Some(CsvTable::create(&path, cols)?);
+            let stem = format!("supraharmonics_{}", file_safe(&ch.name));
+            let cols: Vec<String> = row.iter().map(|(c, _)| c.clone()).collect();
+            ch.table = Some(ResultTable::numeric(&self.dir, &stem, &cols, self.format)?);
         }
         ch.table.as_mut().expect("opened above").write_named(&row)?;
         let scale = ch.scale;
@@ -353,8 +355,8 @@ impl SupraharmonicSink {
         }
         for ch in self.channels {
             let Some(table) = ch.table else { continue };
+            let file = table.file_name().to_string();
             let rows = table.finish()?;
-            let file = format!("supraharmonics_{}.csv", file_safe(&ch.name));
             tables.insert(
                 ch.name.clone(),
                 serde_json::json!({ "file": file, "rows": rows }),

@@ -1,131 +1,149 @@
-//! Result tables written as CSV: a header, then rows of numbers in the same column order.
-//! Numbers are shortest round-trip decimals; a missing value (NaN) is an empty cell.
+//! The result tables of an analysis, in the format the settings ask for (CSV or Parquet,
+//! through [`pqe_io::table`]). A table knows its columns once, when it is created; each row
+//! after that is values only, in column order, so writing a row costs no column-name
+//! strings.
+//!
+//! Column types: `flagged`, `incomplete` and `rising` are truth values (BOOLEAN in Parquet,
+//! `1`/`0` in CSV); every other numeric column is a number (DOUBLE, NaN as null in Parquet;
+//! the shortest round-trip decimal, empty when missing, in CSV). The harmonic spectra
+//! ([`ResultTable::spectrum`]) are FLOAT in Parquet (see [`pqe_io::table`]).
 
 use anyhow::{bail, Context, Result};
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use pqe_io::table::{create_table, ColumnType, Schema, TableFormat, TableWriter, Value};
 use std::path::{Path, PathBuf};
 
-/// A CSV table being written row by row.
-pub struct CsvTable {
-    path: PathBuf,
-    columns: Vec<String>,
-    out: BufWriter<File>,
-    rows: u64,
-    row: Vec<f64>,
+/// Whether a numeric column named `name` holds truth values.
+pub fn is_flag_column(name: &str) -> bool {
+    matches!(name, "flagged" | "incomplete" | "rising")
 }
 
-impl CsvTable {
-    /// Create `path` with `columns` as its header.
-    pub fn create(path: &Path, columns: Vec<String>) -> Result<Self> {
-        let file =
-            File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-        let mut out = BufWriter::with_capacity(1 << 16, file);
-        let header: Vec<String> = columns.iter().map(|c| quote(c)).collect();
-        writeln!(out, "{}", header.join(","))
-            .with_context(|| format!("writing {}", path.display()))?;
-        Ok(CsvTable {
-            path: path.to_path_buf(),
-            columns,
-            out,
-            rows: 0,
+/// The schema of `columns`, each typed by `type_of`.
+fn schema_of(columns: &[String], type_of: impl Fn(&str) -> ColumnType) -> Schema {
+    columns.iter().map(|c| (c.clone(), type_of(c))).collect()
+}
+
+/// A result table being written row by row.
+pub struct ResultTable {
+    path: PathBuf,
+    file_name: String,
+    schema: Schema,
+    writer: Box<dyn TableWriter>,
+    row: Vec<Value<'static>>,
+}
+
+impl ResultTable {
+    /// Create the table `stem` (`intervals`, `harmonics_U_A`, …) in `dir` with numeric
+    /// `columns` (flag columns typed as truth values, see [`is_flag_column`]).
+    pub fn numeric(
+        dir: &Path,
+        stem: &str,
+        columns: &[String],
+        format: TableFormat,
+    ) -> Result<Self> {
+        let type_of = |c: &str| {
+            if is_flag_column(c) {
+                ColumnType::Bool
+            } else {
+                ColumnType::F64
+            }
+        };
+        Self::typed(dir, stem, schema_of(columns, type_of), format)
+    }
+
+    /// Create a spectrum table `stem` in `dir`: `t` then `columns` of magnitudes, stored
+    /// with single precision in Parquet (seven significant digits, far below the
+    /// uncertainty of IEC 61000-4-7 Class I) and in full in CSV.
+    pub fn spectrum(
+        dir: &Path,
+        stem: &str,
+        columns: &[String],
+        format: TableFormat,
+    ) -> Result<Self> {
+        let type_of = |c: &str| {
+            if c == "t" {
+                ColumnType::F64
+            } else {
+                ColumnType::F32
+            }
+        };
+        Self::typed(dir, stem, schema_of(columns, type_of), format)
+    }
+
+    /// Create the table `stem` in `dir` with the column types of `schema`.
+    pub fn typed(dir: &Path, stem: &str, schema: Schema, format: TableFormat) -> Result<Self> {
+        let file_name = format!("{stem}.{}", format.extension());
+        let path = dir.join(&file_name);
+        let writer = create_table(&path, schema.clone(), format)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(ResultTable {
+            path,
+            file_name,
+            schema,
+            writer,
             row: Vec::new(),
         })
     }
 
-    /// Append a row of numbers, one per column. A row of the wrong length is refused
-    /// before anything of it is written.
-    pub fn write_numbers(&mut self, values: impl IntoIterator<Item = f64>) -> Result<()> {
-        self.row.clear();
-        self.row.extend(values);
-        if self.row.len() != self.columns.len() {
-            bail!(
-                "{}: row of {} values under a header of {}",
-                self.path.display(),
-                self.row.len(),
-                self.columns.len()
-            );
-        }
-        let mut buf = ryu::Buffer::new();
-        for (i, v) in self.row.iter().enumerate() {
-            if i > 0 {
-                self.out.write_all(b",")?;
-            }
-            write_cell(&mut self.out, &mut buf, *v)?;
-        }
-        self.out
-            .write_all(b"\n")
-            .with_context(|| format!("writing {}", self.path.display()))?;
-        self.rows += 1;
-        Ok(())
+    /// The file's name in the output folder (`intervals.csv`).
+    pub fn file_name(&self) -> &str {
+        &self.file_name
     }
 
-    /// Append a row of (column, value) pairs whose names must be the header's, in order.
+    /// Append a row of numbers, one per column in column order (a flag column takes 1 for
+    /// true and 0 for false). A row of the wrong length is refused before anything of it
+    /// is written.
+    pub fn write_numbers(&mut self, values: impl IntoIterator<Item = f64>) -> Result<()> {
+        self.row.clear();
+        let schema = &self.schema;
+        self.row.extend(
+            values
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| match schema.get(i) {
+                    Some((_, ColumnType::Bool)) => Value::Bool(v != 0.0),
+                    _ => Value::F64(v),
+                }),
+        );
+        self.writer
+            .write_row(&self.row)
+            .with_context(|| format!("writing {}", self.path.display()))
+    }
+
+    /// Append a row of (column, value) pairs whose names must be the header's, in order:
+    /// for rows whose columns are built with their values and may change.
     pub fn write_named(&mut self, row: &[(String, f64)]) -> Result<()> {
-        if row.len() != self.columns.len()
-            || row.iter().zip(&self.columns).any(|((a, _), b)| a != b)
+        if row.len() != self.schema.len()
+            || row.iter().zip(&self.schema).any(|((a, _), (b, _))| a != b)
         {
             bail!(
                 "{}: a row's columns differ from the header (row {})",
                 self.path.display(),
-                self.rows + 1
+                self.writer.rows() + 1
             );
         }
         self.write_numbers(row.iter().map(|(_, v)| *v))
     }
 
-    /// Append a row of text cells (quoted where needed).
-    pub fn write_text(&mut self, cells: &[String]) -> Result<()> {
-        if cells.len() != self.columns.len() {
-            bail!(
-                "{}: row of {} cells under a header of {}",
-                self.path.display(),
-                cells.len(),
-                self.columns.len()
-            );
-        }
-        let line: Vec<String> = cells.iter().map(|c| quote(c)).collect();
-        writeln!(self.out, "{}", line.join(","))
-            .with_context(|| format!("writing {}", self.path.display()))?;
-        self.rows += 1;
-        Ok(())
+    /// Append a row of typed cells.
+    pub fn write_row(&mut self, row: &[Value<'_>]) -> Result<()> {
+        self.writer
+            .write_row(row)
+            .with_context(|| format!("writing {}", self.path.display()))
     }
 
-    /// Flush to disk.
-    pub fn finish(mut self) -> Result<u64> {
-        self.out
-            .flush()
-            .with_context(|| format!("writing {}", self.path.display()))?;
-        Ok(self.rows)
+    /// Write what is buffered and close the file; the number of rows.
+    pub fn finish(self) -> Result<u64> {
+        let path = self.path;
+        self.writer
+            .finish()
+            .with_context(|| format!("writing {}", path.display()))
     }
 }
 
 /// A number as a CSV cell: an integer without a decimal point, otherwise the shortest
 /// round-trip decimal; empty when missing.
 pub fn cell(x: f64) -> String {
-    let mut out = Vec::new();
-    write_cell(&mut out, &mut ryu::Buffer::new(), x).expect("writing to a Vec");
-    String::from_utf8(out).expect("ASCII")
-}
-
-fn write_cell(out: &mut impl Write, buf: &mut ryu::Buffer, x: f64) -> std::io::Result<()> {
-    if !x.is_finite() {
-        return Ok(());
-    }
-    if x == x.trunc() && x.abs() < 1e15 {
-        write!(out, "{}", x as i64)
-    } else {
-        out.write_all(buf.format_finite(x).as_bytes())
-    }
-}
-
-/// Quote a text cell when it holds a separator, a quote or a line break (RFC 4180).
-fn quote(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    pqe_io::table::number_cell(x)
 }
 
 /// A file-name-safe form of a column name (`U_A` stays, `SBUS A V-node` → `SBUS_A_V-node`).
@@ -156,21 +174,30 @@ mod tests {
     fn cells_and_names() {
         assert_eq!(cell(f64::NAN), "");
         assert_eq!(cell(0.1), "0.1");
-        assert_eq!(quote("a,b"), "\"a,b\"");
         assert_eq!(file_safe(" SBUS A  V/node "), "SBUS_A__V_node");
     }
 
     #[test]
     fn rows_must_match_the_header() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("x.csv");
-        let mut t = CsvTable::create(&p, vec!["t".into(), "f".into()]).unwrap();
-        t.write_numbers([0.0, 50.0]).unwrap();
+        let cols = vec!["t".to_string(), "flagged".into(), "f".into()];
+        let mut t = ResultTable::numeric(dir.path(), "x", &cols, TableFormat::Csv).unwrap();
+        assert_eq!(t.file_name(), "x.csv");
+        t.write_numbers([0.0, 1.0, 50.5]).unwrap();
         assert!(t.write_numbers([1.0]).is_err());
         assert!(t
-            .write_named(&[("t".into(), 1.0), ("g".into(), 2.0)])
+            .write_named(&[("t".into(), 1.0), ("g".into(), 2.0), ("f".into(), 3.0)])
             .is_err());
-        t.finish().unwrap();
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), "t,f\n0,50\n");
+        t.write_named(&[
+            ("t".into(), 2.0),
+            ("flagged".into(), 0.0),
+            ("f".into(), f64::NAN),
+        ])
+        .unwrap();
+        assert_eq!(t.finish().unwrap(), 2);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("x.csv")).unwrap(),
+            "t,flagged,f\n0,1,50.5\n2,0,\n"
+        );
     }
 }

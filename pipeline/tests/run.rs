@@ -179,3 +179,120 @@ fn bad_settings_are_settings_errors() {
         "{missing}"
     );
 }
+
+/// The demo recording with its data file cut after `records` records, in `dir`.
+fn truncated_demo(dir: &Path, records: usize) -> PathBuf {
+    let cfg = dir.join("cut.cfg");
+    let text = std::fs::read_to_string(demo()).unwrap();
+    std::fs::write(&cfg, text).unwrap();
+    let data = std::fs::read(demo().with_extension("dat")).unwrap();
+    let record_bytes = data.len() / 307_200;
+    assert_eq!(data.len(), record_bytes * 307_200);
+    std::fs::write(dir.join("cut.dat"), &data[..records * record_bytes]).unwrap();
+    cfg
+}
+
+#[test]
+fn a_data_file_that_ends_early_is_analysed_to_its_end_and_the_rest_is_a_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = truncated_demo(dir.path(), 150_000);
+    let out = dir.path().join("out");
+    let mut seen = Seen::default();
+    let summary = analyze_file(&cfg, &out, &AnalysisSettings::default(), &mut seen).unwrap();
+    assert_eq!(summary["recording"]["samples"], 150_000);
+    let gaps = summary["gaps"].as_array().unwrap();
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert_eq!(gaps[0]["first_missing_sample"], 150_000);
+    assert_eq!(gaps[0]["missing_samples"], 307_200 - 150_000);
+    assert!(
+        seen.warnings.iter().any(|w| w.contains("cut.dat")),
+        "the warning names the data file: {:?}",
+        seen.warnings
+    );
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        report.contains("Gap in the input"),
+        "the report notes the gap"
+    );
+    // --strict refuses the same file.
+    let strict = AnalysisSettings {
+        strict: true,
+        ..AnalysisSettings::default()
+    };
+    let e = analyze_file(
+        &cfg,
+        &dir.path().join("strict"),
+        &strict,
+        &mut pqe_pipeline::Quiet,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("150000 records"), "{e}");
+}
+
+#[test]
+fn parquet_tables_hold_the_csv_tables_values() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::record::Field;
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, pq) = (dir.path().join("csv"), dir.path().join("pq"));
+    analyze_file(
+        &demo(),
+        &csv,
+        &AnalysisSettings::default(),
+        &mut pqe_pipeline::Quiet,
+    )
+    .unwrap();
+    let settings = AnalysisSettings {
+        format: pqe_pipeline::TableFormat::Parquet,
+        ..AnalysisSettings::default()
+    };
+    let summary = analyze_file(&demo(), &pq, &settings, &mut pqe_pipeline::Quiet).unwrap();
+    let names: Vec<&str> = summary["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"intervals.parquet"), "{names:?}");
+    assert!(!names.iter().any(|n| n.ends_with(".csv")), "{names:?}");
+    for table in [
+        "intervals",
+        "harmonics_U_A",
+        "events",
+        "aggregates_3s",
+        "statistics",
+    ] {
+        let mut text = csv::Reader::from_path(csv.join(format!("{table}.csv"))).unwrap();
+        let header: Vec<String> = text.headers().unwrap().iter().map(String::from).collect();
+        let rows: Vec<Vec<String>> = text
+            .records()
+            .map(|r| r.unwrap().iter().map(String::from).collect())
+            .collect();
+        let file = std::fs::File::open(pq.join(format!("{table}.parquet"))).unwrap();
+        let reader = SerializedFileReader::new(file).unwrap();
+        let got: Vec<_> = reader
+            .get_row_iter(None)
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(got.len(), rows.len(), "{table}: rows");
+        for (row, csv_row) in got.iter().zip(&rows) {
+            let cells: Vec<(&String, &Field)> = row.get_column_iter().collect();
+            assert_eq!(cells.len(), header.len(), "{table}: columns");
+            for ((name, field), (h, c)) in cells.iter().zip(header.iter().zip(csv_row)) {
+                assert_eq!(name, &h, "{table}: column order");
+                let same = match field {
+                    Field::Null => c.is_empty(),
+                    Field::Double(v) => c.parse::<f64>().ok() == Some(*v),
+                    // Spectra are single precision in Parquet: the CSV value, rounded.
+                    Field::Float(v) => c.parse::<f64>().ok().map(|x| x as f32) == Some(*v),
+                    Field::Bool(b) => c == if *b { "1" } else { "0" },
+                    Field::Long(n) => c.parse::<i64>().ok() == Some(*n),
+                    Field::Str(s) => s == c,
+                    other => panic!("{table}.{h}: unexpected {other:?}"),
+                };
+                assert!(same, "{table}.{h}: parquet {field:?} against csv '{c}'");
+            }
+        }
+    }
+}

@@ -6,10 +6,17 @@
 //! - CSV: a header, then one line per row. Numbers are the shortest decimal that reads back
 //!   to the same `f64` (integers without a decimal point); NaN is an empty cell; `Bool` is
 //!   `1` or `0`; text is quoted where RFC 4180 needs it (separator, quote, line break).
-//! - Parquet: one typed column per column: `F64` as DOUBLE (NaN → null), `Bool` as BOOLEAN
-//!   (so pandas reads `flagged` as booleans), `I64` as INT64, `Text` as UTF-8 BYTE_ARRAY
-//!   (missing → null); rows are written in row groups of [`ROW_GROUP_ROWS`] as they come, so
-//!   a table of any length is written in bounded memory. Compressed with Snappy.
+//! - Parquet: one typed column per column: `F64` as DOUBLE and `F32` as FLOAT (NaN → null),
+//!   `Bool` as BOOLEAN (so pandas reads `flagged` as booleans), `I64` as INT64, `Text` as
+//!   UTF-8 BYTE_ARRAY (missing → null); rows are written in row groups of at most
+//!   [`ROW_GROUP_VALUES`] cells as they come, so a table of any length or width is written
+//!   in bounded memory. Numbers are stored BYTE_STREAM_SPLIT without a dictionary and every
+//!   column is compressed with Zstandard: on the demo hour's tables this is about 30 %
+//!   smaller than dictionary + Snappy.
+//!
+//! `F32` is for wide tables of measured spectra, where 7 significant digits are far below
+//! the measurement's own uncertainty (IEC 61000-4-7 Class I: 5 % of the reading) and halve
+//! the file, as PQDIF files do with REAL4 series; CSV writes the given `f64` unchanged.
 
 use pqe_core::{Error, Result};
 use std::fs::File;
@@ -19,16 +26,20 @@ use std::path::{Path, PathBuf};
 #[cfg(feature = "parquet")]
 mod parquet;
 #[cfg(feature = "parquet")]
-pub use self::parquet::{write_parquet, ParquetTable};
+pub use self::parquet::ParquetTable;
 
-/// Rows a Parquet table holds in memory before it writes them as one row group.
-pub const ROW_GROUP_ROWS: usize = 65_536;
+/// Cells (rows × columns) a Parquet table holds in memory before it writes them as one row
+/// group: about 8 MB of numbers per table, whatever its width.
+pub const ROW_GROUP_VALUES: usize = 1 << 20;
 
 /// The type of a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ColumnType {
     /// Numbers; NaN is missing.
     F64,
+    /// Numbers stored with single precision in Parquet (full precision in CSV); NaN is
+    /// missing. Takes [`Value::F64`].
+    F32,
     /// True or false (`flagged`).
     Bool,
     /// Integers.
@@ -56,7 +67,7 @@ impl Value<'_> {
     fn fits(&self, t: ColumnType) -> bool {
         matches!(
             (self, t),
-            (Value::F64(_), ColumnType::F64)
+            (Value::F64(_), ColumnType::F64 | ColumnType::F32)
                 | (Value::Bool(_), ColumnType::Bool)
                 | (Value::I64(_), ColumnType::I64)
                 | (Value::Text(_) | Value::Null, ColumnType::Text)
@@ -67,8 +78,11 @@ impl Value<'_> {
 /// The columns of a table, in order: name and type.
 pub type Schema = Vec<(String, ColumnType)>;
 
-/// The file format of a table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+/// The file format of a table (`csv` or `parquet` in settings files).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum TableFormat {
     /// Comma-separated text (`.csv`).
     #[default]
@@ -87,6 +101,12 @@ impl TableFormat {
     }
 }
 
+impl std::fmt::Display for TableFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.extension())
+    }
+}
+
 impl std::str::FromStr for TableFormat {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
@@ -94,7 +114,7 @@ impl std::str::FromStr for TableFormat {
             "csv" => Ok(TableFormat::Csv),
             "parquet" => Ok(TableFormat::Parquet),
             other => Err(Error::Config(format!(
-                "unknown table format '{other}' (csv or parquet)"
+                "table format '{other}': expected csv or parquet"
             ))),
         }
     }
@@ -235,32 +255,6 @@ fn quote(s: &str) -> std::borrow::Cow<'_, str> {
         format!("\"{}\"", s.replace('"', "\"\"")).into()
     } else {
         s.into()
-    }
-}
-
-/// One column of a whole table held in memory, for [`write_parquet`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum TableColumn {
-    /// Numbers; NaN is written as null.
-    F64(Vec<f64>),
-    /// Integers.
-    I64(Vec<i64>),
-    /// Text (UTF-8); `None` is null.
-    Text(Vec<Option<String>>),
-}
-
-impl TableColumn {
-    /// Rows in the column.
-    pub fn len(&self) -> usize {
-        match self {
-            TableColumn::F64(v) => v.len(),
-            TableColumn::I64(v) => v.len(),
-            TableColumn::Text(v) => v.len(),
-        }
-    }
-    /// True when the column has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

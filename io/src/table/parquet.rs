@@ -1,20 +1,21 @@
 //! Result tables as Apache Parquet files, for pandas, polars, DuckDB and Spark users:
-//! [`ParquetTable`] streams typed rows in row groups; [`write_parquet`] writes a table held
-//! in memory (what `pqe batch` writes beside its CSV summary) as one row group.
+//! [`ParquetTable`] streams typed rows in row groups of bounded size.
 
-use super::{check_row, ColumnType, Schema, TableColumn, TableWriter, Value, ROW_GROUP_ROWS};
+use super::{check_row, ColumnType, Schema, TableWriter, Value, ROW_GROUP_VALUES};
 use crate::Result;
-use parquet::basic::{Compression, ConvertedType, Repetition, Type as PhysicalType};
-use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int64Type};
+use parquet::basic::{
+    Compression, ConvertedType, Encoding, Repetition, Type as PhysicalType, ZstdLevel,
+};
+use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, FloatType, Int64Type};
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
-use parquet::schema::types::Type;
+use parquet::schema::types::{ColumnPath, Type};
 use pqe_core::{Error, Location};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// A Parquet table written row by row, one row group per [`ROW_GROUP_ROWS`] rows (see the
+/// A Parquet table written row by row, one row group per [`ROW_GROUP_VALUES`] cells (see the
 /// [module documentation](super) for the column types).
 pub struct ParquetTable {
     path: PathBuf,
@@ -29,6 +30,10 @@ pub struct ParquetTable {
 enum Buffer {
     F64 {
         values: Vec<f64>,
+        levels: Vec<i16>,
+    },
+    F32 {
+        values: Vec<f32>,
         levels: Vec<i16>,
     },
     Bool(Vec<bool>),
@@ -51,6 +56,8 @@ impl ParquetTable {
                 let b = match t {
                     ColumnType::F64 => Type::primitive_type_builder(name, PhysicalType::DOUBLE)
                         .with_repetition(Repetition::OPTIONAL),
+                    ColumnType::F32 => Type::primitive_type_builder(name, PhysicalType::FLOAT)
+                        .with_repetition(Repetition::OPTIONAL),
                     ColumnType::Bool => Type::primitive_type_builder(name, PhysicalType::BOOLEAN)
                         .with_repetition(Repetition::REQUIRED),
                     ColumnType::I64 => Type::primitive_type_builder(name, PhysicalType::INT64)
@@ -72,16 +79,30 @@ impl ParquetTable {
                 .map_err(fail)?,
         );
         let file = File::create(path).map_err(|e| Error::io(path, e))?;
-        let props = Arc::new(
-            WriterProperties::builder()
-                .set_compression(Compression::SNAPPY)
-                .build(),
-        );
+        // Measured values are unique doubles: a dictionary never pays, and splitting their
+        // bytes into streams (exponents apart from mantissas) lets Zstandard find what
+        // repeats (see the module documentation of `table`).
+        let mut props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_dictionary_enabled(false);
+        for (name, t) in &schema {
+            if matches!(t, ColumnType::F64 | ColumnType::F32) {
+                props = props.set_column_encoding(
+                    ColumnPath::from(name.as_str()),
+                    Encoding::BYTE_STREAM_SPLIT,
+                );
+            }
+        }
+        let props = Arc::new(props.build());
         let writer = SerializedFileWriter::new(file, root, props).map_err(fail)?;
         let columns = schema
             .iter()
             .map(|(_, t)| match t {
                 ColumnType::F64 => Buffer::F64 {
+                    values: Vec::new(),
+                    levels: Vec::new(),
+                },
+                ColumnType::F32 => Buffer::F32 {
                     values: Vec::new(),
                     levels: Vec::new(),
                 },
@@ -127,6 +148,13 @@ impl ParquetTable {
                     values.clear();
                     levels.clear();
                 }
+                Buffer::F32 { values, levels } => {
+                    col.typed::<FloatType>()
+                        .write_batch(values, Some(levels), None)
+                        .map_err(fail)?;
+                    values.clear();
+                    levels.clear();
+                }
                 Buffer::Bool(values) => {
                     col.typed::<BoolType>()
                         .write_batch(values, None, None)
@@ -167,6 +195,12 @@ impl TableWriter for ParquetTable {
                         values.push(*x);
                     }
                 }
+                (Buffer::F32 { values, levels }, Value::F64(x)) => {
+                    levels.push(i16::from(!x.is_nan()));
+                    if !x.is_nan() {
+                        values.push(*x as f32);
+                    }
+                }
                 (Buffer::Bool(values), Value::Bool(b)) => values.push(*b),
                 (Buffer::I64(values), Value::I64(n)) => values.push(*n),
                 (Buffer::Text { values, levels }, Value::Text(s)) => {
@@ -179,7 +213,7 @@ impl TableWriter for ParquetTable {
         }
         self.buffered += 1;
         self.rows += 1;
-        if self.buffered >= ROW_GROUP_ROWS {
+        if self.buffered * self.schema.len() >= ROW_GROUP_VALUES {
             self.flush_group()?;
         }
         Ok(())
@@ -197,81 +231,6 @@ impl TableWriter for ParquetTable {
         }
         Ok(self.rows)
     }
-}
-
-/// Write `columns` (name, values; all of one length) to a Parquet file at `path`.
-pub fn write_parquet(path: &Path, columns: &[(String, TableColumn)]) -> Result<()> {
-    let fail =
-        |e: parquet::errors::ParquetError| Error::format(Location::file(path), e.to_string());
-    let rows = columns.first().map_or(0, |(_, c)| c.len());
-    if let Some((name, c)) = columns.iter().find(|(_, c)| c.len() != rows) {
-        return Err(Error::Config(format!(
-            "{}: column {name} has {} rows where the first has {rows}",
-            path.display(),
-            c.len()
-        )));
-    }
-    let fields = columns
-        .iter()
-        .map(|(name, c)| {
-            let t = match c {
-                TableColumn::F64(_) => Type::primitive_type_builder(name, PhysicalType::DOUBLE)
-                    .with_repetition(Repetition::OPTIONAL),
-                TableColumn::I64(_) => Type::primitive_type_builder(name, PhysicalType::INT64)
-                    .with_repetition(Repetition::REQUIRED),
-                TableColumn::Text(_) => {
-                    Type::primitive_type_builder(name, PhysicalType::BYTE_ARRAY)
-                        .with_converted_type(ConvertedType::UTF8)
-                        .with_repetition(Repetition::OPTIONAL)
-                }
-            };
-            t.build().map(Arc::new)
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(fail)?;
-    let schema = Arc::new(
-        Type::group_type_builder("pqe_table")
-            .with_fields(fields)
-            .build()
-            .map_err(fail)?,
-    );
-    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    let props = Arc::new(WriterProperties::builder().build());
-    let mut writer = SerializedFileWriter::new(file, schema, props).map_err(fail)?;
-    let mut group = writer.next_row_group().map_err(fail)?;
-    let mut index = 0;
-    while let Some(mut col) = group.next_column().map_err(fail)? {
-        match &columns[index].1 {
-            TableColumn::F64(v) => {
-                let present: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
-                let levels: Vec<i16> = v.iter().map(|x| i16::from(!x.is_nan())).collect();
-                col.typed::<DoubleType>()
-                    .write_batch(&present, Some(&levels), None)
-                    .map_err(fail)?;
-            }
-            TableColumn::I64(v) => {
-                col.typed::<Int64Type>()
-                    .write_batch(v, None, None)
-                    .map_err(fail)?;
-            }
-            TableColumn::Text(v) => {
-                let present: Vec<ByteArray> = v
-                    .iter()
-                    .flatten()
-                    .map(|s| ByteArray::from(s.as_str()))
-                    .collect();
-                let levels: Vec<i16> = v.iter().map(|x| i16::from(x.is_some())).collect();
-                col.typed::<ByteArrayType>()
-                    .write_batch(&present, Some(&levels), None)
-                    .map_err(fail)?;
-            }
-        }
-        col.close().map_err(fail)?;
-        index += 1;
-    }
-    group.close().map_err(fail)?;
-    writer.close().map_err(fail)?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -292,7 +251,8 @@ mod tests {
             ("n".to_string(), ColumnType::I64),
         ];
         let mut t = create_table(&path, schema, TableFormat::Parquet).unwrap();
-        let n = ROW_GROUP_ROWS + 10;
+        let group_rows = ROW_GROUP_VALUES / 4;
+        let n = group_rows + 10;
         for i in 0..n {
             let x = if i % 7 == 0 { f64::NAN } else { i as f64 * 0.2 };
             let kind = if i % 3 == 0 {
@@ -326,57 +286,47 @@ mod tests {
             vec![Field::Null, Field::Bool(false), Field::Null, Field::Long(0)]
         );
         assert_eq!(
-            row(ROW_GROUP_ROWS + 1),
+            row(group_rows + 1),
             vec![
-                Field::Double((ROW_GROUP_ROWS + 1) as f64 * 0.2),
+                Field::Double((group_rows + 1) as f64 * 0.2),
                 Field::Bool(true),
                 Field::Str("dip".into()),
-                Field::Long((ROW_GROUP_ROWS + 1) as i64)
+                Field::Long((group_rows + 1) as i64)
             ]
         );
     }
 
     #[test]
-    fn writes_numbers_integers_text_and_nulls() {
+    fn single_precision_columns_hold_the_values_rounded_to_f32() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.parquet");
-        let columns = vec![
-            (
-                "file".to_string(),
-                TableColumn::Text(vec![Some("a.cfg".into()), None]),
-            ),
-            ("rms".to_string(), TableColumn::F64(vec![230.5, f64::NAN])),
-            ("events".to_string(), TableColumn::I64(vec![3, 0])),
+        let path = dir.path().join("h.parquet");
+        let schema = vec![
+            ("t".to_string(), ColumnType::F64),
+            ("H1".to_string(), ColumnType::F32),
         ];
-        write_parquet(&path, &columns).unwrap();
-        let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
-        assert_eq!(reader.metadata().file_metadata().num_rows(), 2);
-        let rows: Vec<_> = reader
+        let mut t = create_table(&path, schema, TableFormat::Parquet).unwrap();
+        t.write_row(&[Value::F64(0.2), Value::F64(229.876_543_21)])
+            .unwrap();
+        t.write_row(&[Value::F64(0.4), Value::F64(f64::NAN)])
+            .unwrap();
+        t.finish().unwrap();
+        let reader = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
+        let rows: Vec<Vec<Field>> = reader
             .get_row_iter(None)
             .unwrap()
-            .map(|r| r.unwrap())
+            .map(|r| {
+                r.unwrap()
+                    .get_column_iter()
+                    .map(|(_, f)| f.clone())
+                    .collect()
+            })
             .collect();
-        let first: Vec<_> = rows[0].get_column_iter().map(|(_, f)| f.clone()).collect();
         assert_eq!(
-            first,
+            rows,
             vec![
-                Field::Str("a.cfg".into()),
-                Field::Double(230.5),
-                Field::Long(3)
+                vec![Field::Double(0.2), Field::Float(229.876_543_21_f64 as f32)],
+                vec![Field::Double(0.4), Field::Null],
             ]
         );
-        let second: Vec<_> = rows[1].get_column_iter().map(|(_, f)| f.clone()).collect();
-        assert_eq!(second, vec![Field::Null, Field::Null, Field::Long(0)]);
-    }
-
-    #[test]
-    fn unequal_columns_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let columns = vec![
-            ("a".to_string(), TableColumn::F64(vec![1.0])),
-            ("b".to_string(), TableColumn::F64(vec![])),
-        ];
-        let e = write_parquet(&dir.path().join("x.parquet"), &columns).unwrap_err();
-        assert!(e.to_string().contains("column b"), "{e}");
     }
 }

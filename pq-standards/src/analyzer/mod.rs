@@ -138,6 +138,11 @@ pub struct AnalyzerOptions {
     pub flicker: bool,
     /// The flickermeter's lamp; `None` follows the phase-to-neutral Udin.
     pub flicker_lamp: Option<Lamp>,
+    /// Share the spectral part of a push's intervals (resampling, spectra, harmonic
+    /// values, powers) between the calling thread and a second one. The records are the
+    /// same bits either way (the work of an interval does not depend on any other).
+    /// Default on.
+    pub parallel: bool,
 }
 
 impl Default for AnalyzerOptions {
@@ -155,6 +160,7 @@ impl Default for AnalyzerOptions {
             aggregation: true,
             flicker: true,
             flicker_lamp: None,
+            parallel: true,
         }
     }
 }
@@ -186,6 +192,10 @@ pub struct Analyzer {
     pending_half: VecDeque<HalfCycleWindow>,
     output: VecDeque<Record>,
     spectral: Option<Spectral>,
+    /// With [`AnalyzerOptions::parallel`]: a second spectral part for a second thread, and
+    /// the intervals of this push waiting for their spectral part.
+    spectral_twin: Option<Spectral>,
+    spectral_jobs: Vec<SpectralJob>,
     /// The time-domain powers of the basic chain (harmonics off).
     time_powers: Option<TimeDomainPowers>,
     boundaries: Vec<CycleBoundary>,
@@ -300,10 +310,19 @@ impl Analyzer {
                 thd_max_order: options.thd_max_order,
                 signalling_frequency: options.signalling_frequency,
             };
-            Some(Spectral::new(&config, ppc, setup)?)
+            Some((Spectral::new(&config, ppc, setup.clone())?, ppc, setup))
         } else {
             None
         };
+        // The same setup twice gives the same results bit for bit (a spectral part holds
+        // only plans and scratch space).
+        let spectral_twin = match &spectral {
+            Some((_, ppc, setup)) if options.parallel => {
+                Some(Spectral::new(&config, *ppc, setup.clone())?)
+            }
+            _ => None,
+        };
+        let spectral = spectral.map(|(s, _, _)| s);
         let interval_margin = if spectral.is_some() {
             MARGIN.max(SyncResampler::margin()) + 2
         } else {
@@ -392,6 +411,8 @@ impl Analyzer {
             pending_half: VecDeque::new(),
             output: VecDeque::new(),
             spectral,
+            spectral_twin,
+            spectral_jobs: Vec::new(),
             time_powers,
             boundaries: Vec::new(),
             finished: false,
@@ -747,6 +768,7 @@ impl Analyzer {
     /// was cut into blocks: the records of one push are exactly those whose key falls
     /// inside the push's samples.
     fn release(&mut self, mut fresh: Vec<Keyed>) {
+        self.run_spectral_jobs(&mut fresh);
         fresh.sort_by_key(|k| k.key);
         for k in fresh {
             self.post(k.record, k.span);
@@ -964,7 +986,22 @@ impl Analyzer {
             .collect();
         let frequency = w.cycles as f64 * self.sample_rate / w.length();
         let mut quantities = Vec::with_capacity(32);
-        if let Some(mut spectral) = self.spectral.take() {
+        if self.spectral_twin.is_some() {
+            // Shared between two threads when the push's records are released.
+            let samples = WindowSamples {
+                buffers: &self.buffers,
+                base: self.base,
+                start: w.start,
+                end: w.end,
+            };
+            self.spectral_jobs.push(SpectralJob {
+                index: w.index,
+                window: OwnedWindow::copy(&samples),
+                cycles: w.cycles,
+                frequency,
+                channels: channels.clone(),
+            });
+        } else if let Some(mut spectral) = self.spectral.take() {
             let samples = WindowSamples {
                 buffers: &self.buffers,
                 base: self.base,
@@ -1002,6 +1039,113 @@ impl Analyzer {
             flags,
             channels,
             quantities,
+        }
+    }
+}
+
+impl Analyzer {
+    /// The spectral part of the intervals made since the last release, half on this
+    /// thread and half on a second one, written into their records in `fresh`.
+    fn run_spectral_jobs(&mut self, fresh: &mut [Keyed]) {
+        if self.spectral_jobs.is_empty() {
+            return;
+        }
+        let jobs = std::mem::take(&mut self.spectral_jobs);
+        let (Some(spectral), Some(twin)) = (self.spectral.as_mut(), self.spectral_twin.as_mut())
+        else {
+            unreachable!("spectral jobs are made only with both spectral parts");
+        };
+        let (here, there) = jobs.split_at(jobs.len() / 2);
+        let results: Vec<SpectralResult> = if there.len() < 2 {
+            jobs.iter().map(|j| j.run(spectral)).collect()
+        } else {
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| there.iter().map(|j| j.run(twin)).collect::<Vec<_>>());
+                let mut results: Vec<SpectralResult> =
+                    here.iter().map(|j| j.run(spectral)).collect();
+                results.extend(other.join().expect("a spectral thread panicked"));
+                results
+            })
+        };
+        for (index, channels, quantities) in results {
+            let record = fresh.iter_mut().find_map(|k| match &mut k.record {
+                Record::Interval(r) if r.index == index => Some(r),
+                _ => None,
+            });
+            let record = record.expect("a spectral job's interval is among the records released");
+            record.channels = channels;
+            record.quantities = quantities;
+        }
+    }
+}
+
+/// The spectral part of one interval, waiting for [`Analyzer::run_spectral_jobs`].
+#[derive(Debug)]
+struct SpectralJob {
+    /// The interval's running number.
+    index: u64,
+    window: OwnedWindow,
+    cycles: usize,
+    frequency: f64,
+    /// The interval's channels without their spectral values.
+    channels: Vec<ChannelInterval>,
+}
+
+/// An interval's number, its channels with their spectral values, and its quantities.
+type SpectralResult = (
+    u64,
+    Vec<ChannelInterval>,
+    Vec<(pqe_core::record::QuantityKey, f64)>,
+);
+
+impl SpectralJob {
+    fn run(&self, spectral: &mut Spectral) -> SpectralResult {
+        let mut channels = self.channels.clone();
+        let mut quantities = Vec::with_capacity(32);
+        spectral.analyze(
+            &self.window.samples(),
+            self.cycles,
+            self.frequency,
+            &mut channels,
+            &mut quantities,
+        );
+        (self.index, channels, quantities)
+    }
+}
+
+/// A copy of the samples the spectral part of an interval reads (its window and the
+/// resampler's margins), so the analyzer's buffers can move on.
+#[derive(Debug)]
+struct OwnedWindow {
+    buffers: Vec<Vec<f64>>,
+    base: u64,
+    start: f64,
+    end: f64,
+}
+
+impl OwnedWindow {
+    /// Copy what [`Spectral::analyze`] reads of `w`: the same slice of every channel.
+    fn copy(w: &WindowSamples<'_>) -> Self {
+        let (first, last) = Spectral::span_read(w);
+        let (first, last) = (first as u64, last as u64);
+        // `span` clamps to what the buffers hold: the copy starts where the slice starts.
+        let base = first.max(w.base);
+        OwnedWindow {
+            buffers: (0..w.buffers.len())
+                .map(|c| w.span(c, first, last).to_vec())
+                .collect(),
+            base,
+            start: w.start,
+            end: w.end,
+        }
+    }
+
+    fn samples(&self) -> WindowSamples<'_> {
+        WindowSamples {
+            buffers: &self.buffers,
+            base: self.base,
+            start: self.start,
+            end: self.end,
         }
     }
 }

@@ -63,6 +63,15 @@ impl Spectral {
         })
     }
 
+    /// The samples [`Spectral::analyze`] reads of the window `w`: `first..last`, the window
+    /// and the resampler's margins (as sample indices; `first` may lie before sample 0).
+    pub(super) fn span_read(w: &WindowSamples<'_>) -> (f64, f64) {
+        let margin = SyncResampler::margin() as f64;
+        let first = w.start.floor() - margin - 1.0;
+        let last = w.end.ceil() + margin + 1.0;
+        (first, last)
+    }
+
     /// The harmonic values of every channel (into `channels`) and the powers and unbalance
     /// (into `quantities`) of the interval `w` of `cycles` cycles, whose fundamental
     /// frequency is `f1`.
@@ -74,9 +83,7 @@ impl Spectral {
         channels: &mut [ChannelInterval],
         quantities: &mut Vec<(QuantityKey, f64)>,
     ) {
-        let margin = SyncResampler::margin() as f64;
-        let first = w.start.floor() - margin - 1.0;
-        let last = w.end.ceil() + margin + 1.0;
+        let (first, last) = Self::span_read(w);
         // The slices start at an absolute sample, so the fractional start does not depend on
         // how the buffers were trimmed.
         let local = w.start - first;

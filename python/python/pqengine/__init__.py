@@ -17,7 +17,9 @@ command line, with the same results::
 - :func:`read`, :func:`write_comtrade`: recordings in and out.
 - :func:`analyze` → :class:`Analysis`: the tables of ``pqe analyze`` (``intervals``,
   ``frequency``, ``flicker``, ``events``, ``aggregates(period)``, ``harmonics``), each a
-  :class:`Table` (a dict of column name → numpy array with ``to_pandas()``).
+  :class:`Table` (a dict of column name → numpy array with ``to_pandas()``), the
+  EN 50160 / IEEE 519 assessment (``compliance``), the event ``captures``, and
+  ``write(out_dir, format=...)`` / ``report(path)`` for the files ``pqe analyze`` writes.
 - :func:`rms`, :func:`harmonics`, :func:`flicker`, :func:`power`: the engine on bare arrays.
 - :func:`meter` → :class:`Meter`: a session with a meter (Modbus, IEC 62056-21, DLMS/COSEM,
   M-Bus, SML) named by a URI; ``read(...)`` gives :class:`MeterValue` ``(id, value, unit)``
@@ -137,6 +139,13 @@ def analyze(
     aggregation: bool = True,
     basic: bool = False,
     channel_map: Optional[Mapping[str, str]] = None,
+    capture_pre_cycles: float = 10.0,
+    capture_post_cycles: float = 10.0,
+    max_captures: int = 200,
+    ieee519_edition: int = 2022,
+    short_circuit_current: Optional[float] = None,
+    allow_short_observation: bool = False,
+    strict: bool = False,
 ) -> Analysis:
     """Measure a recording as an IEC 61000-4-30 Class A instrument does.
 
@@ -169,42 +178,25 @@ def analyze(
       are set to. ``Analysis.options`` holds the switches as applied.
     - ``channel_map``: channel name → IEC role (``"U_A"``, ``"U_AB"``, ``"I_N"``, …) for
       channels whose metadata does not say (``pqe analyze --map``).
+    - ``capture_pre_cycles``, ``capture_post_cycles``, ``max_captures``: the event
+      captures (``Analysis.captures``); ``ieee519_edition`` (2014 or 2022),
+      ``short_circuit_current`` (Isc in A, with ``load_current``) and
+      ``allow_short_observation``: the compliance assessment (``Analysis.compliance``);
+      ``strict``: refuse a recording that is not whole (``pqe analyze --strict``).
+      ``nominal_voltage="auto"``: the standard nominal nearest to what the data shows.
 
-    Returns an :class:`Analysis` whose tables equal the CSV files ``pqe analyze`` writes.
-    The GIL is released while the engine works. Raises :class:`PqeError` for files the
-    engine cannot read or analyse, ``ValueError`` for bad options.
+    The analysis is ``pqe analyze``'s own pipeline (the same settings, checked by the
+    engine, the same sinks): the returned :class:`Analysis` holds the tables of the CSV
+    files it writes, value for value, with its summary, compliance assessment, event
+    captures and report; :meth:`Analysis.write` writes the whole output folder. The GIL
+    is released while the engine works. Raises :class:`PqeError` for files the engine
+    cannot read or analyse, ``ValueError`` for bad options.
     """
-    options: Dict[str, Any] = {
-        "nominal_voltage": float(nominal_voltage),
-        "nominal_frequency": float(nominal_frequency),
-        "wiring": str(wiring),
-        "load_current": None if load_current is None else float(load_current),
-        "harmonics": bool(harmonics) and not basic,
-        "thd_order": int(thd_order),
-        "signalling_frequency": (
-            None if signalling_frequency is None else float(signalling_frequency)
-        ),
-        "dip_threshold": float(dip_threshold),
-        "swell_threshold": float(swell_threshold),
-        "interruption_threshold": float(interruption_threshold),
-        "hysteresis": float(hysteresis),
-        "sliding_reference": bool(sliding_reference),
-        "rvc_threshold": float(rvc_threshold),
-        "flicker": bool(flicker) and not basic,
-        "flicker_lamp": None if flicker_lamp is None else str(flicker_lamp),
-        "half_cycle": bool(half_cycle) and not basic,
-        "events": bool(events) and not basic,
-        "aggregation": bool(aggregation),
-        "channel_map": {str(k): str(v) for k, v in (channel_map or {}).items()},
-    }
-    if options["thd_order"] < 2:
-        raise ValueError(f"thd_order must be at least 2, not {thd_order}")
+    settings = _settings(**{k: v for k, v in locals().items() if k != "source"})
     if isinstance(source, Recording):
-        raw = _pqengine.analyze_array(source.data, source._channel_args(), options)
-        origin = None
+        origin: Any = source
     elif isinstance(source, (str, _os.PathLike)):
-        raw = _pqengine.analyze_path(_path(source), options)
-        origin = _os.fspath(source)
+        origin = _path(source)
     elif isinstance(source, _np.ndarray):
         raise TypeError(
             "analyze takes a Recording or a path; wrap an array as "
@@ -214,7 +206,88 @@ def analyze(
         raise TypeError(
             f"analyze takes a Recording or a path, not {type(source).__name__}"
         )
-    return Analysis._from_engine(raw, options, origin)
+    return Analysis._run(origin, settings)
+
+
+def _settings(
+    *,
+    nominal_voltage: Any,
+    nominal_frequency: Any,
+    wiring: Any,
+    load_current: Any,
+    harmonics: Any,
+    thd_order: Any,
+    signalling_frequency: Any,
+    dip_threshold: Any,
+    swell_threshold: Any,
+    interruption_threshold: Any,
+    hysteresis: Any,
+    sliding_reference: Any,
+    rvc_threshold: Any,
+    flicker: Any,
+    flicker_lamp: Any,
+    half_cycle: Any,
+    events: Any,
+    aggregation: Any,
+    basic: Any,
+    channel_map: Any,
+    capture_pre_cycles: Any,
+    capture_post_cycles: Any,
+    max_captures: Any,
+    ieee519_edition: Any,
+    short_circuit_current: Any,
+    allow_short_observation: Any,
+    strict: Any,
+) -> Dict[str, Any]:
+    """The keyword arguments of :func:`analyze` as the engine's analysis settings (the
+    fields of ``pqe_pipeline::AnalysisSettings``, the long options of ``pqe analyze``),
+    which the engine checks."""
+    if int(thd_order) < 2:
+        raise ValueError(f"thd_order must be at least 2, not {thd_order}")
+    return {
+        "nominal_voltage": (
+            "auto" if str(nominal_voltage).strip().lower() == "auto" else float(nominal_voltage)
+        ),
+        "nominal_frequency": float(nominal_frequency),
+        "wiring": str(wiring),
+        "load_current": None if load_current is None else float(load_current),
+        "map": [f"{k}={v}" for k, v in (channel_map or {}).items()],
+        "thd_order": int(thd_order),
+        "signalling_frequency": (
+            None if signalling_frequency is None else float(signalling_frequency)
+        ),
+        "flicker_lamp": None if flicker_lamp is None else str(flicker_lamp),
+        "no_harmonics": not harmonics,
+        "no_flicker": not flicker,
+        "no_events": not events,
+        "no_half_cycle": not half_cycle,
+        "no_aggregation": not aggregation,
+        "basic": bool(basic),
+        "dip_threshold": float(dip_threshold),
+        "swell_threshold": float(swell_threshold),
+        "interruption_threshold": float(interruption_threshold),
+        "hysteresis": float(hysteresis),
+        "sliding_reference": bool(sliding_reference),
+        "rvc_threshold": float(rvc_threshold),
+        "capture_pre_cycles": float(capture_pre_cycles),
+        "capture_post_cycles": float(capture_post_cycles),
+        "max_captures": int(max_captures),
+        "ieee519_edition": int(ieee519_edition),
+        "short_circuit_current": (
+            None if short_circuit_current is None else float(short_circuit_current)
+        ),
+        "allow_short_observation": bool(allow_short_observation),
+        "strict": bool(strict),
+    }
+
+
+def _analyze_into(path: PathLike, settings: Dict[str, Any], out: PathLike, format: str) -> Any:
+    """``pqe analyze``'s pipeline over the file ``path`` into the folder ``out``, tables in
+    ``format``; returns summary.json (a dict)."""
+    from ._tables import _run_pipeline
+
+    summary, _, _ = _run_pipeline(_path(path), dict(settings, format=format), _path(out))
+    return summary
 
 
 def rms(

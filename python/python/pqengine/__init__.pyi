@@ -49,12 +49,20 @@ def analyze(
     aggregation: bool = True,
     basic: bool = False,
     channel_map: Optional[Mapping[str, str]] = None,
+    capture_pre_cycles: float = 10.0,
+    capture_post_cycles: float = 10.0,
+    max_captures: int = 200,
+    ieee519_edition: int = 2022,
+    short_circuit_current: Optional[float] = None,
+    allow_short_observation: bool = False,
+    strict: bool = False,
 ) -> Analysis:
     """Measure a recording as an IEC 61000-4-30 Class A instrument (as `pqe analyze`).
 
     basic=True (pqe analyze --basic) turns harmonics, flicker, events and half_cycle off:
     RMS, power (P, S, PF in the time domain), frequency and aggregates. half_cycle=False
-    needs events=False."""
+    needs events=False. Runs the pipeline of `pqe analyze`: Analysis.write(out_dir,
+    format="csv"|"parquet") and Analysis.report(path) give its files."""
 
 @overload
 def rms(
