@@ -13,9 +13,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use pqe_dlms::analyse::{aarq_password_range, describe_apdu, DlmsAnalyser, DlmsFrameDecoder};
-use pqe_link::{
-    hex_masked, Direction, FrameDecoder, ProtocolAnalyser, Split, Trace, TraceHeader, TraceRecord,
-};
+use pqe_link::trace::hex_masked;
+use pqe_link::{Direction, FrameDecoder, ProtocolAnalyser, Split, Trace, TraceHeader, TraceRecord};
 
 fn record(
     decoder: &DlmsFrameDecoder,
@@ -26,9 +25,17 @@ fn record(
 ) -> TraceRecord {
     let decoded = decoder.decode(dir, frame);
     for r in &decoded.redact {
-        assert!(r.start <= r.end && r.end <= frame.len(), "{r:?} outside {} bytes", frame.len());
+        assert!(
+            r.start <= r.end && r.end <= frame.len(),
+            "{r:?} outside {} bytes",
+            frame.len()
+        );
     }
-    let redact = if mask { decoded.redact.clone() } else { Vec::new() };
+    let redact = if mask {
+        decoded.redact.clone()
+    } else {
+        Vec::new()
+    };
     TraceRecord {
         t,
         t_end: Some(t + 0.001),
@@ -55,7 +62,11 @@ fuzz_target!(|data: &[u8]| {
     let mut t = 0.0;
     while rest.len() >= 2 {
         let head = u16::from_be_bytes([rest[0], rest[1]]);
-        let dir = if head & 0x8000 != 0 { Direction::Rx } else { Direction::Tx };
+        let dir = if head & 0x8000 != 0 {
+            Direction::Rx
+        } else {
+            Direction::Tx
+        };
         let len = usize::from(head & 0x7FFF).min(rest.len() - 2);
         let segment = &rest[2..2 + len];
         rest = &rest[2 + len..];
@@ -69,7 +80,11 @@ fuzz_target!(|data: &[u8]| {
             let left = &segment[at..];
             let n = match decoder.split(left) {
                 Split::Frame(n) | Split::Skip(n) => {
-                    assert!(n > 0 && n <= left.len(), "split {n} of {} bytes", left.len());
+                    assert!(
+                        n > 0 && n <= left.len(),
+                        "split {n} of {} bytes",
+                        left.len()
+                    );
                     n
                 }
                 Split::NeedMore => left.len(),
@@ -90,7 +105,11 @@ fuzz_target!(|data: &[u8]| {
             start: "2026-12-07T00:00:00Z".into(),
             line: None,
         },
-        records: records.into_iter().enumerate().map(|(i, r)| (i + 2, r)).collect(),
+        records: records
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| (i + 2, r))
+            .collect(),
     };
     let analysis = DlmsAnalyser { hdlc }.analyse(&trace);
     let findings = analysis
@@ -98,6 +117,10 @@ fuzz_target!(|data: &[u8]| {
         .iter()
         .chain(analysis.exchanges.iter().flat_map(|e| e.findings.iter()));
     for f in findings {
-        assert!(f.line >= 1 && f.line <= lines, "finding on line {} of {lines}", f.line);
+        assert!(
+            f.line >= 1 && f.line <= lines,
+            "finding on line {} of {lines}",
+            f.line
+        );
     }
 });
