@@ -737,6 +737,7 @@ impl ReportCollector {
             notes,
             switched_off: off.iter().map(|p| p.key().to_string()).collect(),
             supraharmonics: None,
+            metering: None,
         };
         Ok((data, compliance))
     }

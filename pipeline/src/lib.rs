@@ -34,6 +34,7 @@ pub mod capture;
 pub mod compliance;
 mod error;
 pub mod fit;
+pub mod metering;
 pub mod outputs;
 pub mod roles;
 mod run;

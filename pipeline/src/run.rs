@@ -3,6 +3,7 @@
 
 use crate::capture::CaptureRecorder;
 use crate::compliance::{ComplianceSettings, ReportCollector};
+use crate::metering::{MeteringSettings, MeteringSink};
 use crate::outputs::{write_statistics, Outputs};
 use crate::settings::{AnalysisSettings, NominalVoltage, ValidSettings};
 use crate::summary::{summary_json, SummaryInputs};
@@ -217,6 +218,14 @@ pub fn analyze_source(
         stats: vec![ChannelStatisticsAccumulator::new(); info.channels.len()],
         captures: switches.events,
         supraharmonics,
+        metering: Metering::Waiting(Box::new(MeteringStart {
+            dir: out.to_path_buf(),
+            format: args.format,
+            info: info.clone(),
+            udin,
+            settings: valid.metering.clone(),
+            thd_order: args.thd_order,
+        })),
     };
     let mut seen = Seen::default();
     let samples = if args.threads == 1 {
@@ -229,6 +238,7 @@ pub fn analyze_source(
         outputs,
         stats: acc,
         supraharmonics,
+        metering,
         ..
     } = sinks;
     if let Some(declared) = info.total_samples.filter(|&n| args.strict && samples < n) {
@@ -259,6 +269,14 @@ pub fn analyze_source(
         tables.files.extend(s.files.iter().cloned());
         s.warnings.iter().for_each(|w| observer.warning(w));
     }
+    let metering = match metering {
+        Metering::Running(sink) => Some(sink.finish()?),
+        Metering::Waiting(_) => None,
+    };
+    if let Some(m) = &metering {
+        tables.files.extend(m.files.iter().cloned());
+        m.warnings.iter().for_each(|w| observer.warning(w));
+    }
     let duration = samples as f64 / info.sample_rate;
     let compliance_settings = ComplianceSettings {
         ieee519_edition: valid.ieee519_edition,
@@ -272,6 +290,7 @@ pub fn analyze_source(
     let (mut report_data, compliance) =
         report.finish(&source, duration, info.sample_rate, &compliance_settings)?;
     report_data.supraharmonics = supraharmonics.as_ref().map(|s| s.report.clone());
+    report_data.metering = metering.as_ref().map(|m| m.report.clone());
     let path = out.join("report.html");
     std::fs::write(&path, crate::compliance::render(&report_data))
         .with_context(|| format!("cannot write {}", path.display()))?;
@@ -292,6 +311,10 @@ pub fn analyze_source(
     summary["supraharmonics"] = supraharmonics.map_or_else(
         || crate::supraharmonics::not_measured(why_off.as_deref()),
         |s| s.summary,
+    );
+    summary["metering"] = metering.map_or_else(
+        || serde_json::json!({"measured": false, "reason": "no 10/12-cycle interval completed"}),
+        |m| m.summary,
     );
     let path = out.join("summary.json");
     std::fs::write(&path, to_json(&summary)?)
@@ -575,6 +598,45 @@ struct Sinks {
     stats: Vec<ChannelStatisticsAccumulator>,
     captures: bool,
     supraharmonics: Option<SupraharmonicSink>,
+    metering: Metering,
+}
+
+/// The meter quantities' sink, started by the first interval record (it takes its columns
+/// from it).
+enum Metering {
+    Waiting(Box<MeteringStart>),
+    Running(Box<MeteringSink>),
+}
+
+/// What the meter quantities' sink is started with.
+struct MeteringStart {
+    dir: std::path::PathBuf,
+    format: crate::TableFormat,
+    info: RecordingInfo,
+    udin: f64,
+    settings: MeteringSettings,
+    thd_order: usize,
+}
+
+impl Metering {
+    fn push(&mut self, r: &pqe_core::record::IntervalRecord) -> Result<()> {
+        if let Metering::Waiting(w) = self {
+            let sink = MeteringSink::start(
+                &w.dir,
+                w.format,
+                &w.info,
+                w.udin,
+                &w.settings,
+                w.thd_order,
+                r,
+            )?;
+            *self = Metering::Running(Box::new(sink));
+        }
+        match self {
+            Metering::Running(sink) => sink.push(r),
+            Metering::Waiting(_) => Ok(()),
+        }
+    }
 }
 
 impl Sinks {
@@ -592,6 +654,9 @@ impl Sinks {
             }
         }
         for r in records {
+            if let Record::Interval(interval) = &r {
+                self.metering.push(interval)?;
+            }
             self.outputs.write(r)?;
         }
         Ok(())

@@ -6,6 +6,7 @@
 //! `nominal_voltage = 400`, `no_flicker = true`, `map = ["VA=U_A"]`). It is checked once by
 //! [`AnalysisSettings::validate`], which gives the engine's option structs.
 
+use crate::metering::{self, AlarmSetting, DemandMethodSetting, MeteringSettings};
 use crate::roles::ChannelRole;
 use crate::{Error, Result};
 use pqe_core::{NominalFrequency, SystemConfig, Wiring};
@@ -230,6 +231,25 @@ pub struct AnalysisSettings {
     /// sample count) instead of analysing what there is.
     #[cfg_attr(feature = "clap", arg(long))]
     pub strict: bool,
+    /// Energy logging period in seconds, aligned on the clock (energy.csv: one row per
+    /// period; a 15-min load profile by default).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = metering::defaults::ENERGY_PERIOD))]
+    pub energy_period: f64,
+    /// Demand interval in seconds, aligned on the clock (demand.csv, maximum demand).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = metering::defaults::DEMAND_INTERVAL))]
+    pub demand_interval: f64,
+    /// Demand method: block, rolling:N (the mean of the last N sub-intervals, updated at
+    /// each) or thermal (90 % of a step in one interval).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = DemandMethodSetting::default()))]
+    pub demand_method: DemandMethodSetting,
+    /// Min/max logging period in seconds, aligned on the clock (minmax.csv).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = metering::defaults::MINMAX_PERIOD))]
+    pub minmax_period: f64,
+    /// An alarm setpoint on an interval quantity:
+    /// [NAME=]QUANTITY>PICKUP[/DROPOUT][,delay=S][,dropout_delay=S][,priority=P], '<' for
+    /// an alarm below the pickup (alarms.csv). Repeat for several.
+    #[cfg_attr(feature = "clap", arg(long = "alarm"))]
+    pub alarm: Vec<AlarmSetting>,
 }
 
 impl Default for AnalysisSettings {
@@ -266,6 +286,11 @@ impl Default for AnalysisSettings {
             format: TableFormat::Csv,
             threads: 0,
             strict: false,
+            energy_period: metering::defaults::ENERGY_PERIOD,
+            demand_interval: metering::defaults::DEMAND_INTERVAL,
+            demand_method: DemandMethodSetting::default(),
+            minmax_period: metering::defaults::MINMAX_PERIOD,
+            alarm: Vec::new(),
         }
     }
 }
@@ -398,6 +423,8 @@ pub struct ValidSettings {
     pub analyzer: AnalyzerOptions,
     /// The IEEE 519 edition judged against.
     pub ieee519_edition: Edition,
+    /// Energy, demand, min/max and alarms.
+    pub metering: MeteringSettings,
 }
 
 impl ValidSettings {
@@ -501,12 +528,23 @@ impl AnalysisSettings {
             parallel: self.threads != 1,
             ..AnalyzerOptions::default()
         };
+        let metering = MeteringSettings {
+            energy_period: self.energy_period,
+            demand: pqe_standards::demand::DemandSettings {
+                interval: self.demand_interval,
+                method: self.demand_method.0,
+            },
+            minmax_period: self.minmax_period,
+            alarms: self.alarm.iter().map(|a| a.0.clone()).collect(),
+        };
+        metering.validate()?;
         Ok(ValidSettings {
             settings: self.clone(),
             switches,
             nominal_frequency,
             analyzer,
             ieee519_edition,
+            metering,
         })
     }
 

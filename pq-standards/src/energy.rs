@@ -159,6 +159,30 @@ pub struct EnergyPeriod {
     pub i2h: Vec<f64>,
 }
 
+/// Add `seconds` of the readings to `target`.
+fn add_to(
+    target: &mut EnergyPeriod,
+    seconds: f64,
+    power: &[PowerReading],
+    u_rms: &[f64],
+    i_rms: &[f64],
+) {
+    let hours = seconds / 3600.0;
+    for (r, p) in target.registers.iter_mut().zip(power) {
+        r.add(*p, seconds);
+    }
+    for (acc, u) in target.v2h.iter_mut().zip(u_rms) {
+        if u.is_finite() {
+            *acc += u * u * hours;
+        }
+    }
+    for (acc, i) in target.i2h.iter_mut().zip(i_rms) {
+        if i.is_finite() {
+            *acc += i * i * hours;
+        }
+    }
+}
+
 /// Accumulates energy per logging period (aligned on the UTC clock) and over the whole
 /// recording.
 #[derive(Debug, Clone)]
@@ -206,8 +230,10 @@ impl EnergyMeter {
     }
 
     /// Add one interval starting at `start` and lasting `seconds`: one power reading per
-    /// power channel, the RMS of each voltage and current channel. Returns the logging
-    /// period that this interval closed, if any.
+    /// power channel, the RMS of each voltage and current channel. An interval that spans a
+    /// period boundary is shared between the periods in proportion to its time on each side
+    /// (its powers taken as constant over it), as a meter's registers keep counting across
+    /// the boundary. Returns the logging period that this interval closed, if any.
     pub fn push(
         &mut self,
         start: Timestamp,
@@ -216,36 +242,51 @@ impl EnergyMeter {
         u_rms: &[f64],
         i_rms: &[f64],
     ) -> Option<EnergyPeriod> {
-        let key = start.0.div_euclid(self.period_ns);
-        let closed = match &self.current {
-            Some((k, _)) if *k != key => self.current.take().map(|(_, p)| p),
-            _ => None,
-        };
-        if self.current.is_none() {
-            let boundary = Timestamp::from_nanos(key * self.period_ns);
-            self.current = Some((key, self.empty(boundary)));
-        }
         if self.whole.is_none() {
             self.whole = Some(self.empty(start));
         }
-        let hours = seconds / 3600.0;
-        for target in [
-            &mut self.current.as_mut().expect("set above").1,
+        add_to(
             self.whole.as_mut().expect("set above"),
-        ] {
-            for (r, p) in target.registers.iter_mut().zip(power) {
-                r.add(*p, seconds);
-            }
-            for (acc, u) in target.v2h.iter_mut().zip(u_rms) {
-                if u.is_finite() {
-                    *acc += u * u * hours;
+            seconds,
+            power,
+            u_rms,
+            i_rms,
+        );
+        let end = start.add_seconds(seconds);
+        let mut closed = None;
+        let mut t = start;
+        loop {
+            let key = t.0.div_euclid(self.period_ns);
+            if let Some((k, _)) = &self.current {
+                if *k != key {
+                    // At most one period closes per interval when periods are longer than
+                    // intervals; a shorter period would close several, the last kept.
+                    closed = self.current.take().map(|(_, p)| p);
                 }
             }
-            for (acc, i) in target.i2h.iter_mut().zip(i_rms) {
-                if i.is_finite() {
-                    *acc += i * i * hours;
-                }
+            if self.current.is_none() {
+                let boundary = Timestamp::from_nanos(key * self.period_ns);
+                self.current = Some((key, self.empty(boundary)));
             }
+            let boundary = Timestamp::from_nanos((key + 1) * self.period_ns);
+            let piece_end = if boundary.0 < end.0 { boundary } else { end };
+            // The whole interval's length, shared by time: the pieces add up to `seconds`.
+            let piece = if end.0 > start.0 {
+                seconds * (piece_end.0 - t.0) as f64 / (end.0 - start.0) as f64
+            } else {
+                seconds
+            };
+            add_to(
+                &mut self.current.as_mut().expect("set above").1,
+                piece,
+                power,
+                u_rms,
+                i_rms,
+            );
+            if piece_end.0 >= end.0 {
+                break;
+            }
+            t = piece_end;
         }
         closed
     }

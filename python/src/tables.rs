@@ -1,6 +1,7 @@
 //! The result tables of an analysis, read back from the folder the pipeline wrote
 //! (`intervals.csv`, `frequency.csv`, `harmonics_<column>.csv`, `aggregates_<period>.csv`,
-//! `flicker.csv`, `events.csv`, `statistics.csv`): the Python tables are the CSV files
+//! `flicker.csv`, `events.csv`, `statistics.csv`, `distortion.csv`, `energy.csv`, `demand.csv`, `minmax.csv`,
+//! `alarms.csv`): the Python tables are the CSV files
 //! `pqe analyze` writes, value for value (the CSV numbers are shortest round-trip decimals,
 //! so every float64 reads back exactly; an empty cell is NaN).
 //!
@@ -21,6 +22,19 @@ const PERIODS: [&str; 3] = ["3s", "10min", "2h"];
 
 /// The text columns of `events.csv`; the others are numbers.
 const EVENT_TEXT_COLUMNS: [&str; 4] = ["kind", "phases", "start_time", "channel_extremes"];
+
+/// The meter tables (`energy.csv`, `demand.csv`, `minmax.csv`, `alarms.csv`, see
+/// [`pqe_pipeline::metering`]) and their text columns.
+const METERING_TABLES: [(&str, &[&str]); 5] = [
+    ("distortion", &[]),
+    ("energy", &["start"]),
+    ("demand", &["end"]),
+    ("minmax", &["start", "quantity"]),
+    (
+        "alarms",
+        &["name", "quantity", "priority", "direction", "start", "end"],
+    ),
+];
 
 /// Columns of numbers under names.
 #[derive(Debug, Default)]
@@ -110,8 +124,9 @@ fn read_numbers(path: &Path) -> PyResult<NumTable> {
 
 /// The tables of the analysis written into `dir` (channel columns `columns`, in channel
 /// order) as a dict: `intervals`, `frequency`, `flicker` as `(names, array)`; `harmonics`
-/// (column → table) and `aggregates` (period → table) as dicts of those; `events` as a dict
-/// of columns (text columns as lists, numbers as arrays); `statistics` as a list of
+/// (column → table) and `aggregates` (period → table) as dicts of those; `events` and the
+/// meter tables `distortion`, `energy`, `demand`, `minmax`, `alarms` as dicts of columns (text columns as
+/// lists, numbers as arrays; an empty dict when the table was not written); `statistics` as a list of
 /// `(channel, unit, [samples, missing, rms, mean, min, max, peak, crest_factor])`.
 #[pyfunction]
 pub fn load_tables<'py>(
@@ -158,6 +173,17 @@ pub fn load_tables<'py>(
         }
     }
     out.set_item("events", events)?;
+    for (name, text) in METERING_TABLES {
+        let table = PyDict::new(py);
+        let (names, cols) = read_csv(&dir.join(format!("{name}.csv")), text)?;
+        for (column, values) in names.into_iter().zip(cols) {
+            match values {
+                Column::Text(v) => table.set_item(column, v)?,
+                Column::Numbers(v) => table.set_item(column, v.into_pyarray(py))?,
+            }
+        }
+        out.set_item(name, table)?;
+    }
     let (_, cols) = read_csv(&dir.join("statistics.csv"), &["channel", "unit"])?;
     let mut statistics: Vec<(String, String, Vec<f64>)> = Vec::new();
     if let [Column::Text(channel), Column::Text(unit), numbers @ ..] = cols.as_slice() {

@@ -3,12 +3,14 @@
 //!
 //! ```text
 //! cargo run -p pqe-report --example render_report -- OUT.html [HOURS] [STEP_SECONDS] [--lower]
-//!     [--supraharmonics]
+//!     [--supraharmonics] [--metering]
 //! ```
 //! HOURS defaults to 24, STEP_SECONDS (spacing of the RMS values) to 3. `--lower` leaves
 //! out the trends and spectra, so the events, phasors and compliance sections fit a
 //! 1280 × 4000 screenshot (and the empty-section sentences are seen). `--supraharmonics`
-//! keeps only the header and the supraharmonics section (spectrograms and band table).
+//! keeps only the header and the supraharmonics section (spectrograms and band table),
+//! `--metering` only the header and the meter quantities (energy, demand, alarms, min/max,
+//! motor derating charts).
 
 #[path = "../tests/report_support/mod.rs"]
 mod support;
@@ -20,7 +22,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(out) = args.first() else {
         eprintln!(
-            "usage: render_report OUT.html [HOURS] [STEP_SECONDS] [--lower] [--supraharmonics]"
+            "usage: render_report OUT.html [HOURS] [STEP_SECONDS] [--lower] [--supraharmonics] \
+             [--metering]"
         );
         return ExitCode::from(2);
     };
@@ -54,6 +57,16 @@ fn main() -> ExitCode {
             recording: data.recording,
             system: data.system,
             supraharmonics: supra,
+            ..Default::default()
+        };
+    }
+    if args.iter().any(|a| a == "--metering") {
+        let metering = data.metering.take();
+        data = pqe_report::ReportData {
+            title: data.title,
+            recording: data.recording,
+            system: data.system,
+            metering,
             ..Default::default()
         };
     }

@@ -106,6 +106,9 @@ pub fn render(data: &ReportData) -> String {
     if let Some(section) = &data.supraharmonics {
         crate::supraharmonics::section(&mut out, section);
     }
+    if let Some(section) = &data.metering {
+        crate::metering::section(&mut out, section);
+    }
     if !data.notes.is_empty() {
         out.push_str("<section id=\"notes\"><h2>Notes</h2><ul>");
         for n in &data.notes {
@@ -223,6 +226,9 @@ fn header(out: &mut String, title: &str, data: &ReportData) {
     );
     if data.supraharmonics.is_some() {
         out.push_str("<a href=\"#supraharmonics\">Supraharmonics</a>");
+    }
+    if data.metering.is_some() {
+        out.push_str("<a href=\"#metering\">Energy and demand</a>");
     }
     out.push_str("</nav></header>");
 }

@@ -29,10 +29,12 @@
 
 mod charts;
 mod html;
+mod metering;
 mod supraharmonics;
 mod svg;
 
 pub use html::escape;
+pub use svg::number;
 
 use serde::{Deserialize, Serialize};
 
@@ -330,6 +332,135 @@ pub struct ReportData {
     /// The supraharmonics section (2–150 kHz), when the analysis measured them.
     #[serde(default)]
     pub supraharmonics: Option<SupraharmonicSection>,
+    /// The meter quantities: energy, demand, min/max, alarms, motor derating.
+    #[serde(default)]
+    pub metering: Option<MeteringSection>,
+}
+
+/// What a meter keeps beside the power-quality values: energy registers, maximum demand,
+/// min/max, alarms, and the NEMA MG 1 motor derating of the supply.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MeteringSection {
+    /// Energy over the whole recording per phase and in total.
+    pub energy: Vec<EnergyRow>,
+    /// The energy table's logging period, s.
+    pub energy_period_s: f64,
+    /// Maximum demand per quantity.
+    pub demand: Vec<DemandRow>,
+    /// How demand was computed ("Block demand over 15 min").
+    pub demand_description: String,
+    /// Overall min/max of the main quantities.
+    pub minmax: Vec<MinMaxRow>,
+    /// The min/max table's logging period, s.
+    pub minmax_period_s: f64,
+    /// Alarms that happened.
+    pub alarms: Vec<AlarmRow>,
+    /// Setpoints configured.
+    pub alarm_setpoints: usize,
+    /// Motor derating inputs, when three voltages with harmonics were measured.
+    pub motor: Option<MotorDerating>,
+    /// Sentences under the section.
+    pub notes: Vec<String>,
+}
+
+/// Energy of one phase or of the system over the recording.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnergyRow {
+    /// `A`, `B`, `C` or `total`.
+    pub channel: String,
+    /// Active energy imported, kWh.
+    pub active_delivered_kwh: f64,
+    /// Active energy exported, kWh.
+    pub active_received_kwh: f64,
+    /// Fundamental reactive energy, quadrants I + II, kvarh (NaN: not measured).
+    pub reactive_positive_kvarh: f64,
+    /// Fundamental reactive energy, quadrants III + IV, kvarh (NaN: not measured).
+    pub reactive_negative_kvarh: f64,
+    /// Apparent energy, kVAh.
+    pub apparent_kvah: f64,
+    /// Hours integrated.
+    pub hours: f64,
+}
+
+/// The maximum demand of one quantity.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DemandRow {
+    /// The quantity (`P`, `I_A`, …).
+    pub quantity: String,
+    /// Its largest complete demand.
+    pub value: f64,
+    /// End of that demand interval.
+    pub end: String,
+    /// The other quantities' demand in that interval.
+    pub coincident: String,
+}
+
+/// Overall extremes of one quantity.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MinMaxRow {
+    /// The quantity.
+    pub quantity: String,
+    /// Smallest 10/12-cycle value.
+    pub min: f64,
+    /// When (the interval's start).
+    pub min_at: String,
+    /// Largest value.
+    pub max: f64,
+    /// When.
+    pub max_at: String,
+}
+
+/// One alarm.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AlarmRow {
+    /// The setpoint's name.
+    pub name: String,
+    /// Its quantity.
+    pub quantity: String,
+    /// `info`, `low`, `medium`, `high`.
+    pub priority: String,
+    /// Start.
+    pub start: String,
+    /// End (`None`: still active when the recording ended).
+    pub end: Option<String>,
+    /// Seconds.
+    pub duration: Option<f64>,
+    /// The most extreme value while active.
+    pub extreme: f64,
+}
+
+/// The motor derating of NEMA MG 1 for the supply measured: the curves and one operating
+/// point per logging period.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MotorDerating {
+    /// Per logging period: the mean percent voltage unbalance and HVF.
+    pub points: Vec<DeratingPoint>,
+    /// (percent unbalance, derating factor), MG 1 Part 14 (read from the figure).
+    pub unbalance_curve: Vec<(f64, f64)>,
+    /// (HVF, derating factor), MG 1 Part 30: unverified.
+    pub hvf_curve_unverified: Vec<(f64, f64)>,
+    /// The largest period value of the unbalance, %.
+    pub worst_unbalance_percent: Option<f64>,
+    /// Its derating factor (`None` above 5 %: operation not recommended).
+    pub unbalance_derating: Option<f64>,
+    /// The largest period value of the HVF.
+    pub worst_hvf: Option<f64>,
+    /// Its derating factor from the unverified curve.
+    pub hvf_derating_unverified: Option<f64>,
+    /// Whether the line-to-line voltages were measured (delta) rather than computed from
+    /// the phase voltages' fundamental phasors.
+    pub from_delta: bool,
+}
+
+/// One logging period's motor-derating inputs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeratingPoint {
+    /// Start of the period.
+    pub start: String,
+    /// Mean percent voltage unbalance (NEMA MG 1 definition).
+    pub unbalance_percent: f64,
+    /// Mean harmonic voltage factor of the worst phase.
+    pub hvf: f64,
 }
 
 /// The supraharmonics of a recording, 2–150 kHz: a spectrogram per channel and the

@@ -119,8 +119,9 @@ fn full_report_is_well_formed_with_every_section() {
     let html = full_report();
     let tags = check_well_formed(&html).unwrap();
     let svgs = tags.iter().filter(|t| *t == "svg").count();
-    // 5 trends (U, I, f, THD, Pst, Plt = 6), 3 spectra, ITIC, phasors, 2 spectrograms.
-    assert_eq!(svgs, 13, "svg charts");
+    // 5 trends (U, I, f, THD, Pst, Plt = 6), 3 spectra, ITIC, phasors, 2 spectrograms,
+    // 2 motor-derating charts.
+    assert_eq!(svgs, 15, "svg charts");
     for id in [
         "trends",
         "flicker",
@@ -129,6 +130,7 @@ fn full_report_is_well_formed_with_every_section() {
         "phasors",
         "compliance",
         "supraharmonics",
+        "metering",
     ] {
         assert!(html.contains(&format!("<section id=\"{id}\">")), "{id}");
     }
@@ -408,6 +410,37 @@ fn switched_off_parts_say_so_instead_of_nothing_found() {
     }
     assert!(!html.contains("no events: no dip"));
     assert!(!html.contains("recording shorter than 10 min: no Pst"));
+}
+
+#[test]
+fn metering_section_shows_energy_demand_alarms_and_the_derating_charts() {
+    let data = report_support::sample_data(1.0, 3.0);
+    let html = Report::render_html(&data);
+    check_well_formed(&html).unwrap();
+    assert!(html.contains("href=\"#metering\""), "nav link");
+    let section = &html[html.find("<section id=\"metering\">").expect("section")..];
+    let section = &section[..section.find("</section>").unwrap()];
+    for text in [
+        "<h3>Energy</h3>",
+        "<h3>Maximum demand</h3>",
+        "Block demand over 15 min",
+        "<h3>Alarms</h3>",
+        "still active",
+        "<h3>Minimum and maximum</h3>",
+        "Motor derating (NEMA MG 1)",
+        "curve unverified",
+    ] {
+        assert!(section.contains(text), "{text} missing");
+    }
+    // Names from the settings are escaped; both derating charts are drawn.
+    assert!(section.contains("dip &lt;U_A&gt; &amp; co"), "{section}");
+    assert!(!section.contains("<U_A>"));
+    assert_eq!(section.matches("<svg").count(), 2, "{section}");
+    // Without meter quantities there is no section and no link.
+    let mut none = data.clone();
+    none.metering = None;
+    let html = Report::render_html(&none);
+    assert!(!html.contains("id=\"metering\"") && !html.contains("href=\"#metering\""));
 }
 
 #[test]

@@ -19,11 +19,13 @@ fi
 
 # Three pages: the whole report (its top 4000 px: header, trends, flicker, spectra), the
 # same data without trends and spectra (events, phasors, compliance, empty-section notes),
-# and the header with the supraharmonics section alone (spectrograms, CENELEC band table).
+# the header with the supraharmonics section alone (spectrograms, CENELEC band table), and
+# the header with the meter quantities alone (energy, demand, alarms, derating charts).
 cargo run -q -p pqe-report --example render_report -- "$out/report.html" 24 3
 cargo run -q -p pqe-report --example render_report -- "$out/report-lower.html" 24 3 --lower
 cargo run -q -p pqe-report --example render_report -- "$out/report-supraharmonics.html" 1 3 \
   --supraharmonics
+cargo run -q -p pqe-report --example render_report -- "$out/report-metering.html" 1 3 --metering
 
 shoot() { # shoot NAME: render $out/NAME.html into $out/NAME.png and check it
   local name="$1" html="$abs/$1.html" png="$abs/$1.png" log="$abs/$1.chromium.log"
@@ -57,4 +59,5 @@ shoot() { # shoot NAME: render $out/NAME.html into $out/NAME.png and check it
 shoot report
 shoot report-lower
 shoot report-supraharmonics
-echo "check_report: ok ($abs/report.png, $abs/report-lower.png, $abs/report-supraharmonics.png)"
+shoot report-metering
+echo "check_report: ok ($abs/report.png, $abs/report-lower.png, $abs/report-supraharmonics.png, $abs/report-metering.png)"

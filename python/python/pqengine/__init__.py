@@ -45,7 +45,7 @@ from ._recording import Recording
 from ._tables import Analysis, Table
 
 if _typing.TYPE_CHECKING:  # names of the annotations only; not part of the package
-    from typing import Any, Dict, Mapping, Optional, Union
+    from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
     PathLike = Union[str, "_os.PathLike[str]"]
 
@@ -146,6 +146,11 @@ def analyze(
     short_circuit_current: Optional[float] = None,
     allow_short_observation: bool = False,
     strict: bool = False,
+    energy_period: float = 900.0,
+    demand_interval: float = 900.0,
+    demand_method: str = "block",
+    minmax_period: float = 600.0,
+    alarms: Sequence[str] = (),
 ) -> Analysis:
     """Measure a recording as an IEC 61000-4-30 Class A instrument does.
 
@@ -184,6 +189,11 @@ def analyze(
       ``allow_short_observation``: the compliance assessment (``Analysis.compliance``);
       ``strict``: refuse a recording that is not whole (``pqe analyze --strict``).
       ``nominal_voltage="auto"``: the standard nominal nearest to what the data shows.
+    - ``energy_period``, ``minmax_period``: the logging periods (s, clock-aligned) of
+      ``Analysis.energy`` and ``Analysis.minmax``; ``demand_interval`` (s) and
+      ``demand_method`` (``"block"``, ``"rolling:N"``, ``"thermal"``) of
+      ``Analysis.demand``; ``alarms``: setpoints written as for ``pqe analyze --alarm``
+      (``"hi=U_A>253/250,delay=1,priority=high"``), their alarms in ``Analysis.alarms``.
 
     The analysis is ``pqe analyze``'s own pipeline (the same settings, checked by the
     engine, the same sinks): the returned :class:`Analysis` holds the tables of the CSV
@@ -238,6 +248,11 @@ def _settings(
     short_circuit_current: Any,
     allow_short_observation: Any,
     strict: Any,
+    energy_period: Any,
+    demand_interval: Any,
+    demand_method: Any,
+    minmax_period: Any,
+    alarms: Any,
 ) -> Dict[str, Any]:
     """The keyword arguments of :func:`analyze` as the engine's analysis settings (the
     fields of ``pqe_pipeline::AnalysisSettings``, the long options of ``pqe analyze``),
@@ -278,7 +293,19 @@ def _settings(
         ),
         "allow_short_observation": bool(allow_short_observation),
         "strict": bool(strict),
+        "energy_period": float(energy_period),
+        "demand_interval": float(demand_interval),
+        "demand_method": str(demand_method),
+        "minmax_period": float(minmax_period),
+        "alarm": _alarm_list(alarms),
     }
+
+
+def _alarm_list(alarms: Any) -> List[str]:
+    """The alarm setpoints as strings; a lone string is one setpoint, not its characters."""
+    if isinstance(alarms, str):
+        return [alarms]
+    return [str(a) for a in alarms]
 
 
 def _analyze_into(path: PathLike, settings: Dict[str, Any], out: PathLike, format: str) -> Any:

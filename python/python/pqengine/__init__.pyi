@@ -56,6 +56,11 @@ def analyze(
     short_circuit_current: Optional[float] = None,
     allow_short_observation: bool = False,
     strict: bool = False,
+    energy_period: float = 900.0,
+    demand_interval: float = 900.0,
+    demand_method: str = "block",
+    minmax_period: float = 600.0,
+    alarms: Sequence[str] = (),
 ) -> Analysis:
     """Measure a recording as an IEC 61000-4-30 Class A instrument (as `pqe analyze`).
 

@@ -63,6 +63,9 @@ class Table(dict):
         return f"Table({self.rows} rows: {cols})"
 
 
+#: The meter tables an Analysis carries (attributes of the same names).
+METERING_TABLES = ("distortion", "energy", "demand", "minmax", "alarms")
+
 #: Columns that hold a yes/no flag: bool in every table (the CSV files write 1 and 0).
 FLAG_COLUMNS = ("flagged", "incomplete")
 
@@ -134,6 +137,11 @@ class Analysis:
     - ``events``: ``kind``, ``start``, ``duration``, ``extreme``, ``phases``,
       ``start_time``, ``extreme_percent``, ``reference``, ``delta_u_max``,
       ``delta_u_ss``, ``incomplete``, ``channel_extremes`` (as ``events.csv``);
+    - ``distortion``: per interval ``HC_``, ``thd_``, ``TEHD_``, ``TOHD_`` of each channel
+      (as ``distortion.csv``);
+    - ``energy``, ``demand``, ``minmax``, ``alarms``: the meter tables (as ``energy.csv``,
+      ``demand.csv``, ``minmax.csv``, ``alarms.csv``: energy registers per logging period,
+      demand per step, min/max per period and quantity, alarms; empty when not written);
     - ``harmonics``: dict channel column (``U_A``…) → ``(intervals, 64)`` array of the
       harmonic subgroups H0…H63; ``interharmonics``: the same for IH0…IH63;
     - ``compliance``: the EN 50160 / IEEE 519 assessments (:class:`Compliance`, from
@@ -170,6 +178,7 @@ class Analysis:
         captures: Optional[List[Dict[str, Any]]] = None,
         report_html: Optional[str] = None,
         messages: Optional[List[Any]] = None,
+        metering: Optional[Dict[str, Table]] = None,
     ) -> None:
         self.intervals = intervals
         self.frequency = frequency
@@ -185,6 +194,12 @@ class Analysis:
         self.captures: List[Dict[str, Any]] = list(captures or [])
         self._report_html = report_html
         self.messages: List[Any] = [tuple(m) for m in (messages or [])]
+        metering = metering or {}
+        self.distortion: Table = metering.get("distortion", Table())
+        self.energy: Table = metering.get("energy", Table())
+        self.demand: Table = metering.get("demand", Table())
+        self.minmax: Table = metering.get("minmax", Table())
+        self.alarms: Table = metering.get("alarms", Table())
         # What write() analyses again: the path, or the Recording (not pickled).
         self._origin: Any = source
         self.harmonics: Dict[str, np.ndarray] = {
@@ -240,7 +255,16 @@ class Analysis:
             "samples": rec["samples"],
             "statistics": statistics,
         }
+        metering = {}
+        for name in METERING_TABLES:
+            table = Table()
+            for column, values in raw[name].items():
+                table[column] = (
+                    np.asarray(values, dtype=str) if isinstance(values, list) else values
+                )
+            metering[name] = _with_bool_flags(table)
         analysis = cls(
+            metering=metering,
             intervals=_numeric(raw["intervals"]),
             frequency=_numeric(raw["frequency"]),
             flicker=_numeric(raw["flicker"]),
@@ -345,6 +369,7 @@ class Analysis:
             "report_html": self._report_html,
             "messages": [list(m) for m in self.messages],
             "settings": getattr(self, "_settings", None),
+            "metering": {n: dict(getattr(self, n)) for n in METERING_TABLES},
         }
 
     @classmethod
@@ -365,6 +390,7 @@ class Analysis:
             captures=d.get("captures"),
             report_html=d.get("report_html"),
             messages=d.get("messages"),
+            metering={n: Table(t) for n, t in d.get("metering", {}).items()},
         )
         if d.get("settings") is not None:
             a._settings = d["settings"]

@@ -32,6 +32,11 @@ class Analysis:
     frequency: Table
     flicker: Table
     events: Table
+    distortion: Table
+    energy: Table
+    demand: Table
+    minmax: Table
+    alarms: Table
     harmonics: Dict[str, npt.NDArray[np.float64]]
     interharmonics: Dict[str, npt.NDArray[np.float64]]
     info: Dict[str, Any]

@@ -4,7 +4,8 @@
 #![allow(dead_code)]
 
 use pqe_report::{
-    ComplianceRow, ComplianceTable, CountTable, EventRow, Phasor, PlcBandRow, RecordingFacts,
+    AlarmRow, ComplianceRow, ComplianceTable, CountTable, DemandRow, DeratingPoint, EnergyRow,
+    EventRow, MeteringSection, MinMaxRow, MotorDerating, Phasor, PlcBandRow, RecordingFacts,
     ReportData, Series, Spectrogram, Spectrum, SupraharmonicSection, SystemFacts, Verdict,
 };
 
@@ -406,6 +407,93 @@ pub fn sample_data(hours: f64, step: f64) -> ReportData {
         notes: vec!["Synthetic data for the report check: <not a tag> & not an entity.".into()],
         switched_off: Vec::new(),
         supraharmonics: Some(supraharmonic_sample()),
+        metering: Some(metering_sample(hours)),
+    }
+}
+
+/// Meter quantities of `hours` hours: energy per phase and in total (phase C exporting),
+/// maximum demand, min/max, two alarms (one still active, one with a name needing
+/// escaping) and a motor derating point per hour.
+pub fn metering_sample(hours: f64) -> MeteringSection {
+    let phase = |channel: &str, p_kw: f64| EnergyRow {
+        channel: channel.into(),
+        active_delivered_kwh: p_kw.max(0.0) * hours,
+        active_received_kwh: (-p_kw).max(0.0) * hours,
+        reactive_positive_kvarh: 0.4 * p_kw.abs() * hours,
+        reactive_negative_kvarh: 0.0,
+        apparent_kvah: 1.1 * p_kw.abs() * hours,
+        hours,
+    };
+    let points = (0..hours.ceil() as usize)
+        .map(|h| DeratingPoint {
+            start: format!("2024-01-01T{h:02}:00:00"),
+            unbalance_percent: 0.8 + 0.5 * h as f64,
+            hvf: 0.021 + 0.004 * h as f64,
+        })
+        .collect::<Vec<_>>();
+    MeteringSection {
+        energy: vec![
+            phase("A", 12.0),
+            phase("B", 10.0),
+            phase("C", -4.0),
+            EnergyRow {
+                channel: "total".into(),
+                active_delivered_kwh: 22.0 * hours,
+                active_received_kwh: 4.0 * hours,
+                reactive_positive_kvarh: 10.4 * hours,
+                reactive_negative_kvarh: 0.0,
+                apparent_kvah: 28.6 * hours,
+                hours,
+            },
+        ],
+        energy_period_s: 900.0,
+        demand: vec![DemandRow {
+            quantity: "P".into(),
+            value: 19_870.0,
+            end: "2024-01-01T00:45:00".into(),
+            coincident: "Q 7.9 kvar, I_A 52.1 A".into(),
+        }],
+        demand_description: "Block demand over 15 min".into(),
+        minmax: vec![MinMaxRow {
+            quantity: "U_A".into(),
+            min: 161.2,
+            min_at: "2024-01-01T00:12:03.200".into(),
+            max: 244.9,
+            max_at: "2024-01-01T00:31:40.000".into(),
+        }],
+        minmax_period_s: 600.0,
+        alarms: vec![
+            AlarmRow {
+                name: "dip <U_A> & co".into(),
+                quantity: "U_A".into(),
+                priority: "high".into(),
+                start: "2024-01-01T00:12:03.000".into(),
+                end: Some("2024-01-01T00:12:03.600".into()),
+                duration: Some(0.6),
+                extreme: 161.2,
+            },
+            AlarmRow {
+                name: "overload".into(),
+                quantity: "I_B".into(),
+                priority: "medium".into(),
+                start: "2024-01-01T00:50:00.000".into(),
+                end: None,
+                duration: None,
+                extreme: 61.0,
+            },
+        ],
+        alarm_setpoints: 3,
+        motor: Some(MotorDerating {
+            worst_unbalance_percent: points.iter().map(|p| p.unbalance_percent).reduce(f64::max),
+            unbalance_derating: Some(0.97),
+            worst_hvf: points.iter().map(|p| p.hvf).reduce(f64::max),
+            hvf_derating_unverified: Some(0.99),
+            points,
+            unbalance_curve: pqe_standards::nema_mg1::UNBALANCE_CURVE.to_vec(),
+            hvf_curve_unverified: pqe_standards::nema_mg1::HVF_CURVE_UNVERIFIED.to_vec(),
+            from_delta: false,
+        }),
+        notes: vec!["Energy integrates the 10/12-cycle powers.".into()],
     }
 }
 
