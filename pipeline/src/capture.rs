@@ -3,8 +3,10 @@
 //! one `.cfg`/`.dat` pair per event under `captures/`.
 //!
 //! The analysis streams, so the recorder keeps a bounded window of recent samples
-//! ([`CaptureRecorder::RETAIN_SECONDS`] plus the pre/post cycles). An event longer than
-//! that is captured from the part still held, and the capture is reported as truncated.
+//! ([`CaptureRecorder::RETAIN_SECONDS`] plus the pre/post cycles, shortened so that it
+//! holds at most [`CaptureRecorder::RETAIN_BYTES`] of samples: at 500 kHz, 75 s of six
+//! channels would be 1.8 GB). An event longer than the window is captured from the part
+//! still held, and the capture is reported as truncated.
 
 use anyhow::{Context, Result};
 use pqe_core::record::{CaptureTrigger, EventRecord};
@@ -44,9 +46,25 @@ impl CaptureRecorder {
     /// captured whole.
     pub const RETAIN_SECONDS: f64 = 75.0;
 
+    /// Most bytes of samples the window holds (8 per analog and 1 per digital channel and
+    /// sample; the pre/post cycles are held whatever this says): 64 MiB keeps the full
+    /// [`Self::RETAIN_SECONDS`] up to 8 channels at 12.8 kHz and shortens it at higher
+    /// rates (2.8 s of 6 channels at 500 kHz). While a capture waits for its samples the
+    /// recorder may hold up to twice the window.
+    pub const RETAIN_BYTES: u64 = 64 << 20;
+
+    /// Samples per channel the window of a recorder for `info` holds, with `extra_seconds`
+    /// of pre/post cycles.
+    pub fn window_samples(info: &RecordingInfo, extra_seconds: f64) -> u64 {
+        let wanted = ((Self::RETAIN_SECONDS + extra_seconds) * info.sample_rate).ceil() as u64;
+        let frame = (8 * info.channels.len() + info.digital_channels.len()).max(1) as u64;
+        let cycles = (extra_seconds * info.sample_rate).ceil() as u64;
+        wanted.min((Self::RETAIN_BYTES / frame).max(cycles))
+    }
+
     /// A recorder writing into `out/captures`, at most `max` files.
     pub fn new(out: &Path, info: &RecordingInfo, extra_seconds: f64, max: usize) -> Self {
-        let retain = ((Self::RETAIN_SECONDS + extra_seconds) * info.sample_rate).ceil() as u64;
+        let retain = Self::window_samples(info, extra_seconds);
         CaptureRecorder {
             dir: out.join("captures"),
             info: info.clone(),
@@ -205,5 +223,61 @@ impl CaptureRecorder {
             truncated: from > t.capture_start_sample || to < t.capture_end_sample,
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pqe_core::{ChannelSpec, Timestamp};
+
+    fn info(channels: usize, sample_rate: f64) -> RecordingInfo {
+        let specs = (0..channels)
+            .map(|c| ChannelSpec::new(format!("V{c}"), "V"))
+            .collect();
+        RecordingInfo::new(specs, sample_rate, Timestamp::from_nanos(0))
+    }
+
+    #[test]
+    fn the_window_is_75_s_at_mains_recorder_rates() {
+        // 6 channels at 10.24 kHz (the demo), 8 at 12.8 kHz: the whole 75 s and 20 cycles.
+        for (channels, rate) in [(6, 10_240.0), (8, 12_800.0)] {
+            let want = ((CaptureRecorder::RETAIN_SECONDS + 0.4) * rate).ceil() as u64;
+            assert_eq!(
+                CaptureRecorder::window_samples(&info(channels, rate), 0.4),
+                want
+            );
+        }
+    }
+
+    #[test]
+    fn the_window_holds_at_most_its_bytes_at_high_rates() {
+        // 6 channels at 500 kHz: 64 MiB / 48 bytes = 1 398 101 samples (2.8 s), not 75 s.
+        let n = CaptureRecorder::window_samples(&info(6, 500_000.0), 0.4);
+        assert_eq!(n, CaptureRecorder::RETAIN_BYTES / 48);
+        // The pre/post cycles are held whatever the budget says.
+        assert_eq!(
+            CaptureRecorder::window_samples(&info(6, 500_000.0), 10.0),
+            5_000_000
+        );
+        // Pushed 6 s of one channel at 2 MHz (12 M samples, 96 MB), nothing pending, it
+        // holds no more than the window and one block (64 MiB + 0.5 MiB).
+        let dir = tempfile::tempdir().unwrap();
+        let rec_info = info(1, 2_000_000.0);
+        let mut r = CaptureRecorder::new(dir.path(), &rec_info, 0.4, 10);
+        let window = CaptureRecorder::window_samples(&rec_info, 0.4);
+        assert_eq!(window, CaptureRecorder::RETAIN_BYTES / 8);
+        let len = 65_536;
+        let mut first = 0u64;
+        let mut most = 0u64;
+        while first < 12_000_000 {
+            let start = Timestamp::from_nanos((first as f64 / 2e6 * 1e9) as i64);
+            let b = Block::from_planar(start, 2e6, first, 1, vec![0.0; len]).unwrap();
+            r.push(Arc::new(b)).unwrap();
+            first += len as u64;
+            most = most.max(r.blocks.iter().map(|b| b.len() as u64).sum());
+        }
+        assert!(most <= window + len as u64, "{most} > {window} + {len}");
+        assert!(most >= window, "{most} < {window}");
     }
 }

@@ -34,6 +34,7 @@ use pqe_report::{
 use pqe_standards::alarms::{AlarmEngine, AlarmRecord, Direction, Priority, Setpoint};
 use pqe_standards::demand::{DemandMeter, DemandMethod, DemandSettings, MaximumDemand};
 use pqe_standards::energy::{EnergyMeter, EnergyPeriod, PowerReading};
+use pqe_standards::limit_learning::{self, LearnedLimits, LearningRule, LimitLearner};
 use pqe_standards::minmax::{MinMaxLog, MinMaxPeriod};
 use pqe_standards::{distortion, nema_mg1};
 use serde::{Deserialize, Serialize};
@@ -258,6 +259,10 @@ pub struct MeteringSettings {
     pub minmax_period: f64,
     /// Alarm setpoints.
     pub alarms: Vec<Setpoint>,
+    /// Where to write the alarm setpoints learned from this recording (`--learn-limits`).
+    pub learn_limits: Option<PathBuf>,
+    /// The nominal frequency (Hz), for learned frequency limits.
+    pub nominal_frequency: f64,
 }
 
 impl MeteringSettings {
@@ -329,6 +334,8 @@ pub struct MeteringSink {
     distortion_row: Vec<f64>,
     non_finite_power: u64,
     intervals: u64,
+    /// Limit learning and the positions of its quantities in `values`.
+    learner: Option<(LimitLearner, Vec<usize>)>,
 }
 
 /// What the run leaves of the meter quantities.
@@ -432,6 +439,16 @@ impl MeteringSink {
             )
         };
         let minmax = MinMaxLog::new(names.clone(), settings.minmax_period, false);
+        let learner = settings.learn_limits.as_ref().map(|_| {
+            let (rules, positions): (Vec<LearningRule>, Vec<usize>) = names
+                .iter()
+                .enumerate()
+                .filter_map(|(k, n)| {
+                    LearningRule::for_column(n, udin, settings.nominal_frequency).map(|r| (r, k))
+                })
+                .unzip();
+            (LimitLearner::new(rules), positions)
+        });
         let motor = MotorInputs::new(first, info, udin, settings.minmax_period);
         let distortion_channels: Vec<String> = first
             .channels
@@ -479,6 +496,7 @@ impl MeteringSink {
             distortion_row: Vec::new(),
             non_finite_power: 0,
             intervals: 0,
+            learner,
         })
     }
 
@@ -560,6 +578,10 @@ impl MeteringSink {
             for a in ended {
                 self.write_alarm(&a)?;
             }
+        }
+        if let Some((learner, positions)) = &mut self.learner {
+            let values: Vec<f64> = positions.iter().map(|&k| self.values[k]).collect();
+            learner.push(r.start, r.duration, r.flagged, &values);
         }
         self.motor.push(r);
         self.write_distortion(r)
@@ -804,15 +826,62 @@ impl MeteringSink {
             files.push(table.file_name().to_string());
             table.finish()?;
         }
+        let learning = self.learn_limits(&mut warnings)?;
         let whole = self.energy.whole().cloned();
         let report = self.report_section(whole.as_ref(), &maxima);
-        let summary = self.summary(whole.as_ref(), &maxima, &files);
+        let mut summary = self.summary(whole.as_ref(), &maxima, &files);
+        if let Some(l) = learning {
+            summary["limit_learning"] = l;
+        }
         Ok(MeteringOutcome {
             files,
             report,
             summary,
             warnings,
         })
+    }
+
+    /// Limit learning's end: the settings file written (or why not), as the
+    /// `limit_learning` object of summary.json.
+    fn learn_limits(&mut self, warnings: &mut Vec<String>) -> Result<Option<serde_json::Value>> {
+        let (Some((learner, _)), Some(path)) = (self.learner.take(), &self.settings.learn_limits)
+        else {
+            return Ok(None);
+        };
+        let file = path.display().to_string();
+        match learner.finish(limit_learning::MIN_SECONDS) {
+            Ok(learned) => {
+                let text = learned_settings_file(&learned, self.origin);
+                std::fs::write(path, text).map_err(|e| {
+                    Error::Other(anyhow::anyhow!(
+                        "cannot write the learned limits to {file}: {e}"
+                    ))
+                })?;
+                if !learned.settled {
+                    warnings.push(format!(
+                        "--learn-limits: the high limits still moved by more than 1 % over \
+                         the last quarter of the {} day(s); a longer recording would give \
+                         steadier ones ({file} is written all the same)",
+                        learned.days
+                    ));
+                }
+                Ok(Some(serde_json::json!({
+                    "file": file,
+                    "setpoints": learned.limits.len(),
+                    "days": learned.days,
+                    "hours": learned.span / 3600.0,
+                    "unflagged_hours": learned.seconds / 3600.0,
+                    "flagged_intervals": learned.flagged,
+                    "settled": learned.settled,
+                })))
+            }
+            Err(e) => {
+                warnings.push(format!("--learn-limits: {e}; {file} was not written"));
+                Ok(Some(
+                    serde_json::json!({ "file": null, "error": e.to_string() }),
+                ))
+            }
+        }
     }
 
     fn summary(
@@ -1148,6 +1217,71 @@ impl MotorInputs {
     }
 }
 
+/// The learned setpoints as a settings file for `pqe analyze --config` (TOML: the
+/// `alarm` list, each setpoint with its statistics in a comment above it).
+pub fn learned_settings_file(learned: &LearnedLimits, origin: Timestamp) -> String {
+    use std::fmt::Write as _;
+    let round = |x: f64| -> f64 { format!("{x:.5e}").parse().unwrap_or(x) };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Alarm setpoints learned by PQE {} from a recording starting {origin}:\n\
+         # {:.1} h of recording over {} day(s); {} flagged intervals left out.\n\
+         # Statistics settled (high limits moved < 1 % over the last quarter of the days): {}.\n\
+         # Rule (pq-standards limit_learning): voltage and frequency max(Q99.9, mean + 4 sigma)\n\
+         # and min(Q0.1, mean - 4 sigma), clamped to EN 50160's Udin +-10 % and fn +-1 %;\n\
+         # current, THD and unbalance Q99.9 + 0.5 (Q99.9 - median), high only; dropout\n\
+         # max(2 % of nominal, 10 % of the pickup-median gap) inside the pickup; delays 1.5 x\n\
+         # the longest normal excursion beyond the dropout (resolution {} s, at most {} s).\n\
+         # Edit the levels as needed, then: pqe analyze RECORDING --config THIS_FILE",
+        env!("CARGO_PKG_VERSION"),
+        learned.span / 3600.0,
+        learned.days,
+        learned.flagged,
+        if learned.settled { "yes" } else { "no" },
+        learned.delay_resolution,
+        limit_learning::MAX_DELAY_SECONDS,
+    );
+    out.push_str("alarm = [\n");
+    for l in &learned.limits {
+        let side = if l.over { "high" } else { "low" };
+        let _ = writeln!(
+            out,
+            "  # {} {side}: mean {}, sigma {}, median {}, Q0.1 {}, Q99.9 {} ({} values); \
+             longest normal excursion {} s{}",
+            l.quantity,
+            round(l.mean),
+            round(l.sigma),
+            round(l.median),
+            round(l.q001),
+            round(l.q999),
+            l.count,
+            l.longest_excursion,
+            l.clamped
+                .as_deref()
+                .map(|c| format!("; {c}"))
+                .unwrap_or_default()
+        );
+        let setpoint = Setpoint {
+            name: format!("learned_{}_{side}", l.quantity),
+            quantity: l.quantity.clone(),
+            direction: if l.over {
+                Direction::Over
+            } else {
+                Direction::Under
+            },
+            pickup: round(l.pickup),
+            dropout: round(l.dropout),
+            pickup_delay: round(l.delay),
+            dropout_delay: round(l.delay),
+            priority: Priority::Medium,
+        };
+        let _ = writeln!(out, "  \"{}\",", AlarmSetting(setpoint));
+    }
+    out.push_str("]\n");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1203,6 +1337,8 @@ mod tests {
             },
             minmax_period: 600.0,
             alarms: Vec::new(),
+            learn_limits: None,
+            nominal_frequency: 50.0,
         };
         s.validate().unwrap();
         s.minmax_period = 700.0;

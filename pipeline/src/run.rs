@@ -205,6 +205,18 @@ pub fn analyze_source(
     for w in fit_warnings {
         report.note(format!("Settings: {w}."));
     }
+    // Limit learning needs a day; a file that is known to be shorter is refused up front
+    // (a live source's length is seen at its end, and a short one gets a warning then).
+    if let (Some(file), Some(seconds)) = (&valid.metering.learn_limits, info.duration_seconds()) {
+        if seconds < pqe_standards::limit_learning::MIN_SECONDS {
+            return Err(Error::Settings(format!(
+                "--learn-limits {}: limit learning needs a recording of at least 24 h (a \
+                 daily load cycle); this one lasts {:.2} h",
+                file.display(),
+                seconds / 3600.0
+            )));
+        }
+    }
     let outputs = Outputs::new(
         out,
         args.format,

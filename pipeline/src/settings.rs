@@ -250,6 +250,11 @@ pub struct AnalysisSettings {
     /// an alarm below the pickup (alarms.csv). Repeat for several.
     #[cfg_attr(feature = "clap", arg(long = "alarm"))]
     pub alarm: Vec<AlarmSetting>,
+    /// Learn alarm setpoints (voltage, frequency, current, THD, unbalance) from this
+    /// recording, at least a day of it, and write them to FILE as a settings file for
+    /// `--config` (see docs/outputs.md, "Limit learning").
+    #[cfg_attr(feature = "clap", arg(long, value_name = "FILE"))]
+    pub learn_limits: Option<std::path::PathBuf>,
 }
 
 impl Default for AnalysisSettings {
@@ -291,6 +296,7 @@ impl Default for AnalysisSettings {
             demand_method: DemandMethodSetting::default(),
             minmax_period: metering::defaults::MINMAX_PERIOD,
             alarm: Vec::new(),
+            learn_limits: None,
         }
     }
 }
@@ -536,6 +542,8 @@ impl AnalysisSettings {
             },
             minmax_period: self.minmax_period,
             alarms: self.alarm.iter().map(|a| a.0.clone()).collect(),
+            learn_limits: self.learn_limits.clone(),
+            nominal_frequency: nominal_frequency.hz(),
         };
         metering.validate()?;
         Ok(ValidSettings {

@@ -313,3 +313,165 @@ fn bad_metering_settings_name_the_option() {
     assert_eq!(toml.alarm.len(), 1);
     assert_eq!(toml.demand_method.to_string(), "rolling:3");
 }
+
+/// The generator as a [`Source`], block by block: a day of samples is never held whole.
+struct GeneratorSource {
+    info: pqe_core::RecordingInfo,
+    generator: pqe_dsp::synth::Generator,
+    seconds: f64,
+}
+
+impl pqe_core::Source for GeneratorSource {
+    fn info(&self) -> Option<&pqe_core::RecordingInfo> {
+        Some(&self.info)
+    }
+    fn next_event(
+        &mut self,
+        max_samples: usize,
+        cancel: &pqe_core::CancelToken,
+    ) -> pqe_core::Result<Option<SourceEvent>> {
+        cancel.check()?;
+        Ok(self.generator.next_block(max_samples).map(|b| {
+            self.seconds += b.len() as f64 / self.info.sample_rate;
+            SourceEvent::Block(b)
+        }))
+    }
+    fn progress(&self) -> pqe_core::Progress {
+        pqe_core::Progress {
+            seconds: self.seconds,
+            total_seconds: self.info.duration_seconds(),
+            bytes: None,
+            total_bytes: None,
+        }
+    }
+}
+
+/// A single-phase day: the voltage swings ±3 % round 230 V with a 4-h period, the
+/// frequency wanders ±0.03 Hz, the current is 20 A with noise; `extra` adds events.
+fn learning_day(duration: f64, extra: &str) -> Scenario {
+    Scenario::from_toml_str(&format!(
+        r#"
+sample_rate = 1280
+duration = {duration}
+start = "2024-03-01T00:00:00Z"
+wiring = "single"
+channels = ["U_A", "I_A"]
+seed = 4
+[current]
+magnitude = 20.0
+displacement = 20.0
+[noise]
+current_rms = 0.2
+[[frequency.wander]]
+amplitude = 0.03
+period = 317.0
+[[flicker]]
+depth = 6.0
+rate = {rate}
+{extra}
+"#,
+        rate = 1.0 / 14_400.0,
+    ))
+    .unwrap()
+}
+
+fn analyze_scenario(
+    s: &Scenario,
+    out: &Path,
+    settings: AnalysisSettings,
+) -> pqe_pipeline::Result<()> {
+    let valid = settings.validate()?;
+    analyze_source(
+        Box::new(GeneratorSource {
+            info: s.recording_info(),
+            generator: s.generator(),
+            seconds: 0.0,
+        }),
+        Path::new("learning-day"),
+        out,
+        &valid,
+        &mut Quiet,
+    )
+    .map(|_| ())
+}
+
+#[test]
+fn limits_learned_from_a_day_are_a_settings_file_that_raises_alarms() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = dir.path().join("limits.toml");
+    let dips: String = [3_000.0, 20_000.0, 50_000.0, 70_000.0]
+        .iter()
+        .map(|t| {
+            format!("[[events]]\nkind = \"dip\"\nstart = {t}\nduration = 0.5\nresidual = 50.0\n")
+        })
+        .collect();
+    let day = learning_day(86_400.0, &dips);
+    let settings = AnalysisSettings {
+        wiring: pqe_core::Wiring::Single,
+        no_harmonics: true,
+        no_flicker: true,
+        learn_limits: Some(limits.clone()),
+        ..AnalysisSettings::default()
+    };
+    analyze_scenario(&day, &dir.path().join("day"), settings.clone()).unwrap();
+    let text = std::fs::read_to_string(&limits).unwrap();
+    let learned = AnalysisSettings::from_toml_str(&text).unwrap();
+    let setpoints: HashMap<String, pqe_standards::alarms::Setpoint> = learned
+        .alarm
+        .iter()
+        .map(|a| (a.0.name.clone(), a.0.clone()))
+        .collect();
+    // The swing 230·(1 + 0.03·sin): mean 230 V, σ = 230·0.03/√2 = 4.879 V; the normal-like
+    // rule takes mean ± 4σ (beyond the swing's ±6.9 V), the dropout 2 % of 230 V inside.
+    let sigma = 230.0 * 0.03 / 2f64.sqrt();
+    let hi = &setpoints["learned_U_A_high"];
+    let lo = &setpoints["learned_U_A_low"];
+    assert!((hi.pickup - (230.0 + 4.0 * sigma)).abs() < 0.1, "{text}");
+    assert!((lo.pickup - (230.0 - 4.0 * sigma)).abs() < 0.1, "{text}");
+    assert!((hi.pickup - hi.dropout - 4.6).abs() < 1e-3, "{text}");
+    assert!(setpoints.contains_key("learned_f_high") && setpoints.contains_key("learned_f_low"));
+    // Current: high only, above the noisy 20 A.
+    let i = &setpoints["learned_I_A_high"];
+    assert!(i.pickup > 20.0 && i.pickup < 21.0, "{text}");
+    assert!(!setpoints.contains_key("learned_I_A_low"));
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("day/summary.json")).unwrap(),
+    )
+    .unwrap();
+    let l = &summary["metering"]["limit_learning"];
+    assert_eq!(l["days"], 1, "{l}");
+    assert!(l["flagged_intervals"].as_u64().unwrap() >= 4 * 3, "{l}");
+    assert_eq!(l["setpoints"].as_u64().unwrap() as usize, setpoints.len());
+
+    // The file's alarms on another hour with a 5-s swell to 110 % (the generator's current
+    // follows the voltage): the learned high voltage and current limits raise one alarm
+    // each, the others none.
+    let swell = "[[events]]\nkind = \"swell\"\nstart = 600.0\nduration = 5.0\nresidual = 110.0\n";
+    let hour = learning_day(3600.0, swell);
+    let reuse = AnalysisSettings {
+        alarm: learned.alarm,
+        learn_limits: None,
+        ..settings.clone()
+    };
+    let out = dir.path().join("hour");
+    analyze_scenario(&hour, &out, reuse).unwrap();
+    let alarms = table(&out.join("alarms.csv"));
+    let mut names: Vec<&str> = alarms.1.iter().map(|r| r[0].as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["learned_I_A_high", "learned_U_A_high"],
+        "{alarms:?}"
+    );
+    let start = column(&alarms, "t_start");
+    assert!(start.iter().all(|t| (t - 600.0).abs() < 0.25), "{alarms:?}");
+
+    // Learning from an hour is refused before any work, naming the option.
+    let e = analyze_scenario(&hour, &dir.path().join("short"), settings)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("--learn-limits") && e.contains("at least 24 h"),
+        "{e}"
+    );
+}

@@ -14,6 +14,7 @@ pub mod iec61000_4_30;
 pub mod iec61000_4_7;
 pub mod ieee1459;
 pub mod ieee519;
+pub mod limit_learning;
 pub mod limits;
 pub mod minmax;
 pub mod nema_mg1;

@@ -1,7 +1,8 @@
 //! The result tables of an analysis, read back from the folder the pipeline wrote
 //! (`intervals.csv`, `frequency.csv`, `harmonics_<column>.csv`, `aggregates_<period>.csv`,
-//! `flicker.csv`, `events.csv`, `statistics.csv`, `distortion.csv`, `energy.csv`, `demand.csv`, `minmax.csv`,
-//! `alarms.csv`): the Python tables are the CSV files
+//! `flicker.csv`, `events.csv`, `statistics.csv`, `supraharmonics_<column>.csv`,
+//! `distortion.csv`, `energy.csv`, `demand.csv`, `minmax.csv`, `alarms.csv`): the Python
+//! tables are the CSV files
 //! `pqe analyze` writes, value for value (the CSV numbers are shortest round-trip decimals,
 //! so every float64 reads back exactly; an empty cell is NaN).
 //!
@@ -124,9 +125,11 @@ fn read_numbers(path: &Path) -> PyResult<NumTable> {
 
 /// The tables of the analysis written into `dir` (channel columns `columns`, in channel
 /// order) as a dict: `intervals`, `frequency`, `flicker` as `(names, array)`; `harmonics`
-/// (column → table) and `aggregates` (period → table) as dicts of those; `events` and the
-/// meter tables `distortion`, `energy`, `demand`, `minmax`, `alarms` as dicts of columns (text columns as
-/// lists, numbers as arrays; an empty dict when the table was not written); `statistics` as a list of
+/// (column → table), `supraharmonics` (column → table, the channels whose
+/// `supraharmonics_<column>.csv` the run wrote) and `aggregates` (period → table) as dicts
+/// of those; `events` and the meter tables `distortion`, `energy`, `demand`, `minmax`,
+/// `alarms` as dicts of columns (text columns as lists, numbers as arrays; an empty dict
+/// when the table was not written); `statistics` as a list of
 /// `(channel, unit, [samples, missing, rms, mean, min, max, peak, crest_factor])`.
 #[pyfunction]
 pub fn load_tables<'py>(
@@ -147,6 +150,14 @@ pub fn load_tables<'py>(
         }
     }
     out.set_item("harmonics", harmonics)?;
+    let supraharmonics = PyDict::new(py);
+    for column in &columns {
+        let path = dir.join(format!("supraharmonics_{}.csv", file_safe(column)));
+        if path.exists() {
+            supraharmonics.set_item(column, read_numbers(&path)?.into_py(py)?)?;
+        }
+    }
+    out.set_item("supraharmonics", supraharmonics)?;
     let aggregates = PyDict::new(py);
     for period in PERIODS {
         let path = dir.join(format!("aggregates_{period}.csv"));

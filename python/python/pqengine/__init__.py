@@ -137,6 +137,7 @@ def analyze(
     half_cycle: bool = True,
     events: bool = True,
     aggregation: bool = True,
+    supraharmonics: bool = True,
     basic: bool = False,
     channel_map: Optional[Mapping[str, str]] = None,
     capture_pre_cycles: float = 10.0,
@@ -151,6 +152,7 @@ def analyze(
     demand_method: str = "block",
     minmax_period: float = 600.0,
     alarms: Sequence[str] = (),
+    learn_limits: Optional[PathLike] = None,
 ) -> Analysis:
     """Measure a recording as an IEC 61000-4-30 Class A instrument does.
 
@@ -177,10 +179,13 @@ def analyze(
       them. ``half_cycle``: the Urms(1/2) values events are detected on
       (``--no-half-cycle``); ``half_cycle=False`` needs ``events=False`` (else
       ``ValueError``). ``aggregation``: the 3-s, 10-min and 2-h aggregates
-      (``--no-aggregation``); off, ``aggregates(period)`` is empty.
+      (``--no-aggregation``); off, ``aggregates(period)`` is empty. ``supraharmonics``:
+      the 2–150 kHz values per channel (``Analysis.supraharmonics``; they need ≥ 20 kHz
+      sampling for 2–9 kHz and ≥ 300 kHz for 9–150 kHz and the PLC bands, and are off
+      below, summary()["supraharmonics"] says why; ``--no-supraharmonics``).
     - ``basic``: the basic chain, RMS, power, frequency and aggregates (``--basic``):
-      turns ``harmonics``, ``flicker``, ``events`` and ``half_cycle`` off, whatever they
-      are set to. ``Analysis.options`` holds the switches as applied.
+      turns ``harmonics``, ``flicker``, ``events``, ``half_cycle`` and
+      ``supraharmonics`` off, whatever they are set to. ``Analysis.options`` holds the switches as applied.
     - ``channel_map``: channel name → IEC role (``"U_A"``, ``"U_AB"``, ``"I_N"``, …) for
       channels whose metadata does not say (``pqe analyze --map``).
     - ``capture_pre_cycles``, ``capture_post_cycles``, ``max_captures``: the event
@@ -193,7 +198,11 @@ def analyze(
       ``Analysis.energy`` and ``Analysis.minmax``; ``demand_interval`` (s) and
       ``demand_method`` (``"block"``, ``"rolling:N"``, ``"thermal"``) of
       ``Analysis.demand``; ``alarms``: setpoints written as for ``pqe analyze --alarm``
-      (``"hi=U_A>253/250,delay=1,priority=high"``), their alarms in ``Analysis.alarms``.
+      (``"hi=U_A>253/250,delay=1,priority=high"``), their alarms in ``Analysis.alarms``;
+      ``learn_limits``: a file to write alarm setpoints learned from this recording (at
+      least a day of it) into, a settings file as ``pqe analyze --learn-limits`` writes
+      (docs/outputs.md, "Limit learning"); ``summary()["metering"]["limit_learning"]``
+      tells what was learned.
 
     The analysis is ``pqe analyze``'s own pipeline (the same settings, checked by the
     engine, the same sinks): the returned :class:`Analysis` holds the tables of the CSV
@@ -239,6 +248,7 @@ def _settings(
     half_cycle: Any,
     events: Any,
     aggregation: Any,
+    supraharmonics: Any,
     basic: Any,
     channel_map: Any,
     capture_pre_cycles: Any,
@@ -253,6 +263,7 @@ def _settings(
     demand_method: Any,
     minmax_period: Any,
     alarms: Any,
+    learn_limits: Any,
 ) -> Dict[str, Any]:
     """The keyword arguments of :func:`analyze` as the engine's analysis settings (the
     fields of ``pqe_pipeline::AnalysisSettings``, the long options of ``pqe analyze``),
@@ -277,6 +288,7 @@ def _settings(
         "no_events": not events,
         "no_half_cycle": not half_cycle,
         "no_aggregation": not aggregation,
+        "no_supraharmonics": not supraharmonics,
         "basic": bool(basic),
         "dip_threshold": float(dip_threshold),
         "swell_threshold": float(swell_threshold),
@@ -298,6 +310,7 @@ def _settings(
         "demand_method": str(demand_method),
         "minmax_period": float(minmax_period),
         "alarm": _alarm_list(alarms),
+        "learn_limits": None if learn_limits is None else str(_path(learn_limits)),
     }
 
 

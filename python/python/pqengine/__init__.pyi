@@ -47,6 +47,7 @@ def analyze(
     half_cycle: bool = True,
     events: bool = True,
     aggregation: bool = True,
+    supraharmonics: bool = True,
     basic: bool = False,
     channel_map: Optional[Mapping[str, str]] = None,
     capture_pre_cycles: float = 10.0,
@@ -61,6 +62,7 @@ def analyze(
     demand_method: str = "block",
     minmax_period: float = 600.0,
     alarms: Sequence[str] = (),
+    learn_limits: Optional[PathLike] = None,
 ) -> Analysis:
     """Measure a recording as an IEC 61000-4-30 Class A instrument (as `pqe analyze`).
 

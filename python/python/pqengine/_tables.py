@@ -144,6 +144,13 @@ class Analysis:
       demand per step, min/max per period and quantity, alarms; empty when not written);
     - ``harmonics``: dict channel column (``U_A``…) → ``(intervals, 64)`` array of the
       harmonic subgroups H0…H63; ``interharmonics``: the same for IH0…IH63;
+    - ``supraharmonics``: dict channel column → :class:`Table` of its 0.2-s supraharmonic
+      values, 2–150 kHz (as ``supraharmonics_<channel>.csv``: ``t``, the 2–9 kHz groups
+      ``G2100``…``G8900`` of IEC 61000-4-7 Annex B, the 9–150 kHz bins ``B10k``…``B148k``
+      (maximum of 32 windows, IEC 61000-4-30 Annex C) and ``B10k_rms``…, and per CENELEC
+      band ``PLC_A``, ``PLC_A_dBuV``, ``PLC_A_peak``, ``PLC_A_rms``, ``PLC_A_active``…);
+      empty below 20 kHz sampling or with ``supraharmonics=False``
+      (``summary()["supraharmonics"]`` says why);
     - ``compliance``: the EN 50160 / IEEE 519 assessments (:class:`Compliance`, from
       ``compliance.json``);
     - ``captures``: the event captures (``captures/*.cfg``), a list of dicts with
@@ -155,7 +162,8 @@ class Analysis:
       samples, per-channel statistics.
 
     Methods: :meth:`aggregates` (``"3s"``, ``"10min"``, ``"2h"``), :meth:`harmonic_table`
-    (``harmonics_<channel>.csv``), :meth:`summary` (``summary.json``), :meth:`write` (the
+    (``harmonics_<channel>.csv``), :meth:`supraharmonic_table`
+    (``supraharmonics_<channel>.csv``), :meth:`summary` (``summary.json``), :meth:`write` (the
     output folder of ``pqe analyze``, CSV or Parquet tables), :meth:`report`
     (``report.html``), :meth:`to_dict`. An Analysis holds only numpy arrays and plain
     Python values: it pickles (to send it from a worker process) and :meth:`to_dict` /
@@ -179,12 +187,14 @@ class Analysis:
         report_html: Optional[str] = None,
         messages: Optional[List[Any]] = None,
         metering: Optional[Dict[str, Table]] = None,
+        supraharmonic_tables: Optional[Dict[str, Table]] = None,
     ) -> None:
         self.intervals = intervals
         self.frequency = frequency
         self.flicker = flicker
         self.events = events
         self._harmonic_tables = harmonic_tables
+        self.supraharmonics: Dict[str, Table] = dict(supraharmonic_tables or {})
         self._aggregates = aggregate_tables
         self.info = info
         self.options = options
@@ -270,6 +280,7 @@ class Analysis:
             flicker=_numeric(raw["flicker"]),
             events=events,
             harmonic_tables={c: _numeric(t) for c, t in raw["harmonics"].items()},
+            supraharmonic_tables={c: _numeric(t) for c, t in raw["supraharmonics"].items()},
             aggregate_tables={p: _numeric(t) for p, t in raw["aggregates"].items()},
             info=info,
             options=_switches(settings, summary),
@@ -305,6 +316,18 @@ class Analysis:
             raise KeyError(
                 f"no harmonics of '{column}'; there are: "
                 f"{', '.join(self._harmonic_tables) or 'none (harmonics off?)'}"
+            ) from None
+
+    def supraharmonic_table(self, column: str) -> Table:
+        """``supraharmonics_<column>.csv`` as a table (see ``supraharmonics``)."""
+        try:
+            return self.supraharmonics[column]
+        except KeyError:
+            why = (self._summary.get("supraharmonics") or {}).get("reason")
+            raise KeyError(
+                f"no supraharmonics of '{column}'; there are: "
+                f"{', '.join(self.supraharmonics) or 'none'}"
+                + (f" ({why})" if why else "")
             ) from None
 
     def summary(self) -> Dict[str, Any]:
@@ -349,8 +372,8 @@ class Analysis:
 
     def to_dict(self) -> Dict[str, Any]:
         """Everything as plain dicts of numpy arrays (and lists, numbers, strings):
-        ``intervals``, ``frequency``, ``flicker``, ``events``, ``harmonics`` (column →
-        table), ``aggregates`` (period → table), ``info``, ``options``, ``source``,
+        ``intervals``, ``frequency``, ``flicker``, ``events``, ``harmonics`` and
+        ``supraharmonics`` (column → table), ``aggregates`` (period → table), ``info``, ``options``, ``source``,
         ``summary``, ``compliance`` (``compliance.json``), ``captures``, ``report_html``,
         ``messages``. :meth:`from_dict` rebuilds the Analysis."""
         return {
@@ -359,6 +382,7 @@ class Analysis:
             "flicker": dict(self.flicker),
             "events": dict(self.events),
             "harmonics": {c: dict(t) for c, t in self._harmonic_tables.items()},
+            "supraharmonics": {c: dict(t) for c, t in self.supraharmonics.items()},
             "aggregates": {p: dict(t) for p, t in self._aggregates.items()},
             "info": self.info,
             "options": self.options,
@@ -391,6 +415,9 @@ class Analysis:
             report_html=d.get("report_html"),
             messages=d.get("messages"),
             metering={n: Table(t) for n, t in d.get("metering", {}).items()},
+            supraharmonic_tables={
+                c: Table(t) for c, t in (d.get("supraharmonics") or {}).items()
+            },
         )
         if d.get("settings") is not None:
             a._settings = d["settings"]
