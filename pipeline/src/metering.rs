@@ -501,8 +501,10 @@ impl MeteringSink {
     }
 
     /// Seconds from the recording's start to `t`.
+    /// Seconds from the recording's start (divided, not multiplied by 1e-9, so that a
+    /// period's whole-second start reads as such: 60, not 60.00000000000001).
     fn since_origin(&self, t: Timestamp) -> f64 {
-        t.seconds_since(self.origin)
+        (t.as_nanos() - self.origin.as_nanos()) as f64 / 1e9
     }
 
     /// The values of `r` in the order of the sink's names (NaN where absent).
