@@ -495,22 +495,23 @@ impl Plan {
             Some(r) => {
                 let rspan = r.span();
                 let r = r.into_inner();
-                let method =
-                    match r.method {
-                        None => None,
-                        Some(mm) => Some(match mm.get_ref().as_str() {
-                            "pulse-count" => ReferenceMethod::PulseCount,
-                            "energy" => ReferenceMethod::Energy,
-                            "time-power" => ReferenceMethod::TimePower,
-                            other => return Err(cx.err(
+                let method = match r.method {
+                    None => None,
+                    Some(mm) => Some(match mm.get_ref().as_str() {
+                        "pulse-count" => ReferenceMethod::PulseCount,
+                        "energy" => ReferenceMethod::Energy,
+                        "time-power" => ReferenceMethod::TimePower,
+                        other => {
+                            return Err(cx.err(
                                 mm.span(),
                                 "reference.method",
                                 format!(
                                     "unknown method {other:?}: pulse-count, energy or time-power"
                                 ),
-                            )),
-                        }),
-                    };
+                            ))
+                        }
+                    }),
+                };
                 let constant = match r.constant {
                     None => None,
                     Some(c) if *c.get_ref() > 0.0 && c.get_ref().is_finite() => Some(*c.get_ref()),
@@ -617,13 +618,15 @@ impl Plan {
                             e @ ("l1" | "l2" | "l3") if meter.elements == 3 => {
                                 (Load::SinglePhase, Some(e[1..].parse().unwrap_or(1)))
                             }
-                            other => return Err(cx.err(
-                                l.span(),
-                                key("load"),
-                                format!(
+                            other => {
+                                return Err(cx.err(
+                                    l.span(),
+                                    key("load"),
+                                    format!(
                                     "{other:?}: balanced, or L1, L2, L3 on a three-element meter"
                                 ),
-                            )),
+                                ))
+                            }
                         },
                     };
                     let q = LimitQuery {
@@ -836,19 +839,20 @@ fn resolve_current(c: &RawCurrent, meter: &MeterType) -> Result<f64, String> {
                 num.trim().trim_end_matches('*').trim().parse::<f64>().map_err(|_| format!("{s:?}: a current in A or a multiple of a named current, e.g. \"0.1 Ib\""))?
             };
             let cur = &meter.currents;
-            let b =
-                match base.trim().to_ascii_lowercase().as_str() {
-                    "ib" | "iref" => cur.ib.map(|v| ("Ib", v)),
-                    "in" => cur.i_n.map(|v| ("In", v)),
-                    "itr" => cur.itr.map(|v| ("Itr", v)),
-                    "imin" => cur.imin.map(|v| ("Imin", v)),
-                    "imax" => cur.imax.map(|v| ("Imax", v)),
-                    "ist" => cur.ist.map(|v| ("Ist", v)),
-                    "a" => Some(("A", 1.0)),
-                    other => return Err(format!(
+            let b = match base.trim().to_ascii_lowercase().as_str() {
+                "ib" | "iref" => cur.ib.map(|v| ("Ib", v)),
+                "in" => cur.i_n.map(|v| ("In", v)),
+                "itr" => cur.itr.map(|v| ("Itr", v)),
+                "imin" => cur.imin.map(|v| ("Imin", v)),
+                "imax" => cur.imax.map(|v| ("Imax", v)),
+                "ist" => cur.ist.map(|v| ("Ist", v)),
+                "a" => Some(("A", 1.0)),
+                other => {
+                    return Err(format!(
                         "unknown current {other:?} in {s:?}: Ib, Iref, In, Itr, Imin, Imax or Ist"
-                    )),
-                };
+                    ))
+                }
+            };
             let (_, v) =
                 b.ok_or_else(|| format!("{s:?}: the [meter] table does not give {}", base.trim()))?;
             factor * v
