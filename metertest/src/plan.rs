@@ -35,6 +35,10 @@ use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use toml::Spanned;
 
+/// The longest a point may keep the bench busy, seconds (a day): longer gates are refused as
+/// impossible durations.
+pub const MAX_POINT_S: f64 = 86_400.0;
+
 /// A plan that cannot be used: where and why.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{file}:{line}: {key}: {message}")]
@@ -707,6 +711,17 @@ impl Plan {
                         resolution_pulses(limit.limit_percent / 10.0)
                             .map_err(|m| cx.err(pspan.clone(), key("resolution"), m))?
                     };
+                    // The bench runs N + 1 pulse periods (and margin, see the runner): a gate
+                    // that cannot end within a day is refused, not started.
+                    let gate_s = (pulses as f64 + 1.0) * period;
+                    if !(gate_s <= MAX_POINT_S) {
+                        let (k, span) = match (&p.pulses, &p.resolution) {
+                            (Some(n), _) => ("pulses", n.span()),
+                            (_, Some(r)) => ("resolution", r.span()),
+                            _ => ("current", pspan.clone()),
+                        };
+                        return Err(cx.err(span, key(k), format!("impossible duration: a gate of {pulses} pulses takes {:.1} h at this point (one pulse every {period:.3} s), more than {} h", gate_s / 3600.0, MAX_POINT_S / 3600.0)));
+                    }
                     PointKind::Accuracy {
                         current_a,
                         pf,
@@ -740,6 +755,13 @@ impl Plan {
                             return Err(cx.err(d.span(), key("duration"), format!("impossible duration {dur} s: the starting test needs {:.1} s (two pulses at Ist plus 20 %)", window.window_s)));
                         }
                         window.window_s = dur;
+                    }
+                    if !(window.window_s <= MAX_POINT_S) {
+                        let (k, span) = match &p.duration {
+                            Some(d) => ("duration", d.span()),
+                            None => ("kind", pspan.clone()),
+                        };
+                        return Err(cx.err(span, key(k), format!("impossible duration: the starting test would take {:.1} h, more than {} h", window.window_s / 3600.0, MAX_POINT_S / 3600.0)));
                     }
                     PointKind::Starting { rule, window }
                 }
@@ -777,6 +799,13 @@ impl Plan {
                         };
                         cx.err(span, key(k), e.to_string())
                     })?;
+                    if !(rule.duration_s <= MAX_POINT_S) {
+                        let (k, span) = match &p.duration {
+                            Some(d) => ("duration", d.span()),
+                            None => ("kind", pspan.clone()),
+                        };
+                        return Err(cx.err(span, key(k), format!("impossible duration: the no-load test would take {:.1} h, more than {} h", rule.duration_s / 3600.0, MAX_POINT_S / 3600.0)));
+                    }
                     PointKind::NoLoad { rule }
                 }
                 other => {

@@ -104,6 +104,17 @@ fn impossible_durations_are_refused_with_line_and_key() {
         "kind = \"starting\"\nduration = 10\n",
     ));
     assert_eq!((e.line, e.key.as_str()), (12, "point[1].duration"), "{e}");
+    // Gates that would keep the bench busy for more than a day.
+    let e = refused(&format!("{GOOD}pulses = 1000000\n"));
+    assert_eq!((e.line, e.key.as_str()), (13, "point[1].pulses"), "{e}");
+    assert!(e.message.contains("impossible duration"), "{e}");
+    let e = refused(&format!("{GOOD}resolution = 1e-9\n"));
+    assert_eq!((e.line, e.key.as_str()), (13, "point[1].resolution"), "{e}");
+    let e = refused(&GOOD.replace(
+        "kind = \"accuracy\"\ncurrent = \"Ib\"\n",
+        "kind = \"no-load\"\nduration = 1e6\n",
+    ));
+    assert_eq!((e.line, e.key.as_str()), (12, "point[1].duration"), "{e}");
 }
 
 #[test]
