@@ -65,6 +65,21 @@ pub enum ReferenceMethod {
     TimePower,
 }
 
+impl ReferenceMethod {
+    /// How the report names the method.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ReferenceMethod::PulseCount => {
+                "pulse comparison, counting the reference standard's pulses in the gate"
+            }
+            ReferenceMethod::Energy => {
+                "pulse comparison, integrating the reference energy over the gate"
+            }
+            ReferenceMethod::TimePower => "time/power (set power times gate time)",
+        }
+    }
+}
+
 /// The meter type under test.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MeterType {
