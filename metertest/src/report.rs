@@ -160,6 +160,10 @@ td.l,th.l{{text-align:left}}.pass{{color:#176317;font-weight:600}}.fail{{color:#
                 Verdict::Fail => "fail",
             };
             let limit = match (p.limit, &p.pulses_required) {
+                (None, _) if p.kind == "function" => match (p.expected, p.tolerance) {
+                    (Some(e), Some(t)) => format!("= {e} ± {t}"),
+                    _ => "–".into(),
+                },
                 (Some(l), _) => format!("{l}"),
                 (None, Some(n)) if p.kind == "no-load" => format!("≤ {n} pulse(s)"),
                 (None, Some(n)) => format!("≥ {n} pulses"),
