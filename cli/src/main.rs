@@ -31,6 +31,8 @@ enum Command {
     Batch(commands::batch::Args),
     /// Talk to a meter: read values, record and analyse the exchange (Modbus, IEC 62056-21, …).
     Meter(commands::meter::Args),
+    /// Test energy meters on a bench: run a test plan, search the result archive.
+    Metertest(commands::metertest::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Analyze(a) => commands::analyze::run(a, sub),
         Command::Batch(a) => commands::batch::run(a, sub),
         Command::Meter(a) => commands::meter::run(a),
+        Command::Metertest(a) => commands::metertest::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,6 +6,7 @@ pub mod convert;
 pub mod generate;
 pub mod inspect;
 pub mod meter;
+pub mod metertest;
 
 use anyhow::Result;
 use pqe_io::RecordingReader;
