@@ -175,6 +175,25 @@ def test_cli_python_and_c_write_the_same_folder(cli_csv, libpqe, demo, tmp_path)
     assert_same_folder(cli_csv, tmp_path / "c", "C", captures_scaled=True)
 
 
+def test_cli_python_and_c_write_the_same_parquet_folder(run_pqe, libpqe, demo, tmp_path):
+    """The same with Parquet tables (`--format parquet`, `write(format="parquet")`, the C
+    front's `format = "parquet"` setting): equal tables, the same other files."""
+    cli = tmp_path / "cli"
+    run_pqe("analyze", DEMO, "--out", cli, "--format", "parquet")
+    names = files(cli)
+    assert "intervals.parquet" in names and "energy.parquet" in names, names
+    assert not any(n.endswith(".csv") and "/" not in n for n in names), names
+    pq.analyze(DEMO).write(tmp_path / "python", format="parquet")
+    assert_same_folder(cli, tmp_path / "python", "python, parquet")
+    c = CAnalysis(libpqe, demo, tmp_path / "c", DEMO, "demo-30s", "pqe-dsp synth",
+                  settings='format = "parquet"')
+    n = demo.data.shape[1]
+    for first in range(0, n, 5000):
+        c.check(c.push_at(first, min(n, first + 5000)))
+    c.finish()
+    assert_same_folder(cli, tmp_path / "c", "C, parquet", captures_scaled=True)
+
+
 def test_python_recording_front_gives_the_same_tables(cli_csv, demo, tmp_path):
     """A numpy Recording (which carries no station or device name) gives the same tables,
     statistics and compliance.json; summary.json differs only in `input` and the
