@@ -483,8 +483,13 @@ fn basic_mode_writes_rms_power_frequency_and_aggregates_only() {
             "aggregates_2h.csv",
             "aggregates_3s.csv",
             "compliance.json",
+            // The meter tables rest on RMS and power: energy, demand and min/max stay;
+            // the distortion detail (from the harmonics) goes.
+            "demand.csv",
+            "energy.csv",
             "frequency.csv",
             "intervals.csv",
+            "minmax.csv",
             "report.html",
             "statistics.csv",
             "summary.json",
@@ -592,8 +597,11 @@ fn each_switch_removes_exactly_its_outputs() {
     }
     let (_, full_rows) = read_csv(&full.join("intervals.csv"));
     let owned = |v: &[&str]| -> Vec<String> { v.iter().map(|s| s.to_string()).collect() };
+    // Without harmonics the distortion detail (distortion.csv) goes with them.
+    let mut harmonic_outputs = harmonics.clone();
+    harmonic_outputs.push("distortion.csv".to_string());
     let cases: Vec<(Vec<&str>, Vec<String>)> = vec![
-        (vec!["--no-harmonics"], harmonics.clone()),
+        (vec!["--no-harmonics"], harmonic_outputs),
         (vec!["--no-flicker"], owned(&["flicker.csv"])),
         (vec!["--no-events"], owned(&["captures", "events.csv"])),
         (
