@@ -33,6 +33,8 @@ enum Command {
     Analyze(commands::analyze::Args),
     /// Analyse every recording under a folder, in parallel, with a summary table.
     Batch(commands::batch::Args),
+    /// Acquisition drivers and the devices they find (`pqe devices list`).
+    Devices(commands::devices::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Generate(a) => commands::generate::run(a),
         Command::Analyze(a) => commands::analyze::run(a),
         Command::Batch(a) => commands::batch::run(a),
+        Command::Devices(a) => commands::devices::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

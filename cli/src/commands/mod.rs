@@ -3,6 +3,7 @@
 pub mod analyze;
 pub mod batch;
 pub mod convert;
+pub mod devices;
 pub mod generate;
 pub mod inspect;
 
