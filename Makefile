@@ -13,7 +13,7 @@ DEMO_INPUT ?= datasets/demo/demo-hour.cfg
 DEMO_OUT ?= demo-out
 PYTEST := .venv/bin/python -m pytest
 
-.PHONY: setup build python sml-decode demo demo-quick test lint rust-test py-test browser-test capi-test bench clean
+.PHONY: setup build python wheel-check capi-lib sml-decode demo demo-quick demo-plc test lint rust-test py-test browser-test capi-test fuzz-smoke bench clean
 
 setup:
 	@scripts/setup.sh
@@ -31,6 +31,13 @@ demo-quick: build
 	$(PQE) analyze datasets/demo/demo-3v3i-50hz.cfg --out $(DEMO_OUT)-30s
 	@echo "results in $(DEMO_OUT)-30s/"
 
+# Supraharmonics (2–150 kHz) need ≥ 300 kHz sampling: 2 s at 500 kHz with G3-PLC, S-FSK and
+# converter emission, generated from its scenario (24 MB, not committed).
+demo-plc: build
+	@test -f target/plc/plc-500khz.cfg || $(PQE) generate datasets/scenarios/plc-500khz.toml target/plc/plc-500khz.cfg
+	$(PQE) analyze target/plc/plc-500khz.cfg --out $(DEMO_OUT)-plc
+	@echo "results in $(DEMO_OUT)-plc/ (supraharmonics_*.csv; report.html, section Supraharmonics)"
+
 lint: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
@@ -39,9 +46,15 @@ lint: setup
 rust-test: setup
 	PQE_DLMS_METER_BIN=$(CURDIR)/target/peers/dlms-cosem-rs/bin/meter $(CARGO) test --workspace
 
-# The Python package pqengine (python/), built into .venv by maturin.
+# The Python package pqengine (python/), built into .venv by maturin, with HDF5 (the
+# tests read .h5 files; the wheel leaves it out, see wheel-check).
 python: setup
-	VIRTUAL_ENV=$(CURDIR)/.venv .venv/bin/maturin develop --release -q -m python/Cargo.toml
+	VIRTUAL_ENV=$(CURDIR)/.venv .venv/bin/maturin develop --release -q -m python/Cargo.toml --features hdf5
+
+# The pqengine wheel as users get it: built twice in a row (the same files), no bundled or
+# needed library beyond libc (no libhdf5), installed into a fresh venv, imported and used.
+wheel-check: setup
+	python/check_wheel.sh
 
 # The SML decoder example the smllib cross-check runs (tests/python/test_sml_smllib.py).
 SML_DECODE := target/release/examples/sml_decode
@@ -49,8 +62,13 @@ SML_DECODE := target/release/examples/sml_decode
 sml-decode: setup
 	$(CARGO) build --release -p pqe-sml --example sml_decode
 
-py-test: build python sml-decode
-	PQE_BIN=$(CURDIR)/$(PQE) PQE_SML_DECODE=$(CURDIR)/$(SML_DECODE) $(PYTEST) -q tests/python
+# libpqe.so, which tests/python/test_fronts.py drives through ctypes.
+capi-lib: setup
+	$(CARGO) build --release -p pqe-capi
+
+py-test: build python sml-decode capi-lib
+	PQE_BIN=$(CURDIR)/$(PQE) PQE_SML_DECODE=$(CURDIR)/$(SML_DECODE) \
+	PQE_CAPI_LIB=$(CURDIR)/target/release/libpqe.so $(PYTEST) -q tests/python
 
 browser-test: setup
 	tests/browser/check_report.sh
@@ -60,7 +78,12 @@ browser-test: setup
 capi-test: setup
 	capi/check.sh
 
-test: lint rust-test py-test browser-test capi-test
+# Every cargo-fuzz target (fuzz/, */fuzz, protocols/*/fuzz) for a few seconds each
+# (FUZZ_SECONDS, default 20); longer runs: scripts/fuzz.sh 600.
+fuzz-smoke: setup
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-10} scripts/fuzz.sh
+
+test: lint rust-test py-test wheel-check browser-test capi-test fuzz-smoke
 
 bench: setup
 	$(CARGO) bench -p pqe-benches

@@ -6,10 +6,11 @@
 #  3. build examples/example.c with -std=c11 -Wall -Wextra -Werror -pedantic against the
 #     shared library (through the staged pqe.pc and pkg-config) and the static one;
 #  4. run both on a COMTRADE recording, and the shared one under
-#     valgrind --leak-check=full --error-exitcode=1.
+#     valgrind --leak-check=full --error-exitcode=1; the shared runs also write the output
+#     folder of `pqe analyze` through pqe_analysis_* (its worker thread included).
 # valgrind.supp suppresses only the FFT planner cache pqe-dsp keeps for the process.
 # Needs: cc, make, pkg-config, valgrind, diff (Debian: build-essential pkg-config valgrind
-# diffutils libhdf5-dev). Set PQE_CAPI_SKIP_VALGRIND=1 to skip step 4's valgrind run.
+# diffutils; ldd from libc-bin). Set PQE_CAPI_SKIP_VALGRIND=1 to skip step 4's valgrind run.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
@@ -27,6 +28,12 @@ done
 step "cargo build --release -p pqe-capi"
 cargo build --release -p pqe-capi || fail "release build"
 
+step "libpqe.so links no libhdf5 (ldd)"
+so="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release/libpqe.so"
+command -v ldd >/dev/null || fail "'ldd' is not installed"
+ldd "$so" | sed 's/^/    /'
+if ldd "$so" | grep -qi 'hdf5'; then fail "$so links libhdf5 (pqe-io's hdf5 feature reached pqe-capi)"; fi
+
 step "header: regenerate with cbindgen and diff against include/pqe.h"
 cargo test -q -p pqe-capi --test header || fail "include/pqe.h differs from what cbindgen generates (diff above)"
 
@@ -36,7 +43,8 @@ target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_
 ex="$target_dir/capi-example"
 
 step "run example-shared on $recording"
-"$ex/example-shared" "$recording" 2400 60 > "$ex/shared.out" || { cat "$ex/shared.out"; fail "example-shared"; }
+rm -rf "$ex/folder-shared" "$ex/folder-valgrind"
+"$ex/example-shared" "$recording" 2400 60 "$ex/folder-shared" > "$ex/shared.out" || { cat "$ex/shared.out"; fail "example-shared"; }
 tail -n 25 "$ex/shared.out"
 step "run example-static on $demo"
 "$ex/example-static" "$demo" 230 > "$ex/static.out" || { cat "$ex/static.out"; fail "example-static"; }
@@ -48,7 +56,7 @@ else
     command -v valgrind >/dev/null || fail "'valgrind' is not installed (apt-get install -y valgrind)"
     step "valgrind --leak-check=full --error-exitcode=1 example-shared $recording"
     valgrind --quiet --leak-check=full --error-exitcode=1 --suppressions=valgrind.supp \
-        "$ex/example-shared" "$recording" 2400 60 > "$ex/valgrind.out" \
+        "$ex/example-shared" "$recording" 2400 60 "$ex/folder-valgrind" > "$ex/valgrind.out" \
         || { tail -n 40 "$ex/valgrind.out"; fail "valgrind reported errors or leaks"; }
     tail -n 1 "$ex/valgrind.out"
 fi

@@ -5,6 +5,7 @@
 #     build-essential and valgrind (the C ABI example and its memory check), socat and mbpoll
 #     (meter-link tests: pty pairs, a second Modbus client)
 #   - a Python virtual environment in .venv with the test tools (tests/requirements.txt)
+#   - cargo-fuzz (scripts/fuzz.sh, make fuzz-smoke)
 # The Rust toolchain (cargo, rustfmt, clippy) is expected from rustup.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +33,13 @@ if ((${#need_apt[@]})); then
 fi
 
 command -v cargo >/dev/null || { echo "setup: cargo not found: install Rust with rustup (https://rustup.rs)" >&2; exit 1; }
+
+# cargo-fuzz for the fuzz targets (scripts/fuzz.sh; nightly is used when present, else
+# stable with RUSTC_BOOTSTRAP=1).
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+  echo "setup: installing cargo-fuzz"
+  cargo install -q cargo-fuzz --locked
+fi
 
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"

@@ -1,15 +1,21 @@
 /*
  * example.c: analyse a COMTRADE recording through the PQE C interface.
  *
- *   example RECORDING.cfg [UDIN [NOMINAL_FREQUENCY]]
+ *   example RECORDING.cfg [UDIN [NOMINAL_FREQUENCY [OUT_DIR]]]
  *
  * Reads the recording with pqe_comtrade_*, pushes it block by block through a
  * pqe_analyzer, prints the 10/12-cycle intervals (t, flagged, U_A where there is one),
- * the 10-s frequencies and the events, then checks the error paths (NULL arguments, a
- * freed handle, a wrong struct_size) and prints the last-error messages. Exits non-zero
- * when anything behaves otherwise than documented.
+ * the 10-s frequencies and the events; then reads it again with timed pushes
+ * (pqe_analyzer_push_at) leaving one block out, as a stream that lost a block would, and
+ * checks that exactly one interval after the gap is flagged; then checks the error paths
+ * (NULL arguments, a freed handle, a wrong struct_size, an overlapping block) and prints
+ * the last-error messages. With OUT_DIR, it also writes the output folder of `pqe analyze`
+ * there from timed pushes (pqe_analysis_*), with the error paths of a stream (an
+ * overlapping push, a push after the end). Exits non-zero when anything behaves otherwise
+ * than documented.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,10 +117,119 @@ static int drain(pqe_analyzer *h, struct counts *k) {
     }
 }
 
+/* Read the recording again, pushing each block with the time of its first sample and
+ * leaving block `skip` out. Returns the number of intervals flagged PQE_INTERVAL_AFTER_GAP
+ * (-1 on failure); `*blocks` gets the number of blocks read. */
+static long gap_run(const char *path, const pqe_config *config, size_t skip, size_t *blocks) {
+    pqe_comtrade *reader = NULL;
+    pqe_analyzer *h = NULL;
+    long after_gap = -1;
+    double *buf = malloc(sizeof(double) * BLOCK * config->n_channels);
+    if (buf == NULL) return -1;
+    *blocks = 0;
+    if (!check(pqe_comtrade_open(path, &reader), PQE_OK, "gap run: pqe_comtrade_open") ||
+        !check(pqe_analyzer_new(config, &h), PQE_OK, "gap run: pqe_analyzer_new"))
+        goto out;
+    uint64_t first = 0; /* index of the block's first sample in the recording */
+    pqe_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.struct_size = sizeof rec;
+    after_gap = 0;
+    for (;;) {
+        size_t n = 0;
+        pqe_status s = pqe_comtrade_read(reader, buf, BLOCK, &n);
+        if (s == PQE_END) break;
+        if (!check(s, PQE_OK, "gap run: pqe_comtrade_read")) { after_gap = -1; break; }
+        int64_t at = config->start_unix_ns +
+                     (int64_t)llround((double)first * 1e9 / config->sample_rate);
+        if (*blocks != skip &&
+            !check(pqe_analyzer_push_at(h, buf, n, at), PQE_OK, "pqe_analyzer_push_at")) {
+            after_gap = -1;
+            break;
+        }
+        first += n;
+        (*blocks)++;
+        if (*blocks == skip + 1) {
+            printf("gap run: block %zu (%zu samples at %.4f s) left out\n", skip, n,
+                   (double)(first - n) / config->sample_rate);
+        }
+    }
+    check(pqe_analyzer_finish(h), PQE_OK, "gap run: pqe_analyzer_finish");
+    while (after_gap >= 0) {
+        pqe_status s = pqe_analyzer_next_record(h, &rec);
+        if (s == PQE_END) break;
+        if (!check(s, PQE_OK, "gap run: pqe_analyzer_next_record")) { after_gap = -1; break; }
+        if (rec.kind == PQE_RECORD_INTERVAL && (rec.subkind & PQE_INTERVAL_AFTER_GAP)) {
+            printf("gap run: interval %llu at t=%.4f s flagged=%d after the gap\n",
+                   (unsigned long long)rec.index, rec.t, rec.flagged ? 1 : 0);
+            if (!rec.flagged) {
+                fprintf(stderr, "FAIL gap run: an after-gap interval is not flagged\n");
+                failures++;
+            }
+            after_gap++;
+        }
+    }
+out:
+    if (h) check(pqe_analyzer_free(h), PQE_OK, "gap run: pqe_analyzer_free");
+    if (reader) check(pqe_comtrade_close(reader), PQE_OK, "gap run: pqe_comtrade_close");
+    free(buf);
+    return after_gap;
+}
+
+/* The output folder of `pqe analyze` in `out_dir` from timed pushes of the recording. */
+static void folder_run(const char *path, const pqe_config *config, const char *out_dir) {
+    pqe_comtrade *reader = NULL;
+    pqe_analysis *a = NULL;
+    double *buf = malloc(sizeof(double) * BLOCK * config->n_channels);
+    if (buf == NULL) return;
+    pqe_source_info source;
+    memset(&source, 0, sizeof source);
+    source.struct_size = sizeof source;
+    source.input_name = path;
+    if (!check(pqe_comtrade_open(path, &reader), PQE_OK, "folder run: pqe_comtrade_open") ||
+        !check(pqe_analysis_new(config, &source, NULL, out_dir, &a), PQE_OK,
+               "folder run: pqe_analysis_new"))
+        goto out;
+    uint64_t first = 0;
+    for (;;) {
+        size_t n = 0;
+        pqe_status s = pqe_comtrade_read(reader, buf, BLOCK, &n);
+        if (s == PQE_END) break;
+        if (!check(s, PQE_OK, "folder run: pqe_comtrade_read")) goto out;
+        /* Sample `first` lies at start + first / rate (rounded to the nanosecond). */
+        int64_t at = config->start_unix_ns +
+                     (int64_t)((double)first / config->sample_rate * 1e9 + 0.5);
+        if (!check(pqe_analysis_push_at(a, buf, n, at), PQE_OK, "folder run: push_at")) goto out;
+        first += n;
+    }
+    /* The last block again overlaps what was pushed: refused, the stream goes on. */
+    expect_error(pqe_analysis_push_at(a, buf, 1, config->start_unix_ns), PQE_ERR_STREAM,
+                 "analysis push_at(overlapping)");
+    check(pqe_analysis_finish(a), PQE_OK, "folder run: pqe_analysis_finish");
+    expect_error(pqe_analysis_push(a, buf, 1), PQE_ERR_STATE, "analysis push(after finish)");
+    char summary[4096];
+    snprintf(summary, sizeof summary, "%s/summary.json", out_dir);
+    FILE *f = fopen(summary, "r");
+    if (f == NULL) {
+        fprintf(stderr, "FAIL folder run: no %s\n", summary);
+        failures++;
+    } else {
+        fclose(f);
+        printf("folder run: %llu samples pushed, %s written\n", (unsigned long long)first,
+               summary);
+    }
+out:
+    if (a) check(pqe_analysis_free(a), PQE_OK, "folder run: pqe_analysis_free");
+    if (reader) check(pqe_comtrade_close(reader), PQE_OK, "folder run: pqe_comtrade_close");
+    free(buf);
+}
+
 static void error_paths(const pqe_config *good) {
     pqe_analyzer *h = NULL;
     pqe_record rec;
-    double x[6] = {0};
+    /* One frame of zeros (the timed pushes below take one frame of every channel). */
+    double *x = calloc(good->n_channels + 1, sizeof(double));
+    if (x == NULL) return;
     memset(&rec, 0, sizeof rec);
     rec.struct_size = sizeof rec;
 
@@ -128,7 +243,10 @@ static void error_paths(const pqe_config *good) {
     expect_error(pqe_analyzer_new(&bad, &h), PQE_ERR_INVALID_ARGUMENT, "new(55 Hz)");
     expect_error(pqe_analyzer_push(NULL, x, 1), PQE_ERR_NULL, "push(NULL handle)");
 
-    if (!check(pqe_analyzer_new(good, &h), PQE_OK, "new(good)")) return;
+    if (!check(pqe_analyzer_new(good, &h), PQE_OK, "new(good)")) {
+        free(x);
+        return;
+    }
     expect_error(pqe_analyzer_push(h, NULL, 1), PQE_ERR_NULL, "push(NULL samples)");
     expect_error(pqe_analyzer_push(h, x, (size_t)-1), PQE_ERR_INVALID_ARGUMENT,
                  "push(overflowing n)");
@@ -136,6 +254,15 @@ static void error_paths(const pqe_config *good) {
     expect_error(pqe_analyzer_next_record(h, &rec), PQE_ERR_INVALID_ARGUMENT,
                  "next_record(struct_size 1)");
     rec.struct_size = sizeof rec;
+    /* Timed pushes: a block before the start, then one overlapping the previous one. */
+    expect_error(pqe_analyzer_push_at(h, x, 1, good->start_unix_ns - 1000000000), PQE_ERR_STREAM,
+                 "push_at(before the start)");
+    check(pqe_analyzer_push_at(h, x, 1, good->start_unix_ns), PQE_OK, "push_at(start)");
+    expect_error(pqe_analyzer_push_at(h, x, 1, good->start_unix_ns), PQE_ERR_STREAM,
+                 "push_at(overlapping)");
+    check(pqe_analyzer_finish(h), PQE_OK, "finish");
+    expect_error(pqe_analyzer_push_at(h, x, 1, good->start_unix_ns + 1000000000), PQE_ERR_STATE,
+                 "push_at(after finish)");
     check(pqe_analyzer_free(h), PQE_OK, "free");
     expect_error(pqe_analyzer_push(h, x, 1), PQE_ERR_INVALID_HANDLE, "push(freed handle)");
     expect_error(pqe_analyzer_next_record(h, &rec), PQE_ERR_INVALID_HANDLE,
@@ -155,11 +282,13 @@ static void error_paths(const pqe_config *good) {
         failures++;
     }
     check(pqe_analyzer_free(h), PQE_OK, "free again");
+    free(x);
 }
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s RECORDING.cfg [UDIN [NOMINAL_FREQUENCY]]\n", argv[0]);
+        fprintf(stderr, "usage: %s RECORDING.cfg [UDIN [NOMINAL_FREQUENCY [OUT_DIR]]]\n",
+                argv[0]);
         return 2;
     }
     double udin = argc > 2 ? atof(argv[2]) : 230.0;
@@ -229,6 +358,24 @@ int main(int argc, char **argv) {
     }
     free(buf);
     check(pqe_analyzer_free(h), PQE_OK, "pqe_analyzer_free");
+
+    /* A stream that lost a block: one interval after the gap is flagged, where the
+     * recording is long enough to hold whole intervals after it (two seconds). */
+    size_t skip = (size_t)(info.sample_rate * 2.0) / BLOCK + 1, blocks = 0;
+    long after_gap = gap_run(argv[1], &config, skip, &blocks);
+    if (blocks > skip && (double)(blocks - skip) * BLOCK >= 2.0 * info.sample_rate) {
+        if (after_gap != 1) {
+            fprintf(stderr, "FAIL gap run: %ld intervals flagged after the gap, expected 1\n",
+                    after_gap);
+            failures++;
+        }
+    } else {
+        printf("gap run: the recording is too short for whole intervals after a gap at "
+               "block %zu of %zu (checked the pushes only)\n", skip, blocks);
+        if (after_gap < 0) failures++;
+    }
+
+    if (argc > 4) folder_run(argv[1], &config, argv[4]);
 
     /* The reader's channel array doubles as the configuration of the error-path checks. */
     error_paths(&config);

@@ -189,9 +189,19 @@ typedef enum pqe_status {
   // The input needs something PQE does not implement.
   PQE_ERR_UNSUPPORTED = -7,
   // The call is not allowed in the handle's current state (samples pushed after
-  // [`pqe_analyzer_finish`]).
+  // [`pqe_analyzer_finish`]): a fault of the stream, not of the configuration.
   PQE_ERR_STATE = -8,
+  // The samples pushed do not follow each other in time: a block given by
+  // [`pqe_analyzer_push_at`] or [`pqe_analyzer_push_planar_at`] starts before the end
+  // of the previous one (or before the configuration's `start_unix_ns`). A fault of the
+  // stream, not of the configuration; the block is not taken and the analyzer stays
+  // usable.
+  PQE_ERR_STREAM = -9,
 } pqe_status;
+
+// An opaque analysis writing `pqe analyze`'s output folder (a token, see the header's
+// introduction). Made by [`pqe_analysis_new`], released by [`pqe_analysis_free`].
+typedef struct pqe_analysis pqe_analysis;
 
 // An opaque streaming analyzer (a token, see the header's introduction). Made by
 // [`pqe_analyzer_new`], released by [`pqe_analyzer_free`].
@@ -244,6 +254,21 @@ typedef struct pqe_config {
   // (`PQE_FLAG_DEFAULT` for what `pqe analyze` computes). Unknown bits are refused.
   uint32_t flags;
 } pqe_config;
+
+// What [`pqe_analysis_new`] records about the stream's origin (every field optional).
+// Set `struct_size = sizeof(pqe_source_info)`.
+typedef struct pqe_source_info {
+  // `sizeof(pqe_source_info)` as the caller compiled it.
+  size_t struct_size;
+  // How summary.json and the report name the recording (NUL-terminated UTF-8; NULL:
+  // `"C stream"`).
+  const char *input_name;
+  // The station name (COMTRADE `station_name`, written into summary.json and the event
+  // captures; NULL: empty).
+  const char *station;
+  // The recording device's identification (COMTRADE `rec_dev_id`; NULL: empty).
+  const char *device;
+} pqe_source_info;
 
 // One record of the analysis, filled by [`pqe_analyzer_next_record`]. Set
 // `struct_size = sizeof(pqe_record)` before the call. Which fields mean what depends on
@@ -328,6 +353,83 @@ extern "C" {
 // The library's version (`MAJOR.MINOR.PATCH`), a static NUL-terminated string.
 const char *pqe_version(void);
 
+// Start an analysis that writes the output folder of `pqe analyze` into `out_dir` (created
+// if needed) from the samples pushed to it, and store its handle in `*out` (NULL on
+// failure). The folder holds what `pqe analyze` writes for a recording of the same
+// samples: the result tables, statistics.csv, event captures (COMTRADE), compliance.json
+// (EN 50160, IEEE 519), report.html and summary.json.
+//
+// - `config`: the channels (kind and phase give each its role), sample rate, start time,
+//   nominal frequency, Udin, wiring, load current, and the parts computed: the flags
+//   `PQE_FLAG_HARMONICS`, `PQE_FLAG_EVENTS`, `PQE_FLAG_FLICKER`, `PQE_FLAG_AGGREGATES`
+//   switch off what `--no-harmonics`, `--no-events`, `--no-flicker`, `--no-aggregation`
+//   switch off when absent; `PQE_FLAG_HALF_CYCLE` also writes urms_half_cycle.csv;
+//   `PQE_FLAG_FREQUENCY` is required (the folder always has frequency.csv).
+// - `settings_toml`: NULL, or the other settings as TOML text with the keys of
+//   `pqe analyze --config` (`dip_threshold = 85`, `format = "parquet"`,
+//   `ieee519_edition = 2014`, …); the configuration's fields take precedence over the same
+//   keys there.
+// - `source`: NULL, or the name, station and device of the recording
+//   ([`pqe_source_info`]).
+//
+// The analysis runs on a worker thread of its own as the samples arrive; pushes wait
+// while it is a few blocks behind. Its errors (a sample rate below 20 per cycle, a folder
+// that cannot be written) are returned by the next push or by [`pqe_analysis_finish`].
+//
+// Errors: `PQE_ERR_NULL` (config, out_dir, out, config->channels, a channel's name),
+// `PQE_ERR_INVALID_ARGUMENT` (the configuration as [`crate::pqe_analyzer_new`] checks it,
+// `PQE_FLAG_FREQUENCY` missing, a setting in `settings_toml`, `source->struct_size`, text
+// that is not UTF-8).
+//
+// # Safety
+// `config` is NULL or points to a `pqe_config` as [`crate::pqe_analyzer_new`] takes it;
+// `source` is NULL or points to a `pqe_source_info` of `source->struct_size` bytes whose
+// strings are NULL or NUL-terminated; `settings_toml` and `out_dir` are NULL or
+// NUL-terminated; `out` is NULL or writable.
+enum pqe_status pqe_analysis_new(const struct pqe_config *config,
+                                 const struct pqe_source_info *source,
+                                 const char *settings_toml,
+                                 const char *out_dir,
+                                 struct pqe_analysis **out);
+
+// Push `n_frames` samples of every channel, interleaved frame by frame
+// (`samples[i * n_channels + c]` is sample `i` of channel `c`), the first of them taken
+// at `start_unix_ns` (nanoseconds since 1970, the clock of `config->start_unix_ns`). Time
+// between pushes works as for [`crate::pqe_analyzer_push_at`]: within half a sample of
+// the end of the previous push the stream continues; later, the samples in between are a
+// gap, flagged in the output folder exactly as the same gap in a recording file; earlier
+// is refused with `PQE_ERR_STREAM` (nothing taken, the analysis goes on). Missing samples
+// are NaN. `samples` may be NULL when `n_frames` is 0.
+//
+// Errors: `PQE_ERR_NULL`, `PQE_ERR_INVALID_HANDLE`, `PQE_ERR_INVALID_ARGUMENT`
+// (`n_frames * n_channels` overflows), `PQE_ERR_STREAM` (the block overlaps what was
+// pushed), `PQE_ERR_STATE` (after [`pqe_analysis_finish`], or the analysis has stopped on
+// an error: that error is returned once, by this call).
+//
+// # Safety
+// `samples` is NULL or points to `n_frames * n_channels` readable doubles.
+enum pqe_status pqe_analysis_push_at(struct pqe_analysis *h,
+                                     const double *samples,
+                                     size_t n_frames,
+                                     int64_t start_unix_ns);
+
+// Push `n_frames` interleaved samples of every channel right after the previous push
+// (no gap), as [`pqe_analysis_push_at`] otherwise.
+//
+// # Safety
+// As [`pqe_analysis_push_at`].
+enum pqe_status pqe_analysis_push(struct pqe_analysis *h, const double *samples, size_t n_frames);
+
+// End the stream and wait until the output folder is complete (the last records, the
+// statistics, captures, compliance.json, report.html, summary.json). Returns the
+// analysis's error if it failed (the same again on a second call); `PQE_OK` again after
+// success. Pushing afterwards returns `PQE_ERR_STATE`.
+enum pqe_status pqe_analysis_finish(struct pqe_analysis *h);
+
+// Release an analysis. Unfinished, it is stopped (the folder is left as far as it got).
+// The handle is invalid afterwards; NULL returns `PQE_ERR_NULL`.
+enum pqe_status pqe_analysis_free(struct pqe_analysis *h);
+
 // Create an analyzer from `config` and store its handle in `*out` (set to NULL on
 // failure). Channels map to roles by kind and phase; the fundamental is tracked on U_A,
 // else the first voltage, else the first current channel.
@@ -347,7 +449,7 @@ enum pqe_status pqe_analyzer_new(const struct pqe_config *config, struct pqe_ana
 // values in all). The samples continue the previous push without a gap (sample `k` of
 // the recording lies at `start_unix_ns + k / sample_rate`). Missing samples are NaN.
 // `samples` may be NULL when `n_frames` is 0. Records become available through
-// [`pqe_analyzer_next_record`].
+// [`pqe_analyzer_next_record`]. A stream with gaps uses [`pqe_analyzer_push_at`].
 //
 // Errors: `PQE_ERR_NULL`, `PQE_ERR_INVALID_HANDLE`, `PQE_ERR_INVALID_ARGUMENT`
 // (`n_frames * n_channels` overflows), `PQE_ERR_STATE` (after [`pqe_analyzer_finish`]).
@@ -355,6 +457,32 @@ enum pqe_status pqe_analyzer_new(const struct pqe_config *config, struct pqe_ana
 // # Safety
 // `samples` is NULL or points to `n_frames * n_channels` readable doubles.
 enum pqe_status pqe_analyzer_push(struct pqe_analyzer *h, const double *samples, size_t n_frames);
+
+// Push `n_frames` samples of every channel, interleaved as for [`pqe_analyzer_push`],
+// the first of them taken at `start_unix_ns` (nanoseconds since 1970-01-01T00:00:00, the
+// clock of `pqe_config::start_unix_ns`). The samples of one push are contiguous at the
+// configured sample rate; between pushes the time says where the block lies:
+//
+// - within half a sample of the end of the previous push: the stream continues;
+// - later: the samples in between are missing, a gap. The analyzer treats it exactly as a
+//   gap between the blocks of a recording file (IEC 61000-4-30 4.7): tracking restarts,
+//   no interval or half cycle spanning the gap is reported, the next interval is flagged
+//   (`PQE_INTERVAL_AFTER_GAP`), open events close incomplete, the 10-s frequency value
+//   and aggregates holding the gap are flagged;
+// - earlier (overlapping samples already pushed, or before the configuration's
+//   `start_unix_ns`): refused with `PQE_ERR_STREAM`; nothing is taken and the analyzer
+//   stays usable.
+//
+// [`pqe_analyzer_push`] after a timed push continues right after it.
+//
+// Errors: as [`pqe_analyzer_push`], and `PQE_ERR_STREAM`.
+//
+// # Safety
+// `samples` is NULL or points to `n_frames * n_channels` readable doubles.
+enum pqe_status pqe_analyzer_push_at(struct pqe_analyzer *h,
+                                     const double *samples,
+                                     size_t n_frames,
+                                     int64_t start_unix_ns);
 
 // Push `n_samples` samples of every channel, planar: `channels[c]` points to the
 // `n_samples` samples of channel `c`, for each of the `n_channels` channels of the
@@ -366,6 +494,17 @@ enum pqe_status pqe_analyzer_push(struct pqe_analyzer *h, const double *samples,
 enum pqe_status pqe_analyzer_push_planar(struct pqe_analyzer *h,
                                          const double *const *channels,
                                          size_t n_samples);
+
+// Push `n_samples` samples of every channel, planar as for [`pqe_analyzer_push_planar`],
+// the first of them taken at `start_unix_ns`: gaps and overlaps as
+// [`pqe_analyzer_push_at`] treats them.
+//
+// # Safety
+// As [`pqe_analyzer_push_planar`].
+enum pqe_status pqe_analyzer_push_planar_at(struct pqe_analyzer *h,
+                                            const double *const *channels,
+                                            size_t n_samples,
+                                            int64_t start_unix_ns);
 
 // The recording has ended: make the last records (the last 10-s frequency value, open
 // events, partial aggregates, flicker). Calling it again does nothing; pushing after it

@@ -261,7 +261,7 @@ fn token(h: *const pqe_analyzer) -> usize {
 /// # Safety
 /// `p` is NULL or points to readable memory holding at least a `usize`, and, if that
 /// `usize` is at least `size_of::<T>()`, a whole `T` of plain data.
-unsafe fn read_sized<T: Copy>(p: *const T, argument: &str) -> Result<T, Failure> {
+pub(crate) unsafe fn read_sized<T: Copy>(p: *const T, argument: &str) -> Result<T, Failure> {
     if p.is_null() {
         return Err(Failure::null(argument));
     }
@@ -287,7 +287,7 @@ const MAX_STRUCT_SIZE: usize = 1 << 16;
 ///
 /// # Safety
 /// `p` is NULL or a NUL-terminated string.
-unsafe fn c_str<'a>(p: *const c_char, what: &str) -> Result<Option<&'a str>, Failure> {
+pub(crate) unsafe fn c_str<'a>(p: *const c_char, what: &str) -> Result<Option<&'a str>, Failure> {
     if p.is_null() {
         return Ok(None);
     }
@@ -340,8 +340,16 @@ fn channel_spec(c: &pqe_channel, i: usize) -> Result<ChannelSpec, Failure> {
 /// The most channels a configuration may have (a guard against garbage counts).
 const MAX_CHANNELS: usize = 4096;
 
-/// Build the analyzer state from a checked configuration.
-fn new_state(config: &pqe_config) -> Result<AnalyzerState, Failure> {
+/// The parts of a configuration every consumer checks the same way: the channels, the
+/// wiring, the load current, the flags.
+pub(crate) struct ConfigParts {
+    pub(crate) channels: Vec<ChannelSpec>,
+    pub(crate) wiring: Wiring,
+    pub(crate) load_current: Option<f64>,
+}
+
+/// Check `config`'s channels, wiring, load current and flags.
+pub(crate) fn config_parts(config: &pqe_config) -> Result<ConfigParts, Failure> {
     if config.n_channels == 0 {
         return Err(Failure::invalid(
             "config->n_channels is 0: no channel to analyze",
@@ -390,6 +398,20 @@ fn new_state(config: &pqe_config) -> Result<AnalyzerState, Failure> {
             config.flags & !KNOWN_FLAGS
         )));
     }
+    Ok(ConfigParts {
+        channels,
+        wiring,
+        load_current,
+    })
+}
+
+/// Build the analyzer state from a checked configuration.
+fn new_state(config: &pqe_config) -> Result<AnalyzerState, Failure> {
+    let ConfigParts {
+        channels,
+        wiring,
+        load_current,
+    } = config_parts(config)?;
     let system = SystemConfig {
         nominal_frequency: NominalFrequency::from_hz(config.nominal_frequency)?,
         udin: config.udin,
@@ -425,6 +447,8 @@ pub fn analyzer_options(flags: u32) -> AnalyzerOptions {
         frequency: flags & PQE_FLAG_FREQUENCY != 0,
         aggregation: flags & PQE_FLAG_AGGREGATES != 0,
         flicker: flags & PQE_FLAG_FLICKER != 0,
+        // The C library starts no thread of its own (firmware callers own their threads).
+        parallel: false,
         ..AnalyzerOptions::default()
     };
     options.events.enabled = flags & PQE_FLAG_EVENTS != 0;
@@ -442,29 +466,74 @@ fn to_cstring(s: &str) -> CString {
 }
 
 impl AnalyzerState {
-    /// Push `n` samples per channel already copied into `self.planar`.
-    fn push_planar(&mut self, n: usize) -> Result<(), Failure> {
+    /// Push `n` samples per channel already copied into `self.planar`, the first of them at
+    /// `at` (`None`: right after the previous push, on the configured sample grid).
+    ///
+    /// A block starting later than the previous one ended (by more than half a sample) is
+    /// a gap, which the analyzer flags exactly as a gap between the blocks of a file
+    /// (IEC 61000-4-30 4.7, 5.9: intervals spanning it are not reported, the next one is
+    /// flagged `after_gap`); one starting earlier is refused with `PQE_ERR_STREAM`.
+    fn push_planar(&mut self, n: usize, at: Option<Timestamp>) -> Result<(), Failure> {
         if self.finished {
             return Err(Failure::new(
                 pqe_status::PQE_ERR_STATE,
                 "samples pushed after pqe_analyzer_finish",
             ));
         }
+        let (start, first_sample) = match at {
+            None => (
+                sample_time(self.start, self.sample_rate, self.next_sample),
+                self.next_sample,
+            ),
+            Some(at) => (at, self.place(at)?),
+        };
         if n == 0 {
             return Ok(());
         }
-        let start = sample_time(self.start, self.sample_rate, self.next_sample);
         let data = std::mem::take(&mut self.planar);
-        let block = Block::from_planar(
-            start,
-            self.sample_rate,
-            self.next_sample,
-            self.n_channels,
-            data,
-        )?;
+        let block =
+            Block::from_planar(start, self.sample_rate, first_sample, self.n_channels, data)?;
         self.analyzer.push(&block)?;
-        self.next_sample += n as u64;
+        self.next_sample = first_sample + n as u64;
         Ok(())
+    }
+
+    /// The index of the recording's sample at `at` (rounded to the sample grid of the
+    /// configured start), checked to lie at or after the end of what was pushed so far.
+    fn place(&self, at: Timestamp) -> Result<u64, Failure> {
+        let position = at.seconds_since(self.start) * self.sample_rate;
+        // The analyzer's own tolerance: within half a sample a block continues the stream.
+        if position - (self.next_sample as f64) < -0.5 {
+            let message = if self.next_sample == 0 {
+                format!(
+                    "block starting at {at} ({} ns since 1970) lies {:.6} s before the \
+                     recording's start {} (config->start_unix_ns {}); blocks must follow \
+                     each other in time",
+                    at.as_nanos(),
+                    -position / self.sample_rate,
+                    self.start,
+                    self.start.as_nanos()
+                )
+            } else {
+                let end = sample_time(self.start, self.sample_rate, self.next_sample);
+                format!(
+                    "block starting at {at} ({} ns since 1970, sample {position:.1}) overlaps \
+                     the previous samples, which end at {end} (sample {}) by {:.1} samples; \
+                     blocks must follow each other in time",
+                    at.as_nanos(),
+                    self.next_sample,
+                    self.next_sample as f64 - position
+                )
+            };
+            return Err(Failure::new(pqe_status::PQE_ERR_STREAM, message));
+        }
+        if !(position.is_finite() && position < u64::MAX as f64 / 2.0) {
+            return Err(Failure::invalid(format!(
+                "start_unix_ns {} is out of range for this recording",
+                at.as_nanos()
+            )));
+        }
+        Ok(position.round() as u64)
     }
 
     fn column(&mut self, name: &str) -> usize {
@@ -673,7 +742,7 @@ pub unsafe extern "C" fn pqe_analyzer_new(
 /// values in all). The samples continue the previous push without a gap (sample `k` of
 /// the recording lies at `start_unix_ns + k / sample_rate`). Missing samples are NaN.
 /// `samples` may be NULL when `n_frames` is 0. Records become available through
-/// [`pqe_analyzer_next_record`].
+/// [`pqe_analyzer_next_record`]. A stream with gaps uses [`pqe_analyzer_push_at`].
 ///
 /// Errors: `PQE_ERR_NULL`, `PQE_ERR_INVALID_HANDLE`, `PQE_ERR_INVALID_ARGUMENT`
 /// (`n_frames * n_channels` overflows), `PQE_ERR_STATE` (after [`pqe_analyzer_finish`]).
@@ -687,34 +756,99 @@ pub unsafe extern "C" fn pqe_analyzer_push(
     n_frames: usize,
 ) -> pqe_status {
     run("pqe_analyzer_push", || {
-        handles::with(token(h), "h", |s: &mut AnalyzerState| {
-            let n_ch = s.n_channels;
-            let total = n_frames.checked_mul(n_ch).ok_or_else(|| {
-                Failure::invalid(format!(
-                    "n_frames {n_frames} × {n_ch} channels overflows size_t"
-                ))
-            })?;
-            if total == 0 {
-                return s.push_planar(0).map(|_| pqe_status::PQE_OK);
-            }
-            if samples.is_null() {
-                return Err(Failure::null("samples"));
-            }
-            // SAFETY: non-NULL, and the caller guarantees `total` readable doubles.
-            let src = unsafe { std::slice::from_raw_parts(samples, total) };
-            let mut planar = std::mem::take(&mut s.planar);
-            planar.clear();
-            planar.resize(total, 0.0);
-            for (c, dst) in planar.chunks_exact_mut(n_frames).enumerate() {
-                for (i, d) in dst.iter_mut().enumerate() {
-                    *d = src[i * n_ch + c];
-                }
-            }
-            s.planar = planar;
-            s.push_planar(n_frames)?;
-            Ok(pqe_status::PQE_OK)
-        })
+        // SAFETY: passed on under the same contract.
+        unsafe { push_interleaved(h, samples, n_frames, None) }
     })
+}
+
+/// Push `n_frames` samples of every channel, interleaved as for [`pqe_analyzer_push`],
+/// the first of them taken at `start_unix_ns` (nanoseconds since 1970-01-01T00:00:00, the
+/// clock of `pqe_config::start_unix_ns`). The samples of one push are contiguous at the
+/// configured sample rate; between pushes the time says where the block lies:
+///
+/// - within half a sample of the end of the previous push: the stream continues;
+/// - later: the samples in between are missing, a gap. The analyzer treats it exactly as a
+///   gap between the blocks of a recording file (IEC 61000-4-30 4.7): tracking restarts,
+///   no interval or half cycle spanning the gap is reported, the next interval is flagged
+///   (`PQE_INTERVAL_AFTER_GAP`), open events close incomplete, the 10-s frequency value
+///   and aggregates holding the gap are flagged;
+/// - earlier (overlapping samples already pushed, or before the configuration's
+///   `start_unix_ns`): refused with `PQE_ERR_STREAM`; nothing is taken and the analyzer
+///   stays usable.
+///
+/// [`pqe_analyzer_push`] after a timed push continues right after it.
+///
+/// Errors: as [`pqe_analyzer_push`], and `PQE_ERR_STREAM`.
+///
+/// # Safety
+/// `samples` is NULL or points to `n_frames * n_channels` readable doubles.
+#[no_mangle]
+pub unsafe extern "C" fn pqe_analyzer_push_at(
+    h: *mut pqe_analyzer,
+    samples: *const f64,
+    n_frames: usize,
+    start_unix_ns: i64,
+) -> pqe_status {
+    run("pqe_analyzer_push_at", || {
+        let at = Timestamp::from_nanos(start_unix_ns);
+        // SAFETY: passed on under the same contract.
+        unsafe { push_interleaved(h, samples, n_frames, Some(at)) }
+    })
+}
+
+/// The body of the interleaved pushes.
+///
+/// # Safety
+/// As [`pqe_analyzer_push`].
+unsafe fn push_interleaved(
+    h: *mut pqe_analyzer,
+    samples: *const f64,
+    n_frames: usize,
+    at: Option<Timestamp>,
+) -> Result<pqe_status, Failure> {
+    handles::with(token(h), "h", |s: &mut AnalyzerState| {
+        let mut planar = std::mem::take(&mut s.planar);
+        // SAFETY: passed on under the same contract.
+        let taken = unsafe { deinterleave(samples, n_frames, s.n_channels, &mut planar) };
+        s.planar = planar;
+        taken?;
+        s.push_planar(n_frames, at)?;
+        Ok(pqe_status::PQE_OK)
+    })
+}
+
+/// Lay `n_frames` interleaved frames of `n_ch` channels at `samples` out planar in `planar`
+/// (channel after channel). `samples` may be NULL when there is nothing to take.
+///
+/// # Safety
+/// `samples` is NULL or points to `n_frames * n_ch` readable doubles.
+pub(crate) unsafe fn deinterleave(
+    samples: *const f64,
+    n_frames: usize,
+    n_ch: usize,
+    planar: &mut Vec<f64>,
+) -> Result<(), Failure> {
+    let total = n_frames.checked_mul(n_ch).ok_or_else(|| {
+        Failure::invalid(format!(
+            "n_frames {n_frames} × {n_ch} channels overflows size_t"
+        ))
+    })?;
+    planar.clear();
+    if total == 0 {
+        return Ok(());
+    }
+    if samples.is_null() {
+        return Err(Failure::null("samples"));
+    }
+    // SAFETY: non-NULL, and the caller guarantees `total` readable doubles.
+    let src = unsafe { std::slice::from_raw_parts(samples, total) };
+    planar.resize(total, 0.0);
+    for (c, dst) in planar.chunks_exact_mut(n_frames).enumerate() {
+        for (i, d) in dst.iter_mut().enumerate() {
+            *d = src[i * n_ch + c];
+        }
+    }
+    Ok(())
 }
 
 /// Push `n_samples` samples of every channel, planar: `channels[c]` points to the
@@ -731,36 +865,70 @@ pub unsafe extern "C" fn pqe_analyzer_push_planar(
     n_samples: usize,
 ) -> pqe_status {
     run("pqe_analyzer_push_planar", || {
-        handles::with(token(h), "h", |s: &mut AnalyzerState| {
-            if n_samples == 0 {
-                return s.push_planar(0).map(|_| pqe_status::PQE_OK);
+        // SAFETY: passed on under the same contract.
+        unsafe { push_planes(h, channels, n_samples, None) }
+    })
+}
+
+/// Push `n_samples` samples of every channel, planar as for [`pqe_analyzer_push_planar`],
+/// the first of them taken at `start_unix_ns`: gaps and overlaps as
+/// [`pqe_analyzer_push_at`] treats them.
+///
+/// # Safety
+/// As [`pqe_analyzer_push_planar`].
+#[no_mangle]
+pub unsafe extern "C" fn pqe_analyzer_push_planar_at(
+    h: *mut pqe_analyzer,
+    channels: *const *const f64,
+    n_samples: usize,
+    start_unix_ns: i64,
+) -> pqe_status {
+    run("pqe_analyzer_push_planar_at", || {
+        let at = Timestamp::from_nanos(start_unix_ns);
+        // SAFETY: passed on under the same contract.
+        unsafe { push_planes(h, channels, n_samples, Some(at)) }
+    })
+}
+
+/// The body of the planar pushes.
+///
+/// # Safety
+/// As [`pqe_analyzer_push_planar`].
+unsafe fn push_planes(
+    h: *mut pqe_analyzer,
+    channels: *const *const f64,
+    n_samples: usize,
+    at: Option<Timestamp>,
+) -> Result<pqe_status, Failure> {
+    handles::with(token(h), "h", |s: &mut AnalyzerState| {
+        if n_samples == 0 {
+            return s.push_planar(0, at).map(|_| pqe_status::PQE_OK);
+        }
+        if channels.is_null() {
+            return Err(Failure::null("channels"));
+        }
+        let n_ch = s.n_channels;
+        let total = n_samples.checked_mul(n_ch).ok_or_else(|| {
+            Failure::invalid(format!(
+                "n_samples {n_samples} × {n_ch} channels overflows size_t"
+            ))
+        })?;
+        // SAFETY: non-NULL, and the caller guarantees `n_channels` pointers.
+        let pointers = unsafe { std::slice::from_raw_parts(channels, n_ch) };
+        let mut planar = std::mem::take(&mut s.planar);
+        planar.clear();
+        planar.reserve(total);
+        for (c, &p) in pointers.iter().enumerate() {
+            if p.is_null() {
+                s.planar = planar;
+                return Err(Failure::null(&format!("channels[{c}]")));
             }
-            if channels.is_null() {
-                return Err(Failure::null("channels"));
-            }
-            let n_ch = s.n_channels;
-            let total = n_samples.checked_mul(n_ch).ok_or_else(|| {
-                Failure::invalid(format!(
-                    "n_samples {n_samples} × {n_ch} channels overflows size_t"
-                ))
-            })?;
-            // SAFETY: non-NULL, and the caller guarantees `n_channels` pointers.
-            let pointers = unsafe { std::slice::from_raw_parts(channels, n_ch) };
-            let mut planar = std::mem::take(&mut s.planar);
-            planar.clear();
-            planar.reserve(total);
-            for (c, &p) in pointers.iter().enumerate() {
-                if p.is_null() {
-                    s.planar = planar;
-                    return Err(Failure::null(&format!("channels[{c}]")));
-                }
-                // SAFETY: non-NULL, and the caller guarantees `n_samples` readable doubles.
-                planar.extend_from_slice(unsafe { std::slice::from_raw_parts(p, n_samples) });
-            }
-            s.planar = planar;
-            s.push_planar(n_samples)?;
-            Ok(pqe_status::PQE_OK)
-        })
+            // SAFETY: non-NULL, and the caller guarantees `n_samples` readable doubles.
+            planar.extend_from_slice(unsafe { std::slice::from_raw_parts(p, n_samples) });
+        }
+        s.planar = planar;
+        s.push_planar(n_samples, at)?;
+        Ok(pqe_status::PQE_OK)
     })
 }
 

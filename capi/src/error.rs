@@ -31,16 +31,26 @@ impl Failure {
     }
 }
 
+/// The status of an engine error: a stream error (a block that overlaps the previous one,
+/// samples after the end) keeps its own status, apart from configuration errors.
+pub(crate) fn status_of(e: &pqe_core::Error) -> pqe_status {
+    use pqe_core::{Error, StreamErrorKind};
+    match e {
+        Error::Io { .. } => pqe_status::PQE_ERR_IO,
+        Error::Format { .. } => pqe_status::PQE_ERR_FORMAT,
+        Error::Unsupported(_) => pqe_status::PQE_ERR_UNSUPPORTED,
+        Error::Stream {
+            kind: StreamErrorKind::AfterFinish,
+            ..
+        } => pqe_status::PQE_ERR_STATE,
+        Error::Stream { .. } => pqe_status::PQE_ERR_STREAM,
+        _ => pqe_status::PQE_ERR_INVALID_ARGUMENT,
+    }
+}
+
 impl From<pqe_core::Error> for Failure {
     fn from(e: pqe_core::Error) -> Self {
-        use pqe_core::Error;
-        let status = match &e {
-            Error::Io { .. } => pqe_status::PQE_ERR_IO,
-            Error::Format { .. } => pqe_status::PQE_ERR_FORMAT,
-            Error::Unsupported(_) => pqe_status::PQE_ERR_UNSUPPORTED,
-            _ => pqe_status::PQE_ERR_INVALID_ARGUMENT,
-        };
-        Failure::new(status, e.to_string())
+        Failure::new(status_of(&e), e.to_string())
     }
 }
 
@@ -190,6 +200,7 @@ pub extern "C" fn pqe_status_name(status: i32) -> *const c_char {
         -6 => c"PQE_ERR_PANIC",
         -7 => c"PQE_ERR_UNSUPPORTED",
         -8 => c"PQE_ERR_STATE",
+        -9 => c"PQE_ERR_STREAM",
         _ => c"PQE_UNKNOWN_STATUS",
     };
     name.as_ptr()

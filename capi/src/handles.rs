@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub(crate) enum Object {
     Analyzer(Arc<Mutex<crate::analyzer::AnalyzerState>>),
     Comtrade(Arc<Mutex<crate::comtrade::ComtradeState>>),
+    Analysis(Arc<Mutex<crate::analysis::AnalysisState>>),
 }
 
 impl Object {
@@ -23,6 +24,7 @@ impl Object {
         match self {
             Object::Analyzer(_) => "pqe_analyzer",
             Object::Comtrade(_) => "pqe_comtrade",
+            Object::Analysis(_) => "pqe_analysis",
         }
     }
 }
@@ -43,7 +45,7 @@ impl HandleType for crate::analyzer::AnalyzerState {
     fn unwrap(object: &Object) -> Option<&Arc<Mutex<Self>>> {
         match object {
             Object::Analyzer(a) => Some(a),
-            Object::Comtrade(_) => None,
+            _ => None,
         }
     }
 }
@@ -56,7 +58,20 @@ impl HandleType for crate::comtrade::ComtradeState {
     fn unwrap(object: &Object) -> Option<&Arc<Mutex<Self>>> {
         match object {
             Object::Comtrade(c) => Some(c),
-            Object::Analyzer(_) => None,
+            _ => None,
+        }
+    }
+}
+
+impl HandleType for crate::analysis::AnalysisState {
+    const NAME: &'static str = "pqe_analysis";
+    fn wrap(object: Arc<Mutex<Self>>) -> Object {
+        Object::Analysis(object)
+    }
+    fn unwrap(object: &Object) -> Option<&Arc<Mutex<Self>>> {
+        match object {
+            Object::Analysis(a) => Some(a),
+            _ => None,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! # pqe-capi: the C ABI of PQE
 //!
-//! The streaming [`pqe_standards::Analyzer`] and the COMTRADE reader of `pqe-io` behind
-//! opaque handles, for callers in C (and anything that speaks the C ABI). The header
+//! The streaming [`pqe_standards::Analyzer`], the analysis pipeline of `pqe analyze`
+//! (`pqe_analysis_*`: its output folder from timestamped pushes) and the COMTRADE reader of
+//! `pqe-io` behind opaque handles, for callers in C (and anything that speaks the C ABI). The header
 //! `include/pqe.h` is generated from this crate by cbindgen and committed; the test
 //! `tests/header.rs` fails with a diff when it is out of date.
 //!
@@ -20,9 +21,9 @@
 //! - Pointers are checked for NULL (`PQE_ERR_NULL`), struct sizes (`struct_size`) and
 //!   lengths are checked (`PQE_ERR_INVALID_ARGUMENT`). Memory the caller passes must be
 //!   valid for the length it states: that, the library cannot check.
-//! - Handles (`pqe_analyzer*`, `pqe_comtrade*`) are opaque tokens, not addresses: the library
-//!   never dereferences them. It keeps a registry of the live ones, so a freed handle
-//!   (use after free, double free), a handle of the other type, or any other value returns
+//! - Handles (`pqe_analyzer*`, `pqe_analysis*`, `pqe_comtrade*`) are opaque tokens, not
+//!   addresses: the library never dereferences them. It keeps a registry of the live ones, so a freed handle
+//!   (use after free, double free), a handle of another type, or any other value returns
 //!   `PQE_ERR_INVALID_HANDLE` instead of undefined behaviour. Tokens come from a 64-bit
 //!   counter (on 64-bit targets) and are never reused within a process.
 //! - Handles may be used from any thread; calls on one handle are serialised by a lock.
@@ -32,11 +33,13 @@
 #![warn(missing_docs)]
 #![allow(non_camel_case_types)]
 
+mod analysis;
 mod analyzer;
 mod comtrade;
 mod error;
 mod handles;
 
+pub use analysis::*;
 pub use analyzer::*;
 pub use comtrade::*;
 pub use error::{ffi_guard, pqe_last_error, pqe_last_error_message, pqe_status_name};
@@ -69,8 +72,14 @@ pub enum pqe_status {
     /// The input needs something PQE does not implement.
     PQE_ERR_UNSUPPORTED = -7,
     /// The call is not allowed in the handle's current state (samples pushed after
-    /// [`pqe_analyzer_finish`]).
+    /// [`pqe_analyzer_finish`]): a fault of the stream, not of the configuration.
     PQE_ERR_STATE = -8,
+    /// The samples pushed do not follow each other in time: a block given by
+    /// [`pqe_analyzer_push_at`] or [`pqe_analyzer_push_planar_at`] starts before the end
+    /// of the previous one (or before the configuration's `start_unix_ns`). A fault of the
+    /// stream, not of the configuration; the block is not taken and the analyzer stays
+    /// usable.
+    PQE_ERR_STREAM = -9,
 }
 
 /// The library's version (`MAJOR.MINOR.PATCH`), a static NUL-terminated string.

@@ -2,7 +2,7 @@
 //! foreign handles, panics) and a full run that must equal the Rust analyzer bit for bit.
 
 use pqe::*;
-use pqe_core::record::Record;
+use pqe_core::record::{AggregatePeriod, EventKind, Record};
 use pqe_core::{Block, ChannelSpec, NominalFrequency, Phase, SystemConfig, Timestamp, Wiring};
 use pqe_standards::Analyzer;
 use std::f64::consts::PI;
@@ -686,5 +686,333 @@ fn comtrade_reading_matches_the_rust_reader() {
             pqe_status::PQE_ERR_INVALID_HANDLE
         );
         assert_eq!(read, 0);
+    }
+}
+
+/// A record as seen through the C API with its flags: kind, subkind (the
+/// `PQE_INTERVAL_*` bits of an interval), flagged, t, interval values as (column, value).
+type FlaggedRecord = (i32, i32, bool, f64, Vec<(String, f64)>);
+
+/// Drain all records of a C handle, flags included.
+fn drain_flagged(h: *mut pqe_analyzer, out: &mut Vec<FlaggedRecord>) {
+    let mut rec = empty_record();
+    loop {
+        // SAFETY: valid handle and record.
+        let s = unsafe { pqe_analyzer_next_record(h, &mut rec) };
+        if s == pqe_status::PQE_END {
+            return;
+        }
+        assert_eq!(s, pqe_status::PQE_OK, "{}", last_error());
+        let mut cols = Vec::new();
+        if rec.kind == PQE_RECORD_INTERVAL || rec.kind == PQE_RECORD_AGGREGATE {
+            // SAFETY: values points to n_values doubles until the next call.
+            let v = unsafe { std::slice::from_raw_parts(rec.values, rec.n_values) };
+            for (i, x) in v.iter().enumerate() {
+                let mut name = null();
+                // SAFETY: valid handle and out pointer.
+                assert_eq!(
+                    unsafe { pqe_analyzer_column_name(h, i, &mut name) },
+                    pqe_status::PQE_OK
+                );
+                // SAFETY: the name lives as long as the handle.
+                let name = unsafe { CStr::from_ptr(name) }.to_str().unwrap();
+                if !x.is_nan() {
+                    cols.push((name.to_string(), *x));
+                }
+            }
+        }
+        out.push((rec.kind, rec.subkind, rec.flagged, rec.t, cols));
+    }
+}
+
+/// The same record as the Rust analyzer gives it, in the C layout.
+fn flagged_of(r: &Record) -> Option<FlaggedRecord> {
+    let nan_free = |v: Vec<(String, f64)>| -> Vec<(String, f64)> {
+        v.into_iter().filter(|(_, x)| !x.is_nan()).collect()
+    };
+    Some(match r {
+        Record::Interval(iv) => {
+            let f = &iv.flags;
+            let bits = [
+                (f.missing_samples, PQE_INTERVAL_MISSING_SAMPLES),
+                (f.unlocked, PQE_INTERVAL_UNLOCKED),
+                (f.after_gap, PQE_INTERVAL_AFTER_GAP),
+                (f.event, PQE_INTERVAL_EVENT),
+            ]
+            .iter()
+            .filter(|(set, _)| *set)
+            .fold(0, |b, (_, bit)| b | bit);
+            (
+                PQE_RECORD_INTERVAL,
+                bits,
+                iv.flagged,
+                iv.t,
+                nan_free(iv.columns()),
+            )
+        }
+        Record::Aggregate(a) => (
+            PQE_RECORD_AGGREGATE,
+            match a.period {
+                AggregatePeriod::ThreeSeconds => PQE_AGGREGATE_3S,
+                AggregatePeriod::TenMinutes => PQE_AGGREGATE_10MIN,
+                AggregatePeriod::TwoHours => PQE_AGGREGATE_2H,
+            },
+            a.flagged,
+            a.t,
+            nan_free(a.table_columns()),
+        ),
+        Record::Frequency(fr) => (PQE_RECORD_FREQUENCY, 0, fr.flagged, fr.t, Vec::new()),
+        Record::Event(e) => (
+            PQE_RECORD_EVENT,
+            match e.kind {
+                EventKind::Dip => PQE_EVENT_DIP,
+                EventKind::Swell => PQE_EVENT_SWELL,
+                EventKind::Interruption => PQE_EVENT_INTERRUPTION,
+                EventKind::Rvc => PQE_EVENT_RVC,
+            },
+            e.incomplete,
+            e.t,
+            Vec::new(),
+        ),
+        _ => return None,
+    })
+}
+
+/// The recording of the gap test, written to files as a recorder that lost its input for
+/// half a second would leave it: samples 0 … 15 359 (0 to 3 s) in `part1.cfg`, samples
+/// 17 920 … 61 439 (3.5 to 12 s) in `part2.cfg`, each file's start time that of its first
+/// sample. Float32 COMTRADE, so what the files hold is what both paths push.
+fn write_gapped_files(dir: &std::path::Path) -> [std::path::PathBuf; 2] {
+    use pqe_io::comtrade::{ComtradeWriteOptions, DataFormat, Revision};
+    let specs = gap_specs();
+    let parts = [(0usize, 15_360usize), (17_920, 61_440)];
+    let mut paths = [dir.join("part1.cfg"), dir.join("part2.cfg")];
+    for (path, (from, to)) in paths.iter_mut().zip(parts) {
+        let start = sample_time(Timestamp::from_nanos(START_NS), RATE, from as u64);
+        let mut info = pqe_core::RecordingInfo::new(specs.clone(), RATE, start);
+        let n = to - from;
+        info.total_samples = Some(n as u64);
+        info.rate_segments = vec![(RATE, n as u64)];
+        let options = pqe_io::WriteOptions {
+            comtrade: ComtradeWriteOptions {
+                format: DataFormat::Float32,
+                revision: Revision::R2013,
+            },
+        };
+        let mut writer = pqe_io::create(&*path, &info, options).unwrap();
+        let x = signal(from, n);
+        let planar: Vec<f64> = (0..4)
+            .flat_map(|c| x.iter().skip(c).step_by(4).copied().collect::<Vec<_>>())
+            .collect();
+        let block = Block::from_planar(start, RATE, from as u64, 4, planar).unwrap();
+        writer.write_block(&block).unwrap();
+        writer.finish().unwrap();
+    }
+    paths
+}
+
+fn gap_specs() -> Vec<ChannelSpec> {
+    vec![
+        ChannelSpec::new("VA", "V").with_phase(Phase::A),
+        ChannelSpec::new("VB", "V").with_phase(Phase::B),
+        ChannelSpec::new("VC", "V").with_phase(Phase::C),
+        ChannelSpec::new("IA", "A").with_phase(Phase::A),
+    ]
+}
+
+#[test]
+fn a_gap_between_timed_pushes_is_flagged_as_the_same_gap_between_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = write_gapped_files(dir.path());
+    let flags = PQE_FLAG_DEFAULT;
+    let system = SystemConfig {
+        nominal_frequency: NominalFrequency::Hz50,
+        udin: 230.0,
+        wiring: Wiring::Wye,
+        load_current: None,
+    };
+    let start = Timestamp::from_nanos(START_NS);
+
+    // The file path: the readers' blocks, each carrying the absolute time of its first
+    // sample, through the engine's analyzer (as `pqe analyze` feeds it).
+    let mut file_records = Vec::new();
+    let mut rust =
+        Analyzer::new(&gap_specs(), RATE, start, system, analyzer_options(flags)).unwrap();
+    let mut blocks = Vec::new();
+    for path in &paths {
+        let mut reader = pqe_io::open(path).unwrap();
+        assert_eq!(reader.info().sample_rate, RATE);
+        while let Some(b) = reader.read_block(4096).unwrap() {
+            rust.push(&b).unwrap();
+            file_records.extend(rust.drain().filter_map(|r| flagged_of(&r)));
+            blocks.push(b);
+        }
+    }
+    rust.finish();
+    file_records.extend(rust.drain().filter_map(|r| flagged_of(&r)));
+
+    // The C path: the same samples pushed interleaved with push_at, cut differently (the
+    // second file's samples in pieces of 3000, each timed by its own first sample), one
+    // piece untimed to show that a plain push continues after a timed one.
+    let ch = channels();
+    let h = new_analyzer(&config(&ch, flags));
+    let mut c_records = Vec::new();
+    let mut pieces = 0;
+    for b in &blocks {
+        let mut at = 0;
+        while at < b.len() {
+            let n = 3000.min(b.len() - at);
+            let frames: Vec<f64> = (at..at + n)
+                .flat_map(|i| (0..4).map(move |c| (c, i)))
+                .map(|(c, i)| b.channel(c)[i])
+                .collect();
+            let t0 = sample_time(b.start(), RATE, at as u64).as_nanos();
+            pieces += 1;
+            // SAFETY: frames holds n × 4 doubles.
+            let s = unsafe {
+                if pieces % 5 == 3 {
+                    pqe_analyzer_push(h, frames.as_ptr(), n)
+                } else {
+                    pqe_analyzer_push_at(h, frames.as_ptr(), n, t0)
+                }
+            };
+            assert_eq!(s, pqe_status::PQE_OK, "{}", last_error());
+            drain_flagged(h, &mut c_records);
+            at += n;
+        }
+    }
+    assert_eq!(pqe_analyzer_finish(h), pqe_status::PQE_OK);
+    drain_flagged(h, &mut c_records);
+    assert_eq!(pqe_analyzer_free(h), pqe_status::PQE_OK);
+    let c_records: Vec<FlaggedRecord> = c_records
+        .into_iter()
+        .filter(|r| {
+            matches!(
+                r.0,
+                PQE_RECORD_INTERVAL
+                    | PQE_RECORD_AGGREGATE
+                    | PQE_RECORD_FREQUENCY
+                    | PQE_RECORD_EVENT
+            )
+        })
+        .collect();
+
+    // The same records, flags and values, bit for bit.
+    assert_eq!(c_records.len(), file_records.len());
+    for (c, f) in c_records.iter().zip(&file_records) {
+        assert_eq!((c.0, c.1, c.2), (f.0, f.1, f.2), "record at t = {}", f.3);
+        assert_eq!(c.3.to_bits(), f.3.to_bits());
+        assert_eq!(c.4.len(), f.4.len());
+        for ((n1, v1), (n2, v2)) in c.4.iter().zip(&f.4) {
+            assert_eq!(n1, n2);
+            assert_eq!(v1.to_bits(), v2.to_bits(), "{n1} at t = {}", f.3);
+        }
+    }
+    // And the gap is there: no interval overlaps 3.0–3.5 s, the first one after it is
+    // flagged after_gap, the others are not.
+    let intervals: Vec<&FlaggedRecord> = c_records
+        .iter()
+        .filter(|r| r.0 == PQE_RECORD_INTERVAL)
+        .collect();
+    assert!(intervals.len() > 50, "{} intervals", intervals.len());
+    for r in &intervals {
+        assert!(
+            r.3 + 0.2 <= 3.0 + 1e-9 || r.3 >= 3.5 - 1e-9,
+            "interval at {}",
+            r.3
+        );
+    }
+    let after_gap: Vec<f64> = intervals
+        .iter()
+        .filter(|r| r.1 & PQE_INTERVAL_AFTER_GAP != 0)
+        .map(|r| r.3)
+        .collect();
+    assert_eq!(after_gap.len(), 1, "{after_gap:?}");
+    assert!(after_gap[0] >= 3.5, "{after_gap:?}");
+    assert!(intervals.iter().any(|r| r.3 == after_gap[0] && r.2));
+}
+
+#[test]
+fn untimed_pushes_of_the_same_samples_join_the_gap() {
+    // The contrast of the test above: pushed with pqe_analyzer_push the same samples are
+    // taken for contiguous data, and no interval is flagged after a gap.
+    let ch = channels();
+    let h = new_analyzer(&config(&ch, PQE_FLAG_DEFAULT));
+    for (from, n) in [(0usize, 15_360usize), (17_920, 43_520)] {
+        let x = signal(from, n);
+        // SAFETY: x holds n × 4 doubles.
+        assert_eq!(
+            unsafe { pqe_analyzer_push(h, x.as_ptr(), n) },
+            pqe_status::PQE_OK
+        );
+    }
+    assert_eq!(pqe_analyzer_finish(h), pqe_status::PQE_OK);
+    let mut records = Vec::new();
+    drain_flagged(h, &mut records);
+    assert_eq!(pqe_analyzer_free(h), pqe_status::PQE_OK);
+    assert!(records
+        .iter()
+        .filter(|r| r.0 == PQE_RECORD_INTERVAL)
+        .all(|r| r.1 & PQE_INTERVAL_AFTER_GAP == 0));
+}
+
+#[test]
+fn overlapping_pushes_are_stream_errors_and_the_stream_goes_on() {
+    let ch = channels();
+    let h = new_analyzer(&config(&ch, PQE_FLAG_DEFAULT));
+    let x = signal(0, 1000);
+    let period_ns = (1e9 / RATE) as i64;
+    // SAFETY: x holds 1000 × 4 doubles; the planes 1000 each.
+    unsafe {
+        // Before the configured start: a stream error naming it.
+        assert_eq!(
+            pqe_analyzer_push_at(h, x.as_ptr(), 1000, START_NS - 10 * period_ns),
+            pqe_status::PQE_ERR_STREAM
+        );
+        let e = last_error();
+        assert!(
+            e.contains("pqe_analyzer_push_at") && e.contains("before the recording's start"),
+            "{e}"
+        );
+        assert_eq!(
+            pqe_analyzer_push_at(h, x.as_ptr(), 1000, START_NS),
+            pqe_status::PQE_OK,
+            "{}",
+            last_error()
+        );
+        // Samples 500 … 1499 overlap the 1000 pushed: refused, nothing taken.
+        let planes: Vec<Vec<f64>> = (0..4)
+            .map(|c| x.iter().skip(c).step_by(4).copied().collect())
+            .collect();
+        let ptrs: Vec<*const f64> = planes.iter().map(|p| p.as_ptr()).collect();
+        assert_eq!(
+            pqe_analyzer_push_planar_at(h, ptrs.as_ptr(), 1000, START_NS + 500 * period_ns),
+            pqe_status::PQE_ERR_STREAM
+        );
+        let e = last_error();
+        assert!(e.contains("overlaps") && e.contains("sample 1000"), "{e}");
+        assert_eq!(
+            CStr::from_ptr(pqe_status_name(pqe_status::PQE_ERR_STREAM as i32)).to_str(),
+            Ok("PQE_ERR_STREAM")
+        );
+        // The stream goes on where it was; within half a sample counts as contiguous.
+        assert_eq!(
+            pqe_analyzer_push_planar_at(
+                h,
+                ptrs.as_ptr(),
+                1000,
+                START_NS + 1000 * period_ns + 40_000
+            ),
+            pqe_status::PQE_OK,
+            "{}",
+            last_error()
+        );
+        // Pushing after finish is a state error, distinct from configuration errors.
+        assert_eq!(pqe_analyzer_finish(h), pqe_status::PQE_OK);
+        assert_eq!(
+            pqe_analyzer_push_at(h, x.as_ptr(), 1000, START_NS + 5_000 * period_ns),
+            pqe_status::PQE_ERR_STATE
+        );
+        assert_eq!(pqe_analyzer_free(h), pqe_status::PQE_OK);
     }
 }

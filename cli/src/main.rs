@@ -3,15 +3,11 @@
 //! `inspect` shows what a recording holds, `convert` moves it between COMTRADE, CSV and HDF5,
 //! `generate` synthesises test recordings from a TOML scenario and `analyze` measures one.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 
-mod capture;
 mod commands;
-mod mapping;
 mod progress;
-mod report;
-mod table;
 
 /// PQE: power-quality measurements on recorded voltage and current waveforms.
 #[derive(Debug, Parser)]
@@ -33,18 +29,26 @@ enum Command {
     Analyze(commands::analyze::Args),
     /// Analyse every recording under a folder, in parallel, with a summary table.
     Batch(commands::batch::Args),
+    /// Talk to a meter: read values, record and analyse the exchange (Modbus, IEC 62056-21, …).
+    Meter(commands::meter::Args),
     /// Acquisition drivers and the devices they find (`pqe devices list`).
     Devices(commands::devices::Args),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let sub = matches.subcommand().map(|(_, m)| m);
     let result = match cli.command {
         Command::Inspect(a) => commands::inspect::run(a),
         Command::Convert(a) => commands::convert::run(a),
         Command::Generate(a) => commands::generate::run(a),
-        Command::Analyze(a) => commands::analyze::run(a),
-        Command::Batch(a) => commands::batch::run(a),
+        Command::Analyze(a) => commands::analyze::run(a, sub),
+        Command::Batch(a) => commands::batch::run(a, sub),
+        Command::Meter(a) => commands::meter::run(a),
         Command::Devices(a) => commands::devices::run(a),
     };
     match result {

@@ -393,9 +393,14 @@ fn batch_analyses_a_folder_reports_the_broken_file_and_goes_on() {
     std::fs::write(input.join("a.dat"), &dat).unwrap();
     std::fs::write(input.join("site/b.cfg"), &cfg).unwrap();
     std::fs::write(input.join("site/b.dat"), &dat).unwrap();
-    // A .dat cut short: reported, not analysed.
-    std::fs::write(input.join("site/cut.cfg"), &cfg).unwrap();
-    std::fs::write(input.join("site/cut.dat"), &dat[..dat.len() / 3]).unwrap();
+    // A .cfg whose channel counts disagree (6 in all, 5 analogue, 0 digital): reported,
+    // not analysed. (A .dat cut short is analysed up to its end, see pqe-pipeline's tests.)
+    let broken = String::from_utf8(cfg.clone())
+        .unwrap()
+        .replacen("6,6A,0D", "6,5A,0D", 1);
+    assert!(broken.contains("6,5A,0D"));
+    std::fs::write(input.join("site/cut.cfg"), broken).unwrap();
+    std::fs::write(input.join("site/cut.dat"), &dat).unwrap();
     let out = dir.path().join("out");
     let o = pqe(&[
         "batch",
@@ -719,4 +724,79 @@ fn batch_takes_the_switches_and_leaves_event_counts_empty_without_events() {
         .find(|p| p.is_dir())
         .unwrap();
     assert!(!folder.join("events.csv").exists() && !folder.join("harmonics_U_A.csv").exists());
+}
+
+#[test]
+fn analyze_takes_a_settings_file_and_typed_options_win() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("settings.toml");
+    std::fs::write(
+        &config,
+        "nominal_voltage = 240\nno_flicker = true\nwiring = \"wye\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("res");
+    let o = pqe(&[
+        "analyze",
+        demo().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--nominal-voltage",
+        "230",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = json(&out.join("summary.json"));
+    assert_eq!(s["system"]["udin"], 230.0);
+    assert_eq!(s["analysis"]["flicker"], false);
+    assert!(!out.join("flicker.csv").exists());
+
+    std::fs::write(&config, "nominal_voltag = 240\n").unwrap();
+    let o = pqe(&[
+        "analyze",
+        demo().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("settings.toml") && e.contains("nominal_voltag"),
+        "{e}"
+    );
+}
+
+#[test]
+fn analyze_warns_when_the_data_does_not_fit_the_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = data("comtrade/pnnl/f1_1b274run.cfg");
+    let out = dir.path().join("res");
+    let o = pqe(&[
+        "analyze",
+        f.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("warning:") && e.contains("--nominal-frequency 60"),
+        "{e}"
+    );
+    assert!(e.contains("--nominal-voltage auto"), "{e}");
+    let o = pqe(&[
+        "analyze",
+        f.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--nominal-frequency",
+        "60",
+        "--nominal-voltage",
+        "auto",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("warning:"), "{}", stderr(&o));
 }

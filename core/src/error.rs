@@ -74,12 +74,15 @@ impl fmt::Display for Location {
 #[non_exhaustive]
 pub enum Error {
     /// The operating system refused a read or write.
-    #[error("{path}: {source}")]
+    ///
+    /// The operating system's error is part of the message and not a separate `source()`,
+    /// so a chain of contexts does not print it twice.
+    #[error("{}: {}", path.display(), io_message(error))]
     Io {
         /// The file being read or written.
         path: PathBuf,
         /// What the operating system said.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// An input does not follow its format. `valid_samples` says how much of the data was
     /// good before the fault, where the fault lies in the sample data.
@@ -106,6 +109,56 @@ pub enum Error {
     /// Something the engine does not implement yet. Never a silent placeholder.
     #[error("not supported: {0}")]
     Unsupported(String),
+    /// A stream of blocks broke its contract (see [`crate::Source`]): a block that overlaps
+    /// the previous one, a push after the stream was finished. Not a configuration error:
+    /// the settings were fine, the data arrived wrong.
+    #[error("stream error ({kind}): {message}")]
+    Stream {
+        /// Which rule the stream broke.
+        kind: StreamErrorKind,
+        /// What happened, naming the block or push at fault.
+        message: String,
+    },
+    /// The run was cancelled through its [`crate::CancelToken`].
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// The rule a stream of blocks broke ([`Error::Stream`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StreamErrorKind {
+    /// A block starts before the previous one ended.
+    Overlap,
+    /// Data pushed after the stream was finished.
+    AfterFinish,
+    /// A block whose channels, rate or layout differ from the stream's.
+    Mismatch,
+}
+
+impl fmt::Display for StreamErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StreamErrorKind::Overlap => "overlap",
+            StreamErrorKind::AfterFinish => "after finish",
+            StreamErrorKind::Mismatch => "mismatch",
+        })
+    }
+}
+
+/// What the operating system said, in words a user reads: std's "entity not found" becomes
+/// "the file does not exist" (a message given with the error, e.g. which file is missing,
+/// is kept as it is).
+fn io_message(e: &std::io::Error) -> String {
+    if e.get_ref().is_some() {
+        return e.to_string();
+    }
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "the file does not exist".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "is a directory, not a file".into(),
+        _ => e.to_string(),
+    }
 }
 
 fn valid_suffix(valid: Option<u64>) -> String {
@@ -140,7 +193,14 @@ impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            error: source,
+        }
+    }
+    /// A stream error of `kind`.
+    pub fn stream(kind: StreamErrorKind, message: impl Into<String>) -> Self {
+        Error::Stream {
+            kind,
+            message: message.into(),
         }
     }
     /// A problem with one channel.
@@ -155,6 +215,23 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_file_says_it_does_not_exist() {
+        let e = Error::io(
+            "rec.cfg",
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        );
+        assert_eq!(e.to_string(), "rec.cfg: the file does not exist");
+        let e = Error::io(
+            "rec.dat",
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "the .dat of this .cfg is missing",
+            ),
+        );
+        assert_eq!(e.to_string(), "rec.dat: the .dat of this .cfg is missing");
+    }
 
     #[test]
     fn messages_name_file_line_and_field() {

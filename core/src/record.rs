@@ -1,7 +1,293 @@
-//! The records the analysis produces. Later stages of the measurement chain add their own
-//! record types here (10/12-cycle intervals, aggregates, flicker, events).
+//! The records the analysis produces, and the names of what they hold.
+//!
+//! Every value of an interval is addressed by a typed [`QuantityKey`] — a [`Quantity`] and
+//! whose it is ([`Scope`]: the system, a phase, or a channel by its column) — and this
+//! module is the one place that turns keys into the column names of the tables
+//! (`intervals.csv`, the Python tables, the C records): [`QuantityKey::column`],
+//! [`channel_column`], [`flicker_column`]. The names follow IEC symbols and are a contract
+//! (ARCHITECTURE.md, "Interfaces").
 
+use crate::{ChannelKind, Phase};
 use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What a value of an interval measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Quantity {
+    /// Fundamental frequency over the interval (`f`, IEC 61000-4-30 5.1).
+    Frequency,
+    /// RMS over the interval (5.2); its column is the channel's column itself (`U_A`).
+    Rms,
+    /// Largest magnitude of a sample (`PK_`).
+    Peak,
+    /// Peak / RMS (`CF_`).
+    CrestFactor,
+    /// Mean over the interval (`DC_`).
+    Dc,
+    /// Under-deviation, % (`UNDER_`, 5.12).
+    UnderDeviation,
+    /// Over-deviation, % (`OVER_`, 5.12).
+    OverDeviation,
+    /// Mains signalling voltage (`MSV_`, 5.10).
+    SignallingVoltage,
+    /// Phase angle of the fundamental against the reference channel's, degrees (`PHI_`).
+    FundamentalAngle,
+    /// Total harmonic distortion from single lines, % (`THD_`, IEC 61000-4-7).
+    Thd,
+    /// THD from subgroups, % (`THDS_`).
+    Thds,
+    /// THD from groups, % (`THDG_`).
+    Thdg,
+    /// Total demand distortion, % (`TDD_`, IEEE 519).
+    Tdd,
+    /// K-factor (`K_`).
+    KFactor,
+    /// Active power P (`P_A`, total `P`; IEEE 1459-2010 3.1.2.6, 3.2.3).
+    ActivePower,
+    /// Fundamental reactive power Q1 (`Q1_A`; total `Q`).
+    FundamentalReactivePower,
+    /// Apparent power S (`S_A`; total: the effective apparent power Se, `S`).
+    ApparentPower,
+    /// Power factor P/S (`PF_A`; total P/Se, `PF`).
+    PowerFactor,
+    /// Displacement power factor P1/S1 (`DPF_A`).
+    DisplacementPowerFactor,
+    /// Arithmetic apparent power, the sum of the phases' S (`S_arith`).
+    ArithmeticApparentPower,
+    /// Positive-sequence fundamental active power (`P1pos`).
+    PositiveSequenceActivePower,
+    /// Positive-sequence fundamental reactive power (`Q1pos`).
+    PositiveSequenceReactivePower,
+    /// Positive-sequence fundamental apparent power (`S1pos`).
+    PositiveSequenceApparentPower,
+    /// Effective voltage Ve (`Ve`, IEEE 1459-2010 3.2.3).
+    EffectiveVoltage,
+    /// Effective current Ie (`Ie`).
+    EffectiveCurrent,
+    /// Negative-sequence unbalance u2, % (`u2`, IEC 61000-4-30 5.7).
+    NegativeSequenceUnbalance,
+    /// Zero-sequence unbalance u0, % (`u0`).
+    ZeroSequenceUnbalance,
+}
+
+impl Quantity {
+    /// Every quantity, in column order within its scope.
+    pub const ALL: [Quantity; 27] = [
+        Quantity::Frequency,
+        Quantity::Rms,
+        Quantity::Peak,
+        Quantity::CrestFactor,
+        Quantity::Dc,
+        Quantity::UnderDeviation,
+        Quantity::OverDeviation,
+        Quantity::SignallingVoltage,
+        Quantity::FundamentalAngle,
+        Quantity::Thd,
+        Quantity::Thds,
+        Quantity::Thdg,
+        Quantity::Tdd,
+        Quantity::KFactor,
+        Quantity::ActivePower,
+        Quantity::FundamentalReactivePower,
+        Quantity::ApparentPower,
+        Quantity::PowerFactor,
+        Quantity::DisplacementPowerFactor,
+        Quantity::ArithmeticApparentPower,
+        Quantity::PositiveSequenceActivePower,
+        Quantity::PositiveSequenceReactivePower,
+        Quantity::PositiveSequenceApparentPower,
+        Quantity::EffectiveVoltage,
+        Quantity::EffectiveCurrent,
+        Quantity::NegativeSequenceUnbalance,
+        Quantity::ZeroSequenceUnbalance,
+    ];
+
+    /// The symbol of the quantity for a channel, prefixed to its column with `_` (`PK`
+    /// for `PK_U_A`); `None` for the RMS (the bare column) and system quantities.
+    fn channel_prefix(self) -> Option<&'static str> {
+        Some(match self {
+            Quantity::Peak => "PK",
+            Quantity::CrestFactor => "CF",
+            Quantity::Dc => "DC",
+            Quantity::UnderDeviation => "UNDER",
+            Quantity::OverDeviation => "OVER",
+            Quantity::SignallingVoltage => "MSV",
+            Quantity::FundamentalAngle => "PHI",
+            Quantity::Thd => "THD",
+            Quantity::Thds => "THDS",
+            Quantity::Thdg => "THDG",
+            Quantity::Tdd => "TDD",
+            Quantity::KFactor => "K",
+            _ => return None,
+        })
+    }
+
+    /// The symbol of a phase's power quantity (`P` for `P_A`), `None` for others.
+    fn phase_symbol(self) -> Option<&'static str> {
+        Some(match self {
+            Quantity::ActivePower => "P",
+            Quantity::FundamentalReactivePower => "Q1",
+            Quantity::ApparentPower => "S",
+            Quantity::PowerFactor => "PF",
+            Quantity::DisplacementPowerFactor => "DPF",
+            _ => return None,
+        })
+    }
+
+    /// The column of a system-wide quantity (`P`, `Q`, `u2`, `f`), `None` for others.
+    fn system_symbol(self) -> Option<&'static str> {
+        Some(match self {
+            Quantity::Frequency => "f",
+            Quantity::ActivePower => "P",
+            Quantity::FundamentalReactivePower => "Q",
+            Quantity::ApparentPower => "S",
+            Quantity::PowerFactor => "PF",
+            Quantity::ArithmeticApparentPower => "S_arith",
+            Quantity::PositiveSequenceActivePower => "P1pos",
+            Quantity::PositiveSequenceReactivePower => "Q1pos",
+            Quantity::PositiveSequenceApparentPower => "S1pos",
+            Quantity::EffectiveVoltage => "Ve",
+            Quantity::EffectiveCurrent => "Ie",
+            Quantity::NegativeSequenceUnbalance => "u2",
+            Quantity::ZeroSequenceUnbalance => "u0",
+            _ => return None,
+        })
+    }
+}
+
+/// Whose value a [`QuantityKey`] names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Scope {
+    /// The whole system (totals, unbalance, frequency).
+    System,
+    /// One phase (its powers: `P_A`).
+    Phase(Phase),
+    /// One channel, by its column ([`channel_column`]: `U_A`, `I_N`, or its own name).
+    Channel(String),
+}
+
+/// A typed key of one value of an interval: the quantity and whose it is. Its column name
+/// ([`QuantityKey::column`], also its `Display`) is the table header.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct QuantityKey {
+    /// What is measured.
+    pub quantity: Quantity,
+    /// Whose it is.
+    pub scope: Scope,
+}
+
+impl QuantityKey {
+    /// A system-wide quantity.
+    pub fn system(quantity: Quantity) -> Self {
+        QuantityKey {
+            quantity,
+            scope: Scope::System,
+        }
+    }
+
+    /// A quantity of one phase.
+    pub fn phase(quantity: Quantity, phase: Phase) -> Self {
+        QuantityKey {
+            quantity,
+            scope: Scope::Phase(phase),
+        }
+    }
+
+    /// A quantity of the channel with column name `column`.
+    pub fn channel(quantity: Quantity, column: &str) -> Self {
+        QuantityKey {
+            quantity,
+            scope: Scope::Channel(column.to_string()),
+        }
+    }
+
+    /// The column name: `f`, `P`, `u2` (system); `P_A`, `Q1_B`, `DPF_C` (phase); `U_A`,
+    /// `PK_U_A`, `THD_I_B`, `MSV_U_A` (channel). A combination the tables never hold (an
+    /// RMS of the system) gets the generic `<symbol>_<scope>` form.
+    pub fn column(&self) -> String {
+        let q = self.quantity;
+        match &self.scope {
+            Scope::System => q
+                .system_symbol()
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("{q:?}")),
+            Scope::Phase(p) => match q.phase_symbol() {
+                Some(symbol) => format!("{symbol}_{}", p.as_str()),
+                None => format!("{q:?}_{}", p.as_str()),
+            },
+            Scope::Channel(column) => match (q, q.channel_prefix()) {
+                (Quantity::Rms, _) => column.clone(),
+                (_, Some(prefix)) => format!("{prefix}_{column}"),
+                (_, None) => format!("{q:?}_{column}"),
+            },
+        }
+    }
+
+    /// The key of a column name, given the channel columns of the recording (a channel's
+    /// own name may look like anything, so channel keys are recognised only for those).
+    /// `None` for `t`, `flagged` and unknown names.
+    pub fn parse(name: &str, channel_columns: &[String]) -> Option<QuantityKey> {
+        if channel_columns.iter().any(|c| c == name) {
+            return Some(QuantityKey::channel(Quantity::Rms, name));
+        }
+        for q in Quantity::ALL {
+            if q.system_symbol() == Some(name) {
+                return Some(QuantityKey::system(q));
+            }
+        }
+        if let Some((head, tail)) = name.split_once('_') {
+            for q in Quantity::ALL {
+                if q.channel_prefix() == Some(head) && channel_columns.iter().any(|c| c == tail) {
+                    return Some(QuantityKey::channel(q, tail));
+                }
+            }
+            for q in Quantity::ALL {
+                if q.phase_symbol() == Some(head) {
+                    if let Some(p) = [Phase::A, Phase::B, Phase::C, Phase::N]
+                        .into_iter()
+                        .find(|p| p.as_str() == tail)
+                    {
+                        return Some(QuantityKey::phase(q, p));
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+impl fmt::Display for QuantityKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.column())
+    }
+}
+
+/// The column of a channel that plays a role: `U_` for voltages, `I_` for currents, then
+/// the phase (`U_A`, `U_AB`, `I_N`); `None` for other kinds (they keep their own name).
+pub fn channel_column(kind: ChannelKind, phase: Phase) -> Option<String> {
+    let prefix = match kind {
+        ChannelKind::Voltage => "U",
+        ChannelKind::Current => "I",
+        ChannelKind::Other => return None,
+    };
+    Some(format!("{prefix}_{}", phase.as_str()))
+}
+
+/// The phase part of a voltage channel's column, as the flicker and event tables write
+/// it: `U_A` → `A`, `U_AB` → `AB`; other names as they are.
+pub fn phase_label(column: &str) -> &str {
+    column.strip_prefix("U_").unwrap_or(column)
+}
+
+/// The flicker column of a voltage channel: `Pst_A`, `Plt_AB`.
+pub fn flicker_column(severity: FlickerSeverity, column: &str) -> String {
+    let symbol = match severity {
+        FlickerSeverity::Pst => "Pst",
+        FlickerSeverity::Plt => "Plt",
+    };
+    format!("{symbol}_{}", phase_label(column))
+}
 
 /// Basic statistics of one channel over a whole recording or a stretch of it: what a first
 /// look at a recording wants to know. Missing samples (NaN) are counted, not averaged.
@@ -187,6 +473,72 @@ pub struct ChannelInterval {
     pub harmonics: Option<HarmonicValues>,
 }
 
+impl ChannelInterval {
+    /// The channel's values by typed key, in column order: RMS, peak, crest factor, DC,
+    /// under- and over-deviation and signalling voltage where computed, then with
+    /// harmonics the fundamental's angle, THD, THDS, THDG, and TDD and K-factor where
+    /// computed.
+    pub fn values(&self) -> Vec<(QuantityKey, f64)> {
+        let key = |q: Quantity| QuantityKey::channel(q, &self.column);
+        let mut out = vec![
+            (key(Quantity::Rms), self.rms),
+            (key(Quantity::Peak), self.peak),
+            (key(Quantity::CrestFactor), self.crest_factor),
+            (key(Quantity::Dc), self.dc),
+        ];
+        let optional = [
+            (Quantity::UnderDeviation, self.under_deviation),
+            (Quantity::OverDeviation, self.over_deviation),
+            (Quantity::SignallingVoltage, self.signalling),
+        ];
+        out.extend(optional.into_iter().filter_map(|(q, v)| Some((key(q), v?))));
+        if let Some(h) = &self.harmonics {
+            if let Some(angle) = h.phases.get(1) {
+                out.push((key(Quantity::FundamentalAngle), *angle));
+            }
+            out.push((key(Quantity::Thd), h.thd));
+            out.push((key(Quantity::Thds), h.thds));
+            out.push((key(Quantity::Thdg), h.thdg));
+            let optional = [(Quantity::Tdd, h.tdd), (Quantity::KFactor, h.k_factor)];
+            out.extend(optional.into_iter().filter_map(|(q, v)| Some((key(q), v?))));
+        }
+        out
+    }
+}
+
+impl ChannelInterval {
+    /// The numbers of [`ChannelInterval::values`] in the same order, without their keys,
+    /// appended to `out` (for a table that wrote its header once). Returns which optional
+    /// values are present, a bit each: two channels with the same bits give the same
+    /// columns.
+    pub fn push_numbers(&self, out: &mut Vec<f64>) -> u8 {
+        out.extend([self.rms, self.peak, self.crest_factor, self.dc]);
+        let mut present = 0u8;
+        let optional = [self.under_deviation, self.over_deviation, self.signalling];
+        for (bit, v) in optional.into_iter().enumerate() {
+            if let Some(v) = v {
+                out.push(v);
+                present |= 1 << bit;
+            }
+        }
+        if let Some(h) = &self.harmonics {
+            present |= 1 << 3;
+            if let Some(angle) = h.phases.get(1) {
+                out.push(*angle);
+                present |= 1 << 4;
+            }
+            out.extend([h.thd, h.thds, h.thdg]);
+            for (bit, v) in [(5, h.tdd), (6, h.k_factor)] {
+                if let Some(v) = v {
+                    out.push(v);
+                    present |= 1 << bit;
+                }
+            }
+        }
+        present
+    }
+}
+
 /// One 10/12-cycle basic interval (IEC 61000-4-30 4.4): exactly 10 (50 Hz) or 12 (60 Hz)
 /// cycles of the measured fundamental, gapless and non-overlapping.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -213,8 +565,9 @@ pub struct IntervalRecord {
     pub flags: IntervalFlags,
     /// Per-channel values, in the analyzer's channel order.
     pub channels: Vec<ChannelInterval>,
-    /// System-wide quantities in column order (`u2`, `u0`, `P`, `Q`, `S`, `PF`, …).
-    pub quantities: Vec<(String, f64)>,
+    /// System-wide and per-phase quantities in column order (`u2`, `u0`, `P_A`, …, `P`,
+    /// `Q`, `S`, `PF`, …), by typed key.
+    pub quantities: Vec<(QuantityKey, f64)>,
 }
 
 impl IntervalRecord {
@@ -229,40 +582,56 @@ impl IntervalRecord {
         let mut out = vec![
             ("t".to_string(), self.t),
             ("flagged".to_string(), if self.flagged { 1.0 } else { 0.0 }),
-            ("f".to_string(), self.frequency),
         ];
+        out.extend(self.values().into_iter().map(|(k, v)| (k.column(), v)));
+        out
+    }
+
+    /// The numbers of [`IntervalRecord::columns`] in the same order, without their names,
+    /// appended to `out`: for a table that wrote its header once. Returns the row's layout:
+    /// two records with the same layout have the same columns (the same channels with the
+    /// same optional values, and the same system quantities).
+    pub fn push_numbers(&self, out: &mut Vec<f64>) -> u64 {
+        out.extend([self.t, if self.flagged { 1.0 } else { 0.0 }, self.frequency]);
+        let mut layout = self.channels.len() as u64;
         for c in &self.channels {
-            let col = &c.column;
-            out.push((col.clone(), c.rms));
-            out.push((format!("PK_{col}"), c.peak));
-            out.push((format!("CF_{col}"), c.crest_factor));
-            out.push((format!("DC_{col}"), c.dc));
-            if let Some(v) = c.under_deviation {
-                out.push((format!("UNDER_{col}"), v));
-            }
-            if let Some(v) = c.over_deviation {
-                out.push((format!("OVER_{col}"), v));
-            }
-            if let Some(v) = c.signalling {
-                out.push((format!("MSV_{col}"), v));
-            }
-            if let Some(h) = &c.harmonics {
-                if let Some(angle) = h.phases.get(1) {
-                    out.push((format!("PHI_{col}"), *angle));
-                }
-                out.push((format!("THD_{col}"), h.thd));
-                out.push((format!("THDS_{col}"), h.thds));
-                out.push((format!("THDG_{col}"), h.thdg));
-                if let Some(v) = h.tdd {
-                    out.push((format!("TDD_{col}"), v));
-                }
-                if let Some(v) = h.k_factor {
-                    out.push((format!("K_{col}"), v));
-                }
-            }
+            layout = layout
+                .wrapping_mul(131)
+                .wrapping_add(u64::from(c.push_numbers(out)));
+        }
+        out.extend(self.quantities.iter().map(|(_, v)| *v));
+        layout
+            .wrapping_mul(131)
+            .wrapping_add(self.quantities.len() as u64)
+    }
+
+    /// Every value of the interval by typed key, in column order (the columns of
+    /// [`IntervalRecord::columns`] after `t` and `flagged`).
+    pub fn values(&self) -> Vec<(QuantityKey, f64)> {
+        let mut out = vec![(QuantityKey::system(Quantity::Frequency), self.frequency)];
+        for c in &self.channels {
+            out.extend(c.values());
         }
         out.extend(self.quantities.iter().cloned());
         out
+    }
+
+    /// One value by typed key.
+    pub fn value(&self, key: &QuantityKey) -> Option<f64> {
+        match &key.scope {
+            Scope::Channel(column) => self
+                .channel(column)?
+                .values()
+                .into_iter()
+                .find(|(k, _)| k.quantity == key.quantity)
+                .map(|(_, v)| v),
+            _ if key.quantity == Quantity::Frequency => Some(self.frequency),
+            _ => self
+                .quantities
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| *v),
+        }
     }
 
     /// One row of `harmonics_<channel>.csv` for the channel with column name `column`:
@@ -293,11 +662,11 @@ impl IntervalRecord {
         self.channels.iter().find(|c| c.column == column)
     }
 
-    /// A system quantity by column name (e.g. `u2`).
+    /// A system or phase quantity by column name (e.g. `u2`, `P_A`).
     pub fn quantity(&self, column: &str) -> Option<f64> {
         self.quantities
             .iter()
-            .find(|(name, _)| name == column)
+            .find(|(key, _)| key.column() == column)
             .map(|(_, v)| *v)
     }
 }
@@ -453,10 +822,17 @@ pub fn flicker_table(
         row.1 |= r.flagged;
         row.2[channels.len() + ch] = r.value;
     }
-    let suffix = |c: &str| c.strip_prefix("U_").unwrap_or(c).to_string();
     let mut header = vec!["t".to_string(), "flagged".to_string()];
-    header.extend(channels.iter().map(|c| format!("Pst_{}", suffix(c))));
-    header.extend(channels.iter().map(|c| format!("Plt_{}", suffix(c))));
+    header.extend(
+        channels
+            .iter()
+            .map(|c| flicker_column(FlickerSeverity::Pst, c)),
+    );
+    header.extend(
+        channels
+            .iter()
+            .map(|c| flicker_column(FlickerSeverity::Plt, c)),
+    );
     let rows = rows
         .into_values()
         .map(|(t, flagged, values)| {
@@ -540,7 +916,7 @@ impl EventRecord {
     pub fn phases_label(&self) -> String {
         self.channels
             .iter()
-            .map(|c| c.strip_prefix("U_").unwrap_or(c))
+            .map(|c| phase_label(c))
             .collect::<Vec<_>>()
             .join("+")
     }
@@ -636,6 +1012,11 @@ impl AggregateRecord {
         out
     }
 
+    /// A value by typed key (its column, [`QuantityKey::column`]).
+    pub fn get(&self, key: &QuantityKey) -> Option<f64> {
+        self.value(&key.column())
+    }
+
     /// A value by column name.
     pub fn value(&self, column: &str) -> Option<f64> {
         self.columns
@@ -648,6 +1029,153 @@ impl AggregateRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn channel(column: &str, voltage: bool, harmonics: bool) -> ChannelInterval {
+        ChannelInterval {
+            column: column.into(),
+            channel: format!("ch {column}"),
+            rms: 1.0,
+            peak: 2.0,
+            crest_factor: 3.0,
+            dc: 4.0,
+            under_deviation: voltage.then_some(5.0),
+            over_deviation: voltage.then_some(6.0),
+            signalling: voltage.then_some(7.0),
+            harmonics: harmonics.then(|| HarmonicValues {
+                subgroups: vec![0.0; 64],
+                interharmonic_subgroups: vec![0.0; 64],
+                groups: vec![0.0; 64],
+                interharmonic_groups: vec![0.0; 64],
+                phases: vec![0.0; 64],
+                thd: 8.0,
+                thds: 9.0,
+                thdg: 10.0,
+                tdd: (!voltage).then_some(11.0),
+                k_factor: (!voltage).then_some(12.0),
+            }),
+        }
+    }
+
+    /// The column names are a contract (ARCHITECTURE.md "Interfaces"): written out here
+    /// as `intervals.csv` has always named them.
+    #[test]
+    fn interval_column_names_are_the_contract() {
+        let system = [
+            Quantity::NegativeSequenceUnbalance,
+            Quantity::ZeroSequenceUnbalance,
+        ];
+        let phase = [
+            Quantity::ActivePower,
+            Quantity::FundamentalReactivePower,
+            Quantity::ApparentPower,
+            Quantity::PowerFactor,
+            Quantity::DisplacementPowerFactor,
+        ];
+        let totals = [
+            Quantity::ActivePower,
+            Quantity::FundamentalReactivePower,
+            Quantity::ApparentPower,
+            Quantity::PowerFactor,
+            Quantity::ArithmeticApparentPower,
+            Quantity::PositiveSequenceActivePower,
+            Quantity::PositiveSequenceReactivePower,
+            Quantity::PositiveSequenceApparentPower,
+            Quantity::EffectiveVoltage,
+            Quantity::EffectiveCurrent,
+        ];
+        let mut quantities: Vec<(QuantityKey, f64)> = system
+            .iter()
+            .map(|&q| (QuantityKey::system(q), 0.0))
+            .collect();
+        quantities.extend(
+            phase
+                .iter()
+                .map(|&q| (QuantityKey::phase(q, Phase::B), 0.0)),
+        );
+        quantities.extend(totals.iter().map(|&q| (QuantityKey::system(q), 0.0)));
+        let record = IntervalRecord {
+            index: 0,
+            t: 0.0,
+            start: crate::Timestamp::from_nanos(0),
+            duration: 0.2,
+            start_sample: 0.0,
+            length_samples: 2048.0,
+            cycles: 10,
+            frequency: 50.0,
+            flagged: false,
+            flags: IntervalFlags::default(),
+            channels: vec![
+                channel("U_A", true, true),
+                channel("I_N", false, true),
+                channel("Temp 1", false, false),
+            ],
+            quantities,
+        };
+        let names: Vec<String> = record.columns().into_iter().map(|(n, _)| n).collect();
+        let contract: Vec<&str> = vec![
+            "t",
+            "flagged",
+            "f",
+            "U_A",
+            "PK_U_A",
+            "CF_U_A",
+            "DC_U_A",
+            "UNDER_U_A",
+            "OVER_U_A",
+            "MSV_U_A",
+            "PHI_U_A",
+            "THD_U_A",
+            "THDS_U_A",
+            "THDG_U_A",
+            "I_N",
+            "PK_I_N",
+            "CF_I_N",
+            "DC_I_N",
+            "PHI_I_N",
+            "THD_I_N",
+            "THDS_I_N",
+            "THDG_I_N",
+            "TDD_I_N",
+            "K_I_N",
+            "Temp 1",
+            "PK_Temp 1",
+            "CF_Temp 1",
+            "DC_Temp 1",
+            "u2",
+            "u0",
+            "P_B",
+            "Q1_B",
+            "S_B",
+            "PF_B",
+            "DPF_B",
+            "P",
+            "Q",
+            "S",
+            "PF",
+            "S_arith",
+            "P1pos",
+            "Q1pos",
+            "S1pos",
+            "Ve",
+            "Ie",
+        ];
+        assert_eq!(names, contract);
+        // Every name parses back to its key, and each key addresses its value.
+        let columns: Vec<String> = record.channels.iter().map(|c| c.column.clone()).collect();
+        for (key, value) in record.values() {
+            assert_eq!(
+                QuantityKey::parse(&key.column(), &columns),
+                Some(key.clone())
+            );
+            assert_eq!(record.value(&key), Some(value), "{key}");
+        }
+        assert_eq!(record.quantity("P_B"), Some(0.0));
+        assert_eq!(
+            channel_column(ChannelKind::Current, Phase::N).as_deref(),
+            Some("I_N")
+        );
+        assert_eq!(flicker_column(FlickerSeverity::Plt, "U_AB"), "Plt_AB");
+    }
 
     #[test]
     fn sine_statistics_are_analytic() {

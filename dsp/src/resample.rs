@@ -44,7 +44,11 @@
 //! kernel could no longer keep aliases out of orders 0–64: [`SyncResampler::resample`]
 //! refuses such rates and [`recommended_points_per_cycle`] says what to use instead.
 
+use crate::kernels::KernelBackend;
 use pqe_core::{Error, Result};
+
+#[cfg(target_arch = "x86_64")]
+mod x86;
 use std::f64::consts::PI;
 use std::sync::OnceLock;
 
@@ -158,13 +162,29 @@ impl SyncResampler {
     /// `points_per_cycle` ([`Error::Unsupported`]), and a non-finite sample among those the
     /// window reads ([`Error::Channel`] naming its index in `x`; `out` then holds garbage).
     pub fn resample(&self, x: &[f64], start: f64, length: f64, out: &mut [f64]) -> Result<()> {
+        self.resample_on(crate::kernels::backend(), x, start, length, out)
+    }
+
+    /// [`resample`](Self::resample) on the given backend (when the CPU cannot run it, on
+    /// [`KernelBackend::Scalar`]); the process's [`backend`](crate::kernels::backend) is what
+    /// [`resample`](Self::resample) uses. The backends differ only by the rounding of fused
+    /// multiply-adds (tested within 1e-12 of full scale); benches compare their speed.
+    pub fn resample_on(
+        &self,
+        backend: KernelBackend,
+        x: &[f64],
+        start: f64,
+        length: f64,
+        out: &mut [f64],
+    ) -> Result<()> {
+        let backend = backend.or_scalar();
         let n_out = self.output_len();
         let ratio = check_window(x, start, length, n_out, out.len())?;
         self.check_rate(ratio)?;
         if uses_short_kernel(ratio, self.points_per_cycle) {
-            resample_polyphase(Kernel::Short, x, start, length, out);
+            resample_polyphase(backend, Kernel::Short, x, start, length, out);
         } else if ratio >= 1.0 {
-            resample_polyphase(Kernel::Long, x, start, length, out);
+            resample_polyphase(backend, Kernel::Long, x, start, length, out);
         } else {
             resample_direct(x, start, length, cutoff(ratio), out);
         }
@@ -193,6 +213,20 @@ impl SyncResampler {
         length: f64,
         outs: &mut [&mut [f64]],
     ) -> Result<()> {
+        self.resample_many_on(crate::kernels::backend(), xs, start, length, outs)
+    }
+
+    /// [`resample_many`](Self::resample_many) on the given backend, as
+    /// [`resample_on`](Self::resample_on).
+    pub fn resample_many_on(
+        &self,
+        backend: KernelBackend,
+        xs: &[&[f64]],
+        start: f64,
+        length: f64,
+        outs: &mut [&mut [f64]],
+    ) -> Result<()> {
+        let backend = backend.or_scalar();
         if xs.len() != outs.len() {
             return Err(Error::Config(format!(
                 "{} input channels but {} outputs",
@@ -211,9 +245,9 @@ impl SyncResampler {
         }
         self.check_rate(ratio)?;
         if uses_short_kernel(ratio, self.points_per_cycle) {
-            resample_polyphase_many(Kernel::Short, xs, start, length, outs);
+            resample_polyphase_many(backend, Kernel::Short, xs, start, length, outs);
         } else if ratio >= 1.0 {
-            resample_polyphase_many(Kernel::Long, xs, start, length, outs);
+            resample_polyphase_many(backend, Kernel::Long, xs, start, length, outs);
         } else {
             for (x, out) in xs.iter().zip(outs.iter_mut()) {
                 resample_direct(x, start, length, cutoff(ratio), out);
@@ -305,20 +339,33 @@ fn uses_short_kernel(ratio: f64, points_per_cycle: usize) -> bool {
 /// channels of an interval cost one multiply-add per tap. A hit gives bit-for-bit the
 /// result of a miss (a miss fills the cache, then applies it the same way).
 ///
-/// Runtime dispatch ([`Isa`]): on x86-64 CPUs with AVX2 and FMA, explicit 4-wide fused
-/// multiply-adds on two accumulators; elsewhere the portable loops ([`fill_portable`],
-/// [`apply_portable`], four accumulators, which the compiler may vectorise). The two differ
-/// only by the rounding of the fused operations (about 1e-16 relative; tested).
-fn resample_polyphase(kernel: Kernel, x: &[f64], start: f64, length: f64, out: &mut [f64]) {
-    let isa = Isa::detect();
-    let key = (kernel, start.to_bits(), length.to_bits(), out.len());
+/// Runtime dispatch on `backend` (one match per window): on x86-64 CPUs with AVX2 and FMA,
+/// explicit 4-wide fused multiply-adds on two accumulators (`x86.rs`); elsewhere the
+/// portable loops ([`fill_portable`], [`apply_portable`], four accumulators, which the
+/// compiler may vectorise). The two differ only by the rounding of the fused operations
+/// (about 1e-16 relative; tested). `backend` must be one the CPU runs (`or_scalar`).
+fn resample_polyphase(
+    backend: KernelBackend,
+    kernel: Kernel,
+    x: &[f64],
+    start: f64,
+    length: f64,
+    out: &mut [f64],
+) {
+    let key = (
+        backend,
+        kernel,
+        start.to_bits(),
+        length.to_bits(),
+        out.len(),
+    );
     WEIGHTS.with_borrow_mut(|cache| {
         if cache.key != Some(key) {
             cache.key = None;
-            fill(isa, kernel, start, length, out.len(), cache);
+            fill(backend, kernel, start, length, out.len(), cache);
             cache.key = Some(key);
         }
-        apply(isa, kernel, x, cache, out);
+        apply(backend, kernel, x, cache, out);
     });
 }
 
@@ -327,6 +374,7 @@ fn resample_polyphase(kernel: Kernel, x: &[f64], start: f64, length: f64, out: &
 /// the same operations in the same order, so each channel's result equals the
 /// single-channel one bit for bit.
 fn resample_polyphase_many(
+    backend: KernelBackend,
     kernel: Kernel,
     xs: &[&[f64]],
     start: f64,
@@ -337,22 +385,21 @@ fn resample_polyphase_many(
         return;
     };
     let step = length / n_out as f64;
-    match (Isa::detect(), kernel) {
+    match (backend, kernel) {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `Isa::detect` saw AVX2 and FMA on this CPU; the caller checked every
+        // SAFETY: the caller's `or_scalar` kept Avx2Fma only on a CPU with AVX2 and FMA; it
+        // checked every
         // channel's window (`check_window`) and output length.
-        (Isa::Avx2Fma, Kernel::Long) => unsafe {
-            many_avx2::<{ 2 * HALF_TAPS }>(xs, start, step, outs)
+        (KernelBackend::Avx2Fma, Kernel::Long) => unsafe {
+            x86::many_avx2::<{ 2 * HALF_TAPS }>(xs, start, step, outs)
         },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above.
-        (Isa::Avx2Fma, Kernel::Short) => unsafe {
-            many_avx2::<{ 2 * SHORT_HALF_TAPS }>(xs, start, step, outs)
+        (KernelBackend::Avx2Fma, Kernel::Short) => unsafe {
+            x86::many_avx2::<{ 2 * SHORT_HALF_TAPS }>(xs, start, step, outs)
         },
-        (Isa::Portable, Kernel::Long) => many_portable::<{ 2 * HALF_TAPS }>(xs, start, step, outs),
-        (Isa::Portable, Kernel::Short) => {
-            many_portable::<{ 2 * SHORT_HALF_TAPS }>(xs, start, step, outs)
-        }
+        (_, Kernel::Long) => many_portable::<{ 2 * HALF_TAPS }>(xs, start, step, outs),
+        (_, Kernel::Short) => many_portable::<{ 2 * SHORT_HALF_TAPS }>(xs, start, step, outs),
     }
 }
 
@@ -400,122 +447,12 @@ fn many_portable<const TAPS: usize>(xs: &[&[f64]], start: f64, step: f64, outs: 
     }
 }
 
-/// The batched path with AVX2 fused multiply-adds: [`fill_avx2`]'s weights of one point
-/// kept in registers, then [`apply_avx2`]'s sum for each channel.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA; every `xs[c]` must hold the samples the window reads
-/// (checked by [`check_window`]) and every `outs[c]` the same length as `outs[0]`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn many_avx2<const TAPS: usize>(
-    xs: &[&[f64]],
-    start: f64,
-    step: f64,
-    outs: &mut [&mut [f64]],
-) {
-    use std::arch::x86_64::*;
-    let table = polyphase_table(kernel_of(TAPS));
-    let n_out = outs.first().map_or(0, |o| o.len());
-    // At most 64 taps: 16 vectors of four.
-    let mut w = [_mm256_setzero_pd(); 16];
-    // Where the points read, a block at a time: the blocks' independent `locate`s overlap
-    // each other, instead of each one delaying its own point's weights.
-    const BLOCK: usize = 32;
-    let mut located = [(0usize, 0usize, [0.0f64; 4]); BLOCK];
-    for m in 0..n_out {
-        if m % BLOCK == 0 {
-            for (i, slot) in located.iter_mut().enumerate().take(n_out - m) {
-                *slot = locate(start, step, m + i, TAPS / 2);
-            }
-        }
-        let (first, p, l) = located[m % BLOCK];
-        let rows = &table[p * TAPS..(p + 4) * TAPS];
-        let rp = rows.as_ptr();
-        let (l0, l1, l2, l3) = (
-            _mm256_set1_pd(l[0]),
-            _mm256_set1_pd(l[1]),
-            _mm256_set1_pd(l[2]),
-            _mm256_set1_pd(l[3]),
-        );
-        // TAPS is a multiple of 8 and at most 64; every read lies inside `rows` (4·TAPS).
-        for (v, i) in w.iter_mut().zip((0..TAPS).step_by(4)) {
-            let mut s = _mm256_mul_pd(l0, _mm256_loadu_pd(rp.add(i)));
-            s = _mm256_fmadd_pd(l1, _mm256_loadu_pd(rp.add(TAPS + i)), s);
-            s = _mm256_fmadd_pd(l2, _mm256_loadu_pd(rp.add(2 * TAPS + i)), s);
-            *v = _mm256_fmadd_pd(l3, _mm256_loadu_pd(rp.add(3 * TAPS + i)), s);
-        }
-        // Two channels at a time, their final sums paired in one horizontal add.
-        let mut pairs_x = xs.chunks_exact(2);
-        let mut pairs_out = outs.chunks_exact_mut(2);
-        for (px, po) in (&mut pairs_x).zip(&mut pairs_out) {
-            let sa = dot_avx2::<TAPS>(&w, &px[0][first..first + TAPS]);
-            let sb = dot_avx2::<TAPS>(&w, &px[1][first..first + TAPS]);
-            let pair = hsum_pair(sa, sb);
-            // `m < n_out`, the length of every output (checked by the caller).
-            _mm_storel_pd(po[0].get_unchecked_mut(m), pair);
-            _mm_storeh_pd(po[1].get_unchecked_mut(m), pair);
-        }
-        if let (Some(x), Some(out)) = (
-            pairs_x.remainder().first(),
-            pairs_out.into_remainder().first_mut(),
-        ) {
-            let sa = dot_avx2::<TAPS>(&w, &x[first..first + TAPS]);
-            // As above.
-            _mm_storel_pd(out.get_unchecked_mut(m), hsum_pair(sa, sa));
-        }
-    }
-}
-
-/// `Σ w·x` over `TAPS` taps as four lane sums (lane `k` holds taps `≡ k mod 4`), on two
-/// accumulators alternating by four taps.
-///
-/// # Safety
-/// AVX2 and FMA; `x` holds at least `TAPS` samples (a multiple of 8, at most 64).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-unsafe fn dot_avx2<const TAPS: usize>(
-    w: &[std::arch::x86_64::__m256d; 16],
-    x: &[f64],
-) -> std::arch::x86_64::__m256d {
-    use std::arch::x86_64::*;
-    debug_assert!(x.len() >= TAPS);
-    let xp = x.as_ptr();
-    let mut acc = [_mm256_setzero_pd(), _mm256_setzero_pd()];
-    // Every read lies inside `x` (TAPS samples).
-    for j in (0..TAPS).step_by(8) {
-        for (h, a) in acc.iter_mut().enumerate() {
-            let i = j + 4 * h;
-            *a = _mm256_fmadd_pd(w[i / 4], _mm256_loadu_pd(xp.add(i)), *a);
-        }
-    }
-    _mm256_add_pd(acc[0], acc[1])
-}
-
-/// The totals `(a0 + a1) + (a2 + a3)` and `(b0 + b1) + (b2 + b3)` of two lane-sum vectors,
-/// in the low and high halves of the result.
-///
-/// # Safety
-/// AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[inline]
-unsafe fn hsum_pair(
-    a: std::arch::x86_64::__m256d,
-    b: std::arch::x86_64::__m256d,
-) -> std::arch::x86_64::__m128d {
-    use std::arch::x86_64::*;
-    // [a0+a1, b0+b1, a2+a3, b2+b3]
-    let h = _mm256_hadd_pd(a, b);
-    _mm_add_pd(_mm256_castpd256_pd128(h), _mm256_extractf128_pd(h, 1))
-}
-
 /// The tap weights of the last window resampled on this thread.
 #[derive(Debug, Default)]
 struct WeightCache {
-    /// Kernel, `start` and `length` bits, output length; `None` while being filled.
-    key: Option<(Kernel, u64, u64, usize)>,
+    /// Backend, kernel, `start` and `length` bits, output length; `None` while being
+    /// filled.
+    key: Option<(KernelBackend, Kernel, u64, u64, usize)>,
     /// First raw sample read by each output point.
     firsts: Vec<usize>,
     /// `taps` weights per output point.
@@ -526,65 +463,50 @@ thread_local! {
     static WEIGHTS: std::cell::RefCell<WeightCache> = std::cell::RefCell::new(WeightCache::default());
 }
 
-/// The instruction-set paths of the resampler's fast path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Isa {
-    /// x86-64 with AVX2 and FMA.
-    #[cfg(target_arch = "x86_64")]
-    Avx2Fma,
-    /// Plain Rust, any CPU.
-    Portable,
-}
-
-impl Isa {
-    /// The process-wide choice of [`crate::kernels::backend`]: AVX2 and FMA when the CPU
-    /// has them, unless `PQE_FORCE_SCALAR` is set.
-    fn detect() -> Isa {
-        match crate::kernels::backend() {
-            #[cfg(target_arch = "x86_64")]
-            crate::kernels::KernelBackend::Avx2Fma => Isa::Avx2Fma,
-            _ => Isa::Portable,
-        }
-    }
-}
-
 /// Fill `cache` with the weights of the window for `kernel`.
-fn fill(isa: Isa, kernel: Kernel, start: f64, length: f64, n_out: usize, cache: &mut WeightCache) {
+fn fill(
+    backend: KernelBackend,
+    kernel: Kernel,
+    start: f64,
+    length: f64,
+    n_out: usize,
+    cache: &mut WeightCache,
+) {
     let taps = 2 * kernel.half_taps();
     cache.firsts.resize(n_out, 0);
     cache.weights.resize(n_out * taps, 0.0);
     let step = length / n_out as f64;
-    match (isa, kernel) {
+    match (backend, kernel) {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `Isa::detect` saw AVX2 and FMA on this CPU.
-        (Isa::Avx2Fma, Kernel::Long) => unsafe {
-            fill_avx2::<{ 2 * HALF_TAPS }>(start, step, cache)
+        // SAFETY: the caller's `or_scalar` kept Avx2Fma only on a CPU with AVX2 and FMA.
+        (KernelBackend::Avx2Fma, Kernel::Long) => unsafe {
+            x86::fill_avx2::<{ 2 * HALF_TAPS }>(start, step, cache)
         },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above.
-        (Isa::Avx2Fma, Kernel::Short) => unsafe {
-            fill_avx2::<{ 2 * SHORT_HALF_TAPS }>(start, step, cache)
+        (KernelBackend::Avx2Fma, Kernel::Short) => unsafe {
+            x86::fill_avx2::<{ 2 * SHORT_HALF_TAPS }>(start, step, cache)
         },
-        (Isa::Portable, Kernel::Long) => fill_portable::<{ 2 * HALF_TAPS }>(start, step, cache),
-        (Isa::Portable, Kernel::Short) => {
-            fill_portable::<{ 2 * SHORT_HALF_TAPS }>(start, step, cache)
-        }
+        (_, Kernel::Long) => fill_portable::<{ 2 * HALF_TAPS }>(start, step, cache),
+        (_, Kernel::Short) => fill_portable::<{ 2 * SHORT_HALF_TAPS }>(start, step, cache),
     }
 }
 
 /// Apply the weights in `cache` to `x`.
-fn apply(isa: Isa, kernel: Kernel, x: &[f64], cache: &WeightCache, out: &mut [f64]) {
-    match (isa, kernel) {
+fn apply(backend: KernelBackend, kernel: Kernel, x: &[f64], cache: &WeightCache, out: &mut [f64]) {
+    match (backend, kernel) {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `Isa::detect` saw AVX2 and FMA on this CPU.
-        (Isa::Avx2Fma, Kernel::Long) => unsafe { apply_avx2::<{ 2 * HALF_TAPS }>(x, cache, out) },
+        // SAFETY: the caller's `or_scalar` kept Avx2Fma only on a CPU with AVX2 and FMA.
+        (KernelBackend::Avx2Fma, Kernel::Long) => unsafe {
+            x86::apply_avx2::<{ 2 * HALF_TAPS }>(x, cache, out)
+        },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above.
-        (Isa::Avx2Fma, Kernel::Short) => unsafe {
-            apply_avx2::<{ 2 * SHORT_HALF_TAPS }>(x, cache, out)
+        (KernelBackend::Avx2Fma, Kernel::Short) => unsafe {
+            x86::apply_avx2::<{ 2 * SHORT_HALF_TAPS }>(x, cache, out)
         },
-        (Isa::Portable, Kernel::Long) => apply_portable::<{ 2 * HALF_TAPS }>(x, cache, out),
-        (Isa::Portable, Kernel::Short) => apply_portable::<{ 2 * SHORT_HALF_TAPS }>(x, cache, out),
+        (_, Kernel::Long) => apply_portable::<{ 2 * HALF_TAPS }>(x, cache, out),
+        (_, Kernel::Short) => apply_portable::<{ 2 * SHORT_HALF_TAPS }>(x, cache, out),
     }
 }
 
@@ -592,8 +514,15 @@ fn apply(isa: Isa, kernel: Kernel, x: &[f64], cache: &WeightCache, out: &mut [f6
 #[cfg(test)]
 fn polyphase_portable_for(kernel: Kernel, x: &[f64], start: f64, length: f64, out: &mut [f64]) {
     let mut cache = WeightCache::default();
-    fill(Isa::Portable, kernel, start, length, out.len(), &mut cache);
-    apply(Isa::Portable, kernel, x, &cache, out);
+    fill(
+        KernelBackend::Scalar,
+        kernel,
+        start,
+        length,
+        out.len(),
+        &mut cache,
+    );
+    apply(KernelBackend::Scalar, kernel, x, &cache, out);
 }
 
 /// Where output point `m` reads: the first raw sample, the first table row and the four
@@ -661,82 +590,6 @@ fn apply_portable<const TAPS: usize>(x: &[f64], cache: &WeightCache, out: &mut [
             }
         }
         *y = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    }
-}
-
-/// The weights of every output point with AVX2 fused multiply-adds.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA; `cache` sized for `TAPS` taps per point.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn fill_avx2<const TAPS: usize>(start: f64, step: f64, cache: &mut WeightCache) {
-    use std::arch::x86_64::*;
-    let table = polyphase_table(kernel_of(TAPS));
-    let n_out = cache.firsts.len();
-    // Located a block ahead, as in `many_avx2`.
-    const BLOCK: usize = 32;
-    let mut located = [(0usize, 0usize, [0.0f64; 4]); BLOCK];
-    for (m, (first, w)) in cache
-        .firsts
-        .iter_mut()
-        .zip(cache.weights.chunks_exact_mut(TAPS))
-        .enumerate()
-    {
-        if m % BLOCK == 0 {
-            for (i, slot) in located.iter_mut().enumerate().take(n_out - m) {
-                *slot = locate(start, step, m + i, TAPS / 2);
-            }
-        }
-        let (f, p, l) = located[m % BLOCK];
-        *first = f;
-        let rows = &table[p * TAPS..(p + 4) * TAPS];
-        let rp = rows.as_ptr();
-        let wp = w.as_mut_ptr();
-        let (l0, l1, l2, l3) = (
-            _mm256_set1_pd(l[0]),
-            _mm256_set1_pd(l[1]),
-            _mm256_set1_pd(l[2]),
-            _mm256_set1_pd(l[3]),
-        );
-        // TAPS is a multiple of 4; every access lies inside `rows` (4·TAPS) and `w` (TAPS).
-        for i in (0..TAPS).step_by(4) {
-            let mut v = _mm256_mul_pd(l0, _mm256_loadu_pd(rp.add(i)));
-            v = _mm256_fmadd_pd(l1, _mm256_loadu_pd(rp.add(TAPS + i)), v);
-            v = _mm256_fmadd_pd(l2, _mm256_loadu_pd(rp.add(2 * TAPS + i)), v);
-            v = _mm256_fmadd_pd(l3, _mm256_loadu_pd(rp.add(3 * TAPS + i)), v);
-            _mm256_storeu_pd(wp.add(i), v);
-        }
-    }
-}
-
-/// The weights applied to the samples with AVX2 fused multiply-adds, two accumulators.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA; `x` must hold every sample the cache's points read
-/// (the caller checked the window, [`check_window`]).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn apply_avx2<const TAPS: usize>(x: &[f64], cache: &WeightCache, out: &mut [f64]) {
-    use std::arch::x86_64::*;
-    for ((y, &first), w) in out
-        .iter_mut()
-        .zip(&cache.firsts)
-        .zip(cache.weights.chunks_exact(TAPS))
-    {
-        let xs = &x[first..first + TAPS];
-        let (xp, wp) = (xs.as_ptr(), w.as_ptr());
-        let mut acc = [_mm256_setzero_pd(), _mm256_setzero_pd()];
-        // TAPS is a multiple of 8; every read lies inside `xs` and `w` (TAPS each).
-        for j in (0..TAPS).step_by(8) {
-            for (h, a) in acc.iter_mut().enumerate() {
-                let i = j + 4 * h;
-                *a = _mm256_fmadd_pd(_mm256_loadu_pd(wp.add(i)), _mm256_loadu_pd(xp.add(i)), *a);
-            }
-        }
-        // The same final sum as the batched path ([`hsum_pair`]): (s0 + s1) + (s2 + s3).
-        let s = _mm256_add_pd(acc[0], acc[1]);
-        *y = _mm_cvtsd_f64(hsum_pair(s, s));
     }
 }
 
@@ -993,6 +846,7 @@ fn reference_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::detected;
 
     /// Samples of `Σ a·cos(2π·f·t + φ)` at `fs`.
     fn tones(fs: f64, n: usize, tones: &[(f64, f64, f64)]) -> Vec<f64> {
@@ -1043,7 +897,8 @@ mod tests {
         let mut a = vec![0.0; 2560];
         let mut b = vec![0.0; 2560];
         for kernel in [Kernel::Long, Kernel::Short] {
-            resample_polyphase(kernel, &x, start, length, &mut a);
+            // The CPU's fast path whatever PQE_FORCE_SCALAR says.
+            resample_polyphase(detected(), kernel, &x, start, length, &mut a);
             polyphase_portable_for(kernel, &x, start, length, &mut b);
             // Fused and unfused multiply-adds: rounding only.
             for (p, q) in a.iter().zip(&b) {
@@ -1064,7 +919,7 @@ mod tests {
             polyphase_many_portable_for(kernel, &[&x, &y], start, length, &mut [m0, m1]);
             let mut dispatched = [vec![0.0; 2560], vec![0.0; 2560]];
             let [d0, d1] = &mut dispatched;
-            resample_polyphase_many(kernel, &[&x, &y], start, length, &mut [d0, d1]);
+            resample_polyphase_many(detected(), kernel, &[&x, &y], start, length, &mut [d0, d1]);
             for (input, (m, d)) in [&x, &y].into_iter().zip(many.iter().zip(&dispatched)) {
                 let mut single = vec![0.0; 2560];
                 polyphase_portable_for(kernel, input, start, length, &mut single);
@@ -1090,7 +945,14 @@ mod tests {
             let length = 200.123;
             let start = 100.37;
             let mut out = vec![0.0; 256];
-            resample_polyphase(kernel, &x, start, length, &mut out);
+            resample_polyphase(
+                crate::kernels::backend(),
+                kernel,
+                &x,
+                start,
+                length,
+                &mut out,
+            );
             let mut worst = 0.0f64;
             for (m, y) in out.iter().enumerate() {
                 let t = (start + m as f64 * length / 256.0) / fs;

@@ -5,7 +5,8 @@
 
 use pqe_dsp::cascade4::{Cascade4, Cascade4State};
 use pqe_dsp::iir::{Cascade, Response};
-use pqe_dsp::zero_crossing::{scan, scan_reference, ZeroCrossingDetector};
+use pqe_dsp::kernels::detected;
+use pqe_dsp::zero_crossing::{scan_on, scan_reference, ZeroCrossingDetector};
 use std::f64::consts::PI;
 
 struct Lcg(u64);
@@ -64,7 +65,7 @@ fn pipeline_equals_scalar_twin_and_per_sample_for_any_length_and_state() {
                 .collect();
             let mut a = vec![0.0; len];
             let mut b = vec![0.0; len];
-            f.process_block(&x, &mut a);
+            f.process_block_on(detected(), &x, &mut a);
             g.process_block_reference(&x, &mut b);
             let one: Vec<f64> = x.iter().map(|&v| h.process(v)).collect();
             assert!(same_bits(&a, &b), "{f0} Hz at {fs}, length {len}");
@@ -93,7 +94,7 @@ fn pipeline_is_cut_invariant_with_extreme_values() {
     while start < x.len() {
         let len = rng.below(200).min(x.len() - start);
         let mut y = vec![0.0; len];
-        f.process_block(&x[start..start + len], &mut y);
+        f.process_block_on(detected(), &x[start..start + len], &mut y);
         got.extend(y);
         start += len;
     }
@@ -121,7 +122,7 @@ fn scan_equals_its_scalar_twin() {
         let from = 1 + rng.below(n);
         let to = from + rng.below(n + 1 - from);
         let band = 0.5 * rng.uniform();
-        let a = scan(&y, from.min(n), to.min(n), band);
+        let a = scan_on(detected(), &y, from.min(n), to.min(n), band);
         let b = scan_reference(&y, from.min(n), to.min(n), band);
         assert_eq!(a.stop, b.stop, "{y:?} {from} {to}");
         assert_eq!((a.below, a.above), (b.below, b.above));

@@ -4,21 +4,35 @@
 //! [`RecordingReader`], so a multi-gigabyte file never has to fit in memory, and written
 //! through [`RecordingWriter`]:
 //!
+//! Each format is a cargo feature (`comtrade`, `csv`, `hdf5`; all on by default), so a build
+//! can leave out HDF5 (and libhdf5); result tables ([`table`]) are CSV, and Parquet with
+//! the feature `parquet`. The formats are listed in one place, [`formats::FORMATS`]: a new
+//! format is one entry there.
+//!
 //! - [`comtrade`]: IEEE C37.111 / IEC 60255-24, revisions 1991, 1999 and 2013; ASCII,
 //!   BINARY, BINARY32 and FLOAT32 data; `.cfg` + `.dat` pairs and single `.cff` files.
 //!   Read leniently, written strictly.
 //! - [`csv`]: a `t` column then one column per channel, in the channel's unit.
 //! - [`hdf5`]: HDF5 with the layout documented in that module.
 //!
-//! [`open`] and [`create`] choose the format from the file name.
+//! [`open`] and [`create`] choose the format from the file name. [`open_source`] opens a
+//! recording as a [`pqe_core::Source`] (the run loop's input: blocks, gaps and warnings as
+//! events, progress, cancellation) through [`FileSource`].
 
+#[cfg(feature = "comtrade")]
 pub mod comtrade;
+#[cfg(feature = "csv")]
 pub mod csv;
+pub mod formats;
+#[cfg(feature = "hdf5")]
 pub mod hdf5;
-pub mod report;
 pub mod table;
 
-use pqe_core::{Block, RecordingInfo, Result};
+pub use formats::{FileFormat, FormatEntry};
+
+use pqe_core::{
+    block_seconds, Block, CancelToken, Progress, RecordingInfo, Result, Source, SourceEvent,
+};
 
 /// A source of blocks read from a recording.
 pub trait RecordingReader: Send {
@@ -31,6 +45,101 @@ pub trait RecordingReader: Send {
     fn progress(&self) -> (u64, Option<u64>) {
         (0, None)
     }
+    /// The next event of the recording as a [`Source`] hands it out: a block, or a gap or
+    /// warning the reader found, in stream order; `Ok(None)` at the end. The default is the
+    /// next block of [`RecordingReader::read_block`]; readers that find gaps (an absolute
+    /// time column with missing rows) or warnings (a truncated COMTRADE data file) override
+    /// it. [`RecordingReader::read_block`] keeps giving only the blocks, whose start times
+    /// still show any gap.
+    fn next_event(&mut self, max_samples: usize) -> Result<Option<SourceEvent>> {
+        Ok(self.read_block(max_samples)?.map(SourceEvent::Block))
+    }
+}
+
+/// A recording file as a [`Source`]: the blocks of a [`RecordingReader`] with the gaps and
+/// warnings the reader found between them, progress in recording time and bytes, and the
+/// cancel token checked before every read.
+pub struct FileSource {
+    reader: Box<dyn RecordingReader>,
+    ended: bool,
+    seconds: f64,
+}
+
+impl FileSource {
+    /// The source of an open reader.
+    pub fn new(reader: Box<dyn RecordingReader>) -> Self {
+        FileSource {
+            reader,
+            ended: false,
+            seconds: 0.0,
+        }
+    }
+    /// What the recording holds (always known for a file).
+    pub fn recording_info(&self) -> &RecordingInfo {
+        self.reader.info()
+    }
+    /// The reader underneath.
+    pub fn into_reader(self) -> Box<dyn RecordingReader> {
+        self.reader
+    }
+    fn note_time(&mut self, event: &SourceEvent) {
+        let start = self.reader.info().start;
+        let end = match event {
+            SourceEvent::Block(b) => b.start().add_seconds(block_seconds(b)),
+            SourceEvent::Gap(g) => g.end,
+            SourceEvent::Warning(_) => return,
+        };
+        self.seconds = self.seconds.max(end.seconds_since(start));
+    }
+}
+
+impl Source for FileSource {
+    fn info(&self) -> Option<&RecordingInfo> {
+        Some(self.reader.info())
+    }
+
+    fn next_event(
+        &mut self,
+        max_samples: usize,
+        cancel: &CancelToken,
+    ) -> Result<Option<SourceEvent>> {
+        cancel.check()?;
+        if self.ended {
+            return Ok(None);
+        }
+        let event = match self.reader.next_event(max_samples) {
+            Ok(Some(e)) => Some(e),
+            Ok(None) => {
+                self.ended = true;
+                None
+            }
+            Err(e) => {
+                self.ended = true;
+                return Err(e);
+            }
+        };
+        if let Some(e) = &event {
+            self.note_time(e);
+        }
+        Ok(event)
+    }
+
+    fn progress(&self) -> Progress {
+        let (bytes, total_bytes) = self.reader.progress();
+        Progress {
+            seconds: self.seconds,
+            total_seconds: self.reader.info().duration_seconds(),
+            bytes: total_bytes.map(|_| bytes),
+            total_bytes,
+        }
+    }
+}
+
+/// Open a recording as a [`Source`], choosing the reader from the file name. Without
+/// `options.strict`, incomplete input is read as far as it goes, with a warning and a gap
+/// for what is missing (see [`OpenOptions`]).
+pub fn open_source(path: impl AsRef<Path>, options: &OpenOptions) -> Result<FileSource> {
+    Ok(FileSource::new(open_with(path, options)?))
 }
 
 /// A sink that writes blocks to a recording.
@@ -41,58 +150,21 @@ pub trait RecordingWriter {
     fn finish(self: Box<Self>) -> Result<()>;
 }
 
-use pqe_core::{Error, Location};
 use std::path::Path;
 
-/// The recording formats PQE reads and writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileFormat {
-    /// COMTRADE `.cfg` + `.dat` pair (the `.cfg` names the recording).
-    ComtradePair,
-    /// COMTRADE 2013 single file `.cff`.
-    ComtradeCff,
-    /// CSV, `t` then one column per channel.
-    Csv,
-    /// HDF5 (`.h5`, `.hdf5`), layout in [`hdf5`].
-    Hdf5,
+/// How a recording is opened.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// Refuse input that is not whole (a COMTRADE data file that ends before the last
+    /// sample its rates announce; rows missing from an absolute time column) instead of
+    /// reading what there is and reporting the rest as a warning and a gap. `pqe --strict`.
+    pub strict: bool,
 }
 
-impl FileFormat {
-    /// The format a file name says (its extension, case-insensitive). A `.dat` names its
-    /// `.cfg`. Anything else is an error that names the file.
-    pub fn from_path(path: &Path) -> Result<FileFormat> {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .unwrap_or_default();
-        match ext.as_str() {
-            "cfg" | "dat" => Ok(FileFormat::ComtradePair),
-            "cff" => Ok(FileFormat::ComtradeCff),
-            "csv" => Ok(FileFormat::Csv),
-            "h5" | "hdf5" | "he5" => Ok(FileFormat::Hdf5),
-            _ => Err(Error::format(
-                Location::file(path),
-                format!(
-                    "unknown file type '{}': PQE reads and writes COMTRADE (.cfg/.dat, .cff), \
-                     CSV (.csv) and HDF5 (.h5, .hdf5)",
-                    if ext.is_empty() {
-                        "(no extension)"
-                    } else {
-                        &ext
-                    }
-                ),
-            )),
-        }
-    }
-    /// A short name for messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            FileFormat::ComtradePair => "COMTRADE (.cfg/.dat)",
-            FileFormat::ComtradeCff => "COMTRADE (.cff)",
-            FileFormat::Csv => "CSV",
-            FileFormat::Hdf5 => "HDF5",
-        }
+impl OpenOptions {
+    /// Strict options: incomplete input is an error.
+    pub fn strict() -> Self {
+        OpenOptions { strict: true }
     }
 }
 
@@ -100,69 +172,45 @@ impl FileFormat {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WriteOptions {
     /// COMTRADE data format and revision.
+    #[cfg(feature = "comtrade")]
     pub comtrade: comtrade::ComtradeWriteOptions,
 }
 
-/// Open a recording for streaming, choosing the reader from the file name.
+/// Open a recording for streaming, choosing the reader from the file name. Incomplete
+/// input is an error (as with [`OpenOptions::strict`]); [`open_source`] reads it leniently.
 pub fn open(path: impl AsRef<Path>) -> Result<Box<dyn RecordingReader>> {
+    open_with(path, &OpenOptions::strict())
+}
+
+/// Open a recording for streaming with `options`, choosing the reader from the file name
+/// through the [`formats`] registry. A missing file is an error saying it does not exist.
+pub fn open_with(
+    path: impl AsRef<Path>,
+    options: &OpenOptions,
+) -> Result<Box<dyn RecordingReader>> {
     let path = path.as_ref();
+    let open = formats::entry_for(path)?
+        .open
+        .expect("entry_for returns built formats");
     if !path.exists() {
-        return Err(Error::io(
+        return Err(pqe_core::Error::io(
             path,
             std::io::Error::from(std::io::ErrorKind::NotFound),
         ));
     }
-    let reader: Box<dyn RecordingReader> = match FileFormat::from_path(path)? {
-        FileFormat::ComtradePair => {
-            // A .dat names the recording as well as its .cfg does.
-            let cfg = if path
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("dat"))
-            {
-                let lower = path.with_extension("cfg");
-                let upper = path.with_extension("CFG");
-                if !lower.exists() && upper.exists() {
-                    upper
-                } else {
-                    lower
-                }
-            } else {
-                path.to_path_buf()
-            };
-            Box::new(comtrade::ComtradeReader::open(cfg)?)
-        }
-        FileFormat::ComtradeCff => Box::new(comtrade::ComtradeReader::open(path)?),
-        FileFormat::Csv => Box::new(csv::CsvReader::open(path)?),
-        FileFormat::Hdf5 => Box::new(hdf5::Hdf5Reader::open(path)?),
-    };
-    Ok(reader)
+    open(path, options)
 }
 
-/// Create a recording for writing, choosing the writer from the file name.
+/// Create a recording for writing, choosing the writer from the file name through the
+/// [`formats`] registry.
 pub fn create(
     path: impl AsRef<Path>,
     info: &RecordingInfo,
     options: WriteOptions,
 ) -> Result<Box<dyn RecordingWriter>> {
     let path = path.as_ref();
-    let writer: Box<dyn RecordingWriter> = match FileFormat::from_path(path)? {
-        FileFormat::ComtradePair | FileFormat::ComtradeCff => {
-            let path = if path
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("dat"))
-            {
-                path.with_extension("cfg")
-            } else {
-                path.to_path_buf()
-            };
-            Box::new(comtrade::ComtradeWriter::create(
-                path,
-                info,
-                options.comtrade,
-            )?)
-        }
-        FileFormat::Csv => Box::new(csv::CsvWriter::create(path, info)?),
-        FileFormat::Hdf5 => Box::new(hdf5::Hdf5Writer::create(path, info)?),
-    };
-    Ok(writer)
+    let create = formats::entry_for(path)?
+        .create
+        .expect("entry_for returns built formats");
+    create(path, info, &options)
 }

@@ -230,10 +230,33 @@ fn an_absurd_rate_is_an_error_not_a_panic() {
             .unwrap();
     });
     let mut reader = Hdf5Reader::open(&path).unwrap();
-    let first = pqe_io::RecordingReader::read_block(&mut reader, 1).unwrap();
-    assert!(first.is_some(), "sample 0 lies at the start");
+    // Sample 0 lies at the start, but the block it begins ends at sample 1, beyond 2262.
     let e = pqe_io::RecordingReader::read_block(&mut reader, 1)
         .unwrap_err()
         .to_string();
     assert!(e.contains("beyond the year 2262"), "{e}");
+}
+
+/// Found by the `hdf5_attributes` fuzz target: a start just before the end of the
+/// representable time range (the year 2262) and samples that reach past it. Reading stops
+/// with an error naming the attribute instead of an arithmetic overflow.
+#[test]
+fn samples_past_the_year_2262_are_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = valid(dir.path());
+    edit(&path, |g| {
+        g.attr("start_ns")
+            .unwrap()
+            .write_scalar(&(i64::MAX - 5_000_000))
+            .unwrap();
+    });
+    let mut r = Hdf5Reader::open(&path).unwrap();
+    let e = loop {
+        match pqe_io::RecordingReader::read_block(&mut r, 4) {
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("the samples past 2262 were read"),
+            Err(e) => break e.to_string(),
+        }
+    };
+    assert!(e.contains("start_ns") && e.contains("2262"), "{e}");
 }

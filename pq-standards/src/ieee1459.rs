@@ -13,6 +13,11 @@
 //!   Se1, SeN and the effective power factor; and the total active power P.
 //! * Line-to-line windows and phasors derived from phase-to-neutral ones (wye), and phase
 //!   values against an artificial neutral derived from line-to-line ones (delta).
+//! * [`TimeDomainPowers`]: the quantities that rest on time-domain integrals only (P, S,
+//!   PF per phase; P, Se, PF, ΣS, Ve, Ie in total), integrated over the interval's
+//!   fractional window when no spectrum is computed (the basic chain).
+//! * Which of them an interval reports, under which key: [`PhasePower::quantities`],
+//!   [`ThreePhasePower::quantities`] and their time-domain subsets.
 //!
 //! Sign conventions: load (consumer) reference; Q1 > 0 when the current lags the voltage
 //! (inductive load): `P1 + jQ1 = V1·conj(I1)`.
@@ -22,8 +27,14 @@
 //! channel) are NaN. Square roots of differences that rounding makes slightly negative
 //! (S_N, N, V_H, I_H of a pure sine) are clamped to zero.
 
+use crate::iec61000_4_30::roles::Roles;
+use crate::iec61000_4_30::window::{
+    window_mean_product, window_three_phase_products, WindowEnds, WindowSamples,
+};
 use num_complex::Complex64;
-use pqe_core::{Error, Result, Wiring};
+use pqe_core::record::{Quantity, QuantityKey};
+use pqe_core::{Error, Phase, Result, Wiring};
+use pqe_dsp::kernels::ThreePhaseProducts;
 use pqe_dsp::symmetrical::symmetrical_components;
 
 /// Per-phase power quantities of IEEE 1459-2010 3.1.2 (nonsinusoidal single phase).
@@ -393,6 +404,223 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
         }
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+impl PhasePower {
+    /// The values an interval reports for `phase`: `P_A`, `Q1_A`, `S_A`, `PF_A`, `DPF_A`.
+    pub fn quantities(&self, phase: Phase) -> [(QuantityKey, f64); 5] {
+        let key = |q| QuantityKey::phase(q, phase);
+        [
+            (key(Quantity::ActivePower), self.p),
+            (key(Quantity::FundamentalReactivePower), self.q1),
+            (key(Quantity::ApparentPower), self.s),
+            (key(Quantity::PowerFactor), self.pf),
+            (key(Quantity::DisplacementPowerFactor), self.dpf),
+        ]
+    }
+
+    /// Those of them that need no phasor: `P_A`, `S_A`, `PF_A`.
+    pub fn time_domain_quantities(&self, phase: Phase) -> [(QuantityKey, f64); 3] {
+        let key = |q| QuantityKey::phase(q, phase);
+        [
+            (key(Quantity::ActivePower), self.p),
+            (key(Quantity::ApparentPower), self.s),
+            (key(Quantity::PowerFactor), self.pf),
+        ]
+    }
+
+    /// The totals of a single-phase system, which are its phase's: `P`, `Q`, `S`, `PF`.
+    pub fn single_phase_totals(&self) -> [(QuantityKey, f64); 4] {
+        [
+            (QuantityKey::system(Quantity::ActivePower), self.p),
+            (
+                QuantityKey::system(Quantity::FundamentalReactivePower),
+                self.q1,
+            ),
+            (QuantityKey::system(Quantity::ApparentPower), self.s),
+            (QuantityKey::system(Quantity::PowerFactor), self.pf),
+        ]
+    }
+}
+
+impl ThreePhasePower {
+    /// The totals an interval reports: `P`, `Q` (ΣQ1), `S` (Se), `PF` (P/Se), `S_arith`,
+    /// `P1pos`, `Q1pos`, `S1pos`, `Ve`, `Ie`.
+    pub fn quantities(&self) -> [(QuantityKey, f64); 10] {
+        let key = QuantityKey::system;
+        [
+            (key(Quantity::ActivePower), self.p),
+            (key(Quantity::FundamentalReactivePower), self.q1),
+            (key(Quantity::ApparentPower), self.se),
+            (key(Quantity::PowerFactor), self.pf_e),
+            (key(Quantity::ArithmeticApparentPower), self.s_arithmetic),
+            (key(Quantity::PositiveSequenceActivePower), self.p1_pos),
+            (key(Quantity::PositiveSequenceReactivePower), self.q1_pos),
+            (key(Quantity::PositiveSequenceApparentPower), self.s1_pos),
+            (key(Quantity::EffectiveVoltage), self.ve),
+            (key(Quantity::EffectiveCurrent), self.ie),
+        ]
+    }
+
+    /// Those of them that need no phasor: `P`, `S`, `PF`, `S_arith`, `Ve`, `Ie`.
+    pub fn time_domain_quantities(&self) -> [(QuantityKey, f64); 6] {
+        let key = QuantityKey::system;
+        [
+            (key(Quantity::ActivePower), self.p),
+            (key(Quantity::ApparentPower), self.se),
+            (key(Quantity::PowerFactor), self.pf_e),
+            (key(Quantity::ArithmeticApparentPower), self.s_arithmetic),
+            (key(Quantity::EffectiveVoltage), self.ve),
+            (key(Quantity::EffectiveCurrent), self.ie),
+        ]
+    }
+}
+
+/// The powers of the basic chain (no spectra): the IEEE 1459-2010 quantities that rest on
+/// time-domain integrals over the interval's fractional window only (3.1.2.6 P = mean(v·i),
+/// S = V·I; 3.2.3 Ve, Ie, Se from RMS values and means of products). Whatever needs the
+/// fundamental phasors (Q1, DPF, the positive-sequence powers) is absent, and so are the
+/// powers against the artificial neutral of delta wiring with line-to-line voltages only
+/// (they need the resampled windows).
+#[derive(Debug, Clone)]
+pub struct TimeDomainPowers {
+    /// Per phase: the phase, its voltage and current channel.
+    phases: Vec<(Phase, usize, usize)>,
+    /// Three phases, wye or delta wiring: the totals of 3.2.3, with the neutral current
+    /// channel when there is one (else the neutral current is that of the three lines).
+    three_phase: Option<(Wiring, Option<usize>)>,
+    /// One phase (single wiring or a single measured phase): its values as the totals.
+    single: bool,
+}
+
+impl TimeDomainPowers {
+    /// The phases with a voltage against the neutral and a current, and the totals the
+    /// wiring allows (the same phases and totals as the spectral path).
+    pub fn new(roles: &Roles, wiring: Wiring) -> Self {
+        let lines = [Phase::AB, Phase::BC, Phase::CA];
+        let artificial =
+            wiring == Wiring::Delta && lines.iter().all(|&p| roles.voltage(p).is_some());
+        let mut phases = Vec::new();
+        for p in [Phase::A, Phase::B, Phase::C] {
+            if let (Some(v), Some(i), false) = (roles.voltage(p), roles.current(p), artificial) {
+                phases.push((p, v, i));
+            }
+        }
+        let three_phase = (phases.len() == 3 && wiring != Wiring::Single)
+            .then(|| (wiring, roles.current(Phase::N)));
+        let single = three_phase.is_none()
+            && (phases.len() == 1 || (wiring == Wiring::Single && !phases.is_empty()));
+        TimeDomainPowers {
+            phases,
+            three_phase,
+            single,
+        }
+    }
+
+    /// The quantities of the window `samples`, whose channels' RMS values are `rms` (NaN
+    /// where a sample is missing) and whose steps at the window's ends are `ends`.
+    pub fn compute(
+        &self,
+        samples: &WindowSamples,
+        rms: &[f64],
+        ends: &[WindowEnds],
+        quantities: &mut Vec<(QuantityKey, f64)>,
+    ) {
+        // A mean of products is NaN when a sample of either channel is missing (its RMS is
+        // then NaN).
+        let finite = |c: usize| rms[c].is_finite();
+        let guard = |x: usize, y: usize, mean: f64| {
+            if finite(x) && finite(y) {
+                mean
+            } else {
+                f64::NAN
+            }
+        };
+        let none = Complex64::new(f64::NAN, f64::NAN);
+        let v: Vec<usize> = self.phases.iter().map(|p| p.1).collect();
+        let i: Vec<usize> = self.phases.iter().map(|p| p.2).collect();
+        let channel = |c: usize| samples.buffers[c].as_slice();
+        // Three phases: the nine products in one pass over the six channels; otherwise
+        // each phase's u·i on its own.
+        let products = self.three_phase.and_then(|_| {
+            window_three_phase_products(
+                [channel(v[0]), channel(v[1]), channel(v[2])],
+                [channel(i[0]), channel(i[1]), channel(i[2])],
+                samples.base,
+                samples.start,
+                samples.end,
+                v.iter()
+                    .chain(&i)
+                    .fold(WindowEnds::default(), |e, &c| e.either(ends[c])),
+            )
+        });
+        let mut per_phase = [PhasePower::default(); 3];
+        for (k, &(phase, vc, ic)) in self.phases.iter().enumerate() {
+            let p = match (&self.three_phase, &products) {
+                (Some(_), Some(m)) => m.vi[k],
+                (Some(_), None) => f64::NAN,
+                _ => window_mean_product(
+                    channel(vc),
+                    channel(ic),
+                    samples.base,
+                    samples.start,
+                    samples.end,
+                    ends[vc].either(ends[ic]),
+                )
+                .unwrap_or(f64::NAN),
+            };
+            let pw = PhasePower::from_measurements(rms[vc], rms[ic], guard(vc, ic, p), none, none);
+            quantities.extend(pw.time_domain_quantities(phase));
+            per_phase[k] = pw;
+        }
+        if let Some((wiring, neutral)) = self.three_phase {
+            let nan = ThreePhaseProducts {
+                vi: [f64::NAN; 3],
+                vv: [f64::NAN; 3],
+                ii: [f64::NAN; 3],
+            };
+            let m = products.unwrap_or(nan);
+            let square = |c: usize| rms[c] * rms[c];
+            // (x − y)² and (x + y + z)² expanded into the mean squares and the means of
+            // the products, all over the same window.
+            let line = |k: usize| {
+                let next = (k + 1) % 3;
+                (square(v[k]) + square(v[next]) - 2.0 * guard(v[k], v[next], m.vv[k]))
+                    .max(0.0)
+                    .sqrt()
+            };
+            // The neutral current counts for four-wire (wye) systems only.
+            let neutral_rms = match (wiring, neutral) {
+                (Wiring::Wye, Some(n)) => rms[n],
+                (Wiring::Wye, None) => {
+                    let cross: f64 = (0..3).map(|k| guard(i[k], i[(k + 1) % 3], m.ii[k])).sum();
+                    (square(i[0]) + square(i[1]) + square(i[2]) + 2.0 * cross)
+                        .max(0.0)
+                        .sqrt()
+                }
+                _ => f64::NAN,
+            };
+            let inputs = ThreePhaseInputs {
+                wiring,
+                phases: per_phase,
+                line_to_line_rms: [line(0), line(1), line(2)],
+                neutral_current_rms: neutral_rms,
+                voltage_phasors: [none; 3],
+                current_phasors: [none; 3],
+                neutral_current_phasor: none,
+            };
+            if let Ok(t) = ThreePhasePower::compute(&inputs) {
+                quantities.extend(t.time_domain_quantities());
+            }
+        } else if self.single {
+            let pw = per_phase[0];
+            quantities.extend(
+                pw.time_domain_quantities(Phase::A)
+                    .into_iter()
+                    .map(|(k, v)| (QuantityKey::system(k.quantity), v)),
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -111,8 +111,8 @@ pub fn power<'py>(
             first
                 .quantities
                 .iter()
-                .filter(|(n, _)| is_power(n))
-                .map(|(n, _)| n.clone()),
+                .map(|(key, _)| key.column())
+                .filter(|n| is_power(n)),
         );
     }
     let mut flat = Vec::with_capacity(names.len() * intervals.len());

@@ -7,10 +7,13 @@
 //!
 //! - [`read`] and [`write_comtrade`]: recordings in and out through `pqe_io`, streamed block
 //!   by block into (resp. out of) one planar `(channels, samples)` float64 array.
-//! - [`analyze_path`] and [`analyze_array`]: the streaming [`pqe_standards::Analyzer`] fed
-//!   block by block exactly as `pqe analyze` feeds it, its records turned into the same
-//!   tables the CLI writes ([`tables`]).
+//! - [`pipeline::run_pipeline`]: the analysis pipeline of `pqe analyze` ([`pqe_pipeline`])
+//!   over a file or a numpy array ([`source::ArraySource`]), writing the CLI's output folder;
+//!   [`tables::load_tables`] reads its tables back for Python.
+//! - [`batch`]: `pqe batch`'s search, folder names and summary table for `pqengine.dask`.
 //! - [`arrays`]: the single-purpose functions on one or two channels.
+//! - [`meter`]: `MeterLink`, a session with a meter over the pqe-link meter links, and
+//!   its `MeterError`.
 //!
 //! Every function releases the GIL while the engine works (`Python::allow_threads`). Engine
 //! errors become `pqengine.PqeError` with the engine's message (file, line, channel);
@@ -18,10 +21,14 @@
 //! the boundary: every fallible step returns a `PyResult`.
 
 mod arrays;
+mod batch;
 mod convert;
+mod meter;
+mod pipeline;
+mod source;
 mod tables;
 
-use convert::{channel_specs, engine_error, AnalyzeArgs, ChannelArgs};
+use convert::{channel_specs, engine_error, ChannelArgs};
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyReadonlyArray2};
 use pqe_core::{Block, RecordingInfo, Timestamp};
@@ -41,7 +48,7 @@ pyo3::create_exception!(
 );
 
 /// Samples per channel handed to the engine at a time (as `pqe analyze` reads them).
-pub(crate) const BLOCK_SAMPLES: usize = 65_536;
+pub(crate) const BLOCK_SAMPLES: usize = pqe_pipeline::BLOCK_SAMPLES;
 
 /// The module: functions and the `PqeError` exception.
 #[pymodule]
@@ -51,12 +58,21 @@ fn _pqengine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("BLOCK_SAMPLES", BLOCK_SAMPLES)?;
     m.add_function(wrap_pyfunction!(read, m)?)?;
     m.add_function(wrap_pyfunction!(write_comtrade, m)?)?;
-    m.add_function(wrap_pyfunction!(analyze_path, m)?)?;
-    m.add_function(wrap_pyfunction!(analyze_array, m)?)?;
+    m.add_function(wrap_pyfunction!(pipeline::run_pipeline, m)?)?;
+    m.add_function(wrap_pyfunction!(tables::load_tables, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::batch_table, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::batch_write, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::find_recordings, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::folder_name, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::file_safe, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::csv_cell, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::timestamp, m)?)?;
+    batch::add_constants(m)?;
     m.add_function(wrap_pyfunction!(arrays::rms, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::harmonics, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::power, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::flicker, m)?)?;
+    meter::add(m)?;
     Ok(())
 }
 
@@ -150,41 +166,6 @@ fn write_comtrade(
         writer.finish()
     })
     .map_err(engine_error)
-}
-
-/// Analyse a recording file as `pqe analyze` does; returns the raw tables (see
-/// [`tables::Tables::into_py`]).
-#[pyfunction]
-fn analyze_path<'py>(
-    py: Python<'py>,
-    path: PathBuf,
-    options: AnalyzeArgs,
-) -> PyResult<Bound<'py, PyDict>> {
-    let tables = py.allow_threads(|| tables::analyze_file(&path, &options))?;
-    tables.into_py(py)
-}
-
-/// Analyse a `(channels, samples)` array described by `channels`; returns the raw tables.
-/// The array is read in place (no copy of the whole recording is made).
-#[pyfunction]
-fn analyze_array<'py>(
-    py: Python<'py>,
-    data: PyReadonlyArray2<'py, f64>,
-    channels: ChannelArgs,
-    options: AnalyzeArgs,
-) -> PyResult<Bound<'py, PyDict>> {
-    let mut specs = channel_specs(&channels)?;
-    let (n_channels, n) = convert::check_shape(&data, specs.len())?;
-    let samples = convert::contiguous(&data)?;
-    convert::apply_map(&mut specs, &options.channel_map)?;
-    let mut info = RecordingInfo::new(specs, channels.sample_rate, channels.start_ns_stamp());
-    info.total_samples = Some(n as u64);
-    let tables = py.allow_threads(|| {
-        tables::analyze_blocks(&info, &options, |sink| {
-            for_each_planar_block(samples, n_channels, n, info.sample_rate, info.start, sink)
-        })
-    })?;
-    tables.into_py(py)
 }
 
 /// Stream a recording into one vector per channel; returns the header, the channels and

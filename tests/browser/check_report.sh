@@ -17,10 +17,13 @@ if [ -z "$browser" ]; then
   exit 1
 fi
 
-# Two pages: the whole report (its top 4000 px: header, trends, flicker, spectra) and the
-# same data without trends and spectra (events, phasors, compliance, empty-section notes).
-cargo run -q -p pqe-io --example render_report -- "$out/report.html" 24 3
-cargo run -q -p pqe-io --example render_report -- "$out/report-lower.html" 24 3 --lower
+# Three pages: the whole report (its top 4000 px: header, trends, flicker, spectra), the
+# same data without trends and spectra (events, phasors, compliance, empty-section notes),
+# and the header with the supraharmonics section alone (spectrograms, CENELEC band table).
+cargo run -q -p pqe-report --example render_report -- "$out/report.html" 24 3
+cargo run -q -p pqe-report --example render_report -- "$out/report-lower.html" 24 3 --lower
+cargo run -q -p pqe-report --example render_report -- "$out/report-supraharmonics.html" 1 3 \
+  --supraharmonics
 
 shoot() { # shoot NAME: render $out/NAME.html into $out/NAME.png and check it
   local name="$1" html="$abs/$1.html" png="$abs/$1.png" log="$abs/$1.chromium.log"
@@ -53,4 +56,5 @@ shoot() { # shoot NAME: render $out/NAME.html into $out/NAME.png and check it
 
 shoot report
 shoot report-lower
-echo "check_report: ok ($abs/report.png, $abs/report-lower.png)"
+shoot report-supraharmonics
+echo "check_report: ok ($abs/report.png, $abs/report-lower.png, $abs/report-supraharmonics.png)"

@@ -120,7 +120,7 @@ def pqe_values(tools, source, tmp):
         assert r.returncode == 0, r.stderr
         return _read_csv(out)
     if tools["dump"] is None:
-        pytest.skip("neither `pqe convert` nor the comtrade_dump example is built "
+        pytest.fail("neither `pqe convert` nor the comtrade_dump example is built "
                     "(cargo build --release -p pqe-io --example comtrade_dump)")
     out = tmp / (source.stem + ".csv")
     with open(out, "w", encoding="utf-8") as f:
@@ -197,7 +197,7 @@ FORMATS = ["ascii", "binary", "binary32", "float32"]
 @pytest.mark.parametrize("ext", [".cfg", ".cff"])
 def test_pqe_writes_what_python_comtrade_reads(tools, tmp_path, source, fmt, ext):
     if tools["pqe"] is None:
-        pytest.skip("`pqe convert` is not available yet")
+        pytest.fail("`pqe convert` is not available: build it (make build)")
     original = python_load(source)
     out = tmp_path / ("out" + ext)
     r = subprocess.run([str(tools["pqe"]), "convert", str(source), str(out),
@@ -222,7 +222,7 @@ def test_pqe_writes_what_python_comtrade_reads(tools, tmp_path, source, fmt, ext
 @pytest.mark.parametrize("fmt", ["ascii", "binary"])
 def test_older_revisions_read_back_in_python_comtrade(tools, tmp_path, rev, fmt):
     if tools["pqe"] is None:
-        pytest.skip("`pqe convert` is not available yet")
+        pytest.fail("`pqe convert` is not available: build it (make build)")
     source = FIX / "sample_iso8859-1_bin.cfg"
     original = python_load(source)
     out = tmp_path / "old.cfg"

@@ -68,7 +68,7 @@ def _converter():
                        cwd=ROOT, check=False, capture_output=True)
         example = _executable(*candidates)
     if example is None:
-        pytest.skip("no pqe binary and the recording_convert example does not build")
+        pytest.fail("no pqe binary and the recording_convert example does not build")
     return lambda src, dst: [str(example), str(src), str(dst)]
 
 

@@ -19,6 +19,7 @@ except ImportError as e:  # the extension is built, not shipped: say how
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "datasets" / "demo" / "demo-3v3i-50hz.cfg"
 EVENT_TEXT = ("kind", "phases", "start_time", "channel_extremes")
+FLAGS = ("flagged", "incomplete")
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +60,11 @@ def assert_table_equals_csv(table, path, text=()):
             continue
         expected = np.array([number(c) for c in cells])
         got = table[name]
+        if name in FLAGS:
+            # Flags are bool in Python, 1/0 in the CSV.
+            assert got.dtype == np.bool_, f"{path.name}: {name} is {got.dtype}"
+            assert set(cells) <= {"0", "1"}, f"{path.name}: {name}"
+            got = got.astype(np.float64)
         assert got.dtype == np.float64
         same = (got == expected) | (np.isnan(got) & np.isnan(expected))
         assert same.all(), (

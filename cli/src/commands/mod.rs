@@ -6,13 +6,13 @@ pub mod convert;
 pub mod devices;
 pub mod generate;
 pub mod inspect;
+pub mod meter;
 
 use anyhow::Result;
 use pqe_io::RecordingReader;
 
-/// Samples per channel read at a time: large enough to amortise per-block work, small enough
-/// to keep memory bounded on any recording.
-pub const BLOCK_SAMPLES: usize = 65_536;
+/// Samples per channel read at a time (the pipeline's).
+pub use pqe_pipeline::BLOCK_SAMPLES;
 
 /// Read every block of `reader`, passing each to `sink`, with a progress bar over the data.
 pub fn for_each_block(

@@ -1,16 +1,20 @@
 //! Hot numeric kernels of the measurement chain — sum, sum of squares, dot product,
 //! min/max, the fused one-pass [`moments`] over a slice and the nine [`three_phase_products`]
-//! of three voltages and currents — with runtime SIMD dispatch.
+//! of three voltages and currents — and the one runtime SIMD dispatch of the whole crate.
 //!
-//! Every public kernel picks the fastest implementation the running CPU supports, once per
-//! process: on x86_64 an AVX2 + FMA version (`std::arch`, chosen with
-//! `is_x86_feature_detected!`), elsewhere (or without those features) a portable scalar
-//! version with several independent accumulators so the compiler can pipeline and
-//! auto-vectorise it. Each kernel has a plain, obviously correct twin in [`reference`](mod@reference) that
-//! the tests compare it against.
+//! [`backend`] is chosen once per process: on x86_64 AVX2 + FMA (`std::arch`, detected with
+//! `is_x86_feature_detected!`) unless the environment variable `PQE_FORCE_SCALAR` is set,
+//! elsewhere a portable scalar version with several independent accumulators so the
+//! compiler can pipeline and auto-vectorise it. Every fast path of PQE dispatches on this
+//! one [`KernelBackend`], once per call on a block (never per sample): the kernels here, the
+//! synchronous resampler ([`crate::resample`]), the tracker's four-section filter
+//! ([`crate::cascade4`]), the zero-crossing scan ([`crate::zero_crossing`]) and the
+//! flickermeter's squaring demodulator (pqe-standards, IEC 61000-4-15). Each has its
+//! instruction-set code in its own `x86.rs` file beside the portable code, and a plain,
+//! obviously correct twin that the tests compare it against (here: [`reference`](mod@reference)).
 //!
-//! The result of a kernel depends only on the values of the slice and on the CPU's feature
-//! set, never on the slice's alignment in memory: the SIMD paths use unaligned loads from
+//! The result of a kernel depends only on the values of the slice and on the backend,
+//! never on the slice's alignment in memory: the SIMD paths use unaligned loads from
 //! the first element, so the summation order is fixed by the element index. That is what
 //! keeps the streaming analysis chunk-invariant.
 
@@ -30,23 +34,53 @@ pub enum KernelBackend {
     Scalar,
 }
 
-/// The backend chosen for this process (detected once, then cached).
-pub fn backend() -> KernelBackend {
-    static BACKEND: OnceLock<KernelBackend> = OnceLock::new();
-    *BACKEND.get_or_init(detect)
-}
-
-fn detect() -> KernelBackend {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::env::var_os("PQE_FORCE_SCALAR").is_none()
-            && is_x86_feature_detected!("avx2")
-            && is_x86_feature_detected!("fma")
-        {
-            return KernelBackend::Avx2Fma;
+impl KernelBackend {
+    /// This backend when the running CPU can execute it, [`KernelBackend::Scalar`]
+    /// otherwise: what the `*_on` entry points (which take a backend from their caller,
+    /// e.g. a test or a bench comparing the two paths) actually run.
+    pub fn or_scalar(self) -> KernelBackend {
+        if self == detected() {
+            self
+        } else {
+            KernelBackend::Scalar
         }
     }
-    KernelBackend::Scalar
+
+    /// Short name for logs and bench labels: `avx2+fma` or `scalar`.
+    pub fn name(self) -> &'static str {
+        match self {
+            KernelBackend::Avx2Fma => "avx2+fma",
+            KernelBackend::Scalar => "scalar",
+        }
+    }
+}
+
+/// The backend every kernel runs in this process: [`detected`], or
+/// [`KernelBackend::Scalar`] when `PQE_FORCE_SCALAR` is set (read once, at the first call).
+pub fn backend() -> KernelBackend {
+    static BACKEND: OnceLock<KernelBackend> = OnceLock::new();
+    *BACKEND.get_or_init(|| {
+        if std::env::var_os("PQE_FORCE_SCALAR").is_some() {
+            KernelBackend::Scalar
+        } else {
+            detected()
+        }
+    })
+}
+
+/// The fastest backend the running CPU supports, whatever `PQE_FORCE_SCALAR` says (tests
+/// and benches compare it with [`KernelBackend::Scalar`]).
+pub fn detected() -> KernelBackend {
+    static DETECTED: OnceLock<KernelBackend> = OnceLock::new();
+    *DETECTED.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                return KernelBackend::Avx2Fma;
+            }
+        }
+        KernelBackend::Scalar
+    })
 }
 
 /// `Σ x[i]`.

@@ -27,6 +27,23 @@ pub(crate) struct Rows {
 }
 
 impl Rows {
+    /// Keep the first `k` of the `n` rows the planar buffers were laid out for.
+    pub(crate) fn keep_first(&mut self, n: usize, k: usize) {
+        fn cut<T: Copy>(v: &mut Vec<T>, n: usize, k: usize) {
+            if n == 0 {
+                return;
+            }
+            let channels = v.len() / n;
+            let kept: Vec<T> = (0..channels)
+                .flat_map(|c| v[c * n..c * n + k].iter().copied())
+                .collect();
+            *v = kept;
+        }
+        cut(&mut self.analog, n, k);
+        cut(&mut self.digital, n, k);
+        self.stamps.truncate(k);
+    }
+
     /// Room for `n` rows; `zeroed` fills the planar buffers for writing by index (ASCII),
     /// otherwise they are appended to (binary).
     pub(crate) fn new(
@@ -66,6 +83,9 @@ pub(crate) struct DatStream {
     /// File line number of the last line read (ASCII).
     line: u64,
     format: DataFormat,
+    /// ASCII only: whether the last line read ended with a line end (a last line without one
+    /// may be a record cut short).
+    last_line_ended: bool,
     /// ASCII only: `99999` marks a missing value (1999 and later, as python-comtrade reads).
     ascii_99999_missing: bool,
     record: usize,
@@ -93,6 +113,7 @@ impl DatStream {
             pos: 0,
             line: first_line,
             format: cfg.format,
+            last_line_ended: true,
             ascii_99999_missing: cfg.revision != Revision::R1991,
             record: cfg.record_size().unwrap_or(0),
             scale: cfg.analog.iter().map(|c| (c.a, c.b)).collect(),
@@ -116,16 +137,32 @@ impl DatStream {
     }
 
     /// Decode the next `n` records into `rows`; `done` samples were read before them (for the
-    /// error's count of good samples).
-    pub(crate) fn read_rows(&mut self, n: usize, rows: &mut Rows, done: u64) -> Result<()> {
-        if self.format == DataFormat::Ascii {
-            for i in 0..n {
-                self.ascii_row(i, n, rows, done + i as u64)?;
-            }
-            Ok(())
-        } else {
-            self.binary_rows(n, rows, done)
+    /// error's count of good samples). With `lenient`, an ASCII file that ends early (no
+    /// more lines, or a last line cut short without its line end) gives the whole records
+    /// before its end instead of an error: the count of rows read, `rows` cut to it.
+    pub(crate) fn read_rows_upto(
+        &mut self,
+        n: usize,
+        rows: &mut Rows,
+        done: u64,
+        lenient: bool,
+    ) -> Result<usize> {
+        if self.format != DataFormat::Ascii {
+            self.binary_rows(n, rows, done)?;
+            return Ok(n);
         }
+        for i in 0..n {
+            match self.ascii_row(i, n, rows, done + i as u64) {
+                Ok(()) => {}
+                Err(_) if lenient && self.pos >= self.len && !self.last_line_ended => {
+                    // No line left, or the last line is cut short: the data ends here.
+                    rows.keep_first(n, i);
+                    return Ok(i);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(n)
     }
 
     /// After the last announced sample: anything but blank lines or SUB padding is an error.
@@ -164,6 +201,7 @@ impl DatStream {
     fn next_line(&mut self, line: &mut Vec<u8>) -> Result<bool> {
         line.clear();
         if self.pos >= self.len {
+            self.last_line_ended = false;
             return Ok(false);
         }
         let limit = self.len - self.pos;
@@ -172,10 +210,12 @@ impl DatStream {
             .read_until(b'\n', line)
             .map_err(|e| Error::io(&self.loc.file, e))?;
         if n == 0 {
+            self.last_line_ended = false;
             return Ok(false);
         }
         self.pos += n as u64;
         self.line += 1;
+        self.last_line_ended = line.last() == Some(&b'\n');
         while matches!(line.last(), Some(b'\n' | b'\r' | 0x1A)) {
             line.pop();
         }

@@ -48,9 +48,13 @@ mod writer;
 pub use cfg::{AnalogChannel, ComtradeConfig, DigitalChannel, RateSegment};
 pub use writer::ComtradeWriter;
 
-use crate::RecordingReader;
+use crate::{OpenOptions, RecordingReader};
 use dat::{DatStream, Rows};
-use pqe_core::{Block, BlockBuilder, Error, Location, RecordingInfo, Result, Timestamp};
+use pqe_core::{
+    Block, BlockBuilder, Error, Gap, Location, RecordingInfo, Result, SourceEvent, SourceWarning,
+    Timestamp,
+};
+use std::collections::VecDeque;
 use std::fmt;
 use std::fs::File;
 use std::io::{BufReader, Seek, SeekFrom};
@@ -193,6 +197,16 @@ pub struct ComtradeReader {
     stamp_ns: f64,
     inf: Option<String>,
     hdr: Option<String>,
+    /// Refuse a data file that ends before the rates do (else read up to its end).
+    strict: bool,
+    /// Samples the data file holds, when fewer than the rates announce (found at open for
+    /// binary data, at the end of the lines for ASCII).
+    available: Option<u64>,
+    /// Bytes of a record cut short after the last whole one (binary data).
+    partial_bytes: u64,
+    /// Events after the last block: the warning and gap of a data file that ends early.
+    tail: VecDeque<SourceEvent>,
+    tail_done: bool,
 }
 
 /// One sampling-rate segment: samples up to `end` (exclusive, 0-based) at `rate`, timed as
@@ -210,7 +224,19 @@ struct Segment {
 impl ComtradeReader {
     /// Open a recording: a `.cfg` (the `.dat` of the same name beside it, extension in any
     /// case) or a `.cff`.
+    ///
+    /// A data file that ends before the last sample the rates announce is an error here;
+    /// [`ComtradeReader::open_with`] without `strict` reads it up to its last whole record.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, &OpenOptions::strict())
+    }
+
+    /// Open a recording as [`ComtradeReader::open`] does, with `options`. Without
+    /// `options.strict`, a data file that ends before the rates do (a recorder that lost
+    /// power) is read up to its last whole record; then [`RecordingReader::next_event`] ends
+    /// with a warning saying what is missing and a [`Gap`] over the missing span (for
+    /// constant rates), and [`RecordingReader::read_block`] just ends early.
+    pub fn open_with(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Self> {
         let path = path.as_ref();
         let ext = path
             .extension()
@@ -218,10 +244,10 @@ impl ComtradeReader {
             .unwrap_or("")
             .to_ascii_lowercase();
         match ext.as_str() {
-            "cff" => Self::open_cff(path),
+            "cff" => Self::open_cff(path, options),
             "cfg" => {
                 let dat = find_dat(path)?;
-                Self::open_pair(path, dat)
+                Self::open_pair_with(path, dat, options)
             }
             _ => Err(Error::format(
                 Location::file(path),
@@ -232,6 +258,15 @@ impl ComtradeReader {
 
     /// Open a `.cfg` with a data file of another name.
     pub fn open_pair(cfg_path: impl AsRef<Path>, dat_path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_pair_with(cfg_path, dat_path, &OpenOptions::strict())
+    }
+
+    /// Open a `.cfg` with a data file of another name, with `options`.
+    pub fn open_pair_with(
+        cfg_path: impl AsRef<Path>,
+        dat_path: impl AsRef<Path>,
+        options: &OpenOptions,
+    ) -> Result<Self> {
         let cfg_path = cfg_path.as_ref();
         let dat_path = dat_path.as_ref();
         let bytes = std::fs::read(cfg_path).map_err(|e| Error::io(cfg_path, e))?;
@@ -246,11 +281,11 @@ impl ComtradeReader {
             std::fs::read(&p).ok().map(|b| text::decode(&b))
         };
         let (inf, hdr) = (sibling("inf"), sibling("hdr"));
-        Self::build(cfg, cfg_location, stream, len, inf, hdr)
+        Self::build(cfg, cfg_location, stream, len, (inf, hdr), options)
     }
 
     /// Open a combined `.cff` file (2013).
-    fn open_cff(path: &Path) -> Result<Self> {
+    fn open_cff(path: &Path, options: &OpenOptions) -> Result<Self> {
         let loc = Location::file(path);
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
@@ -289,7 +324,8 @@ impl ComtradeReader {
         // report it where the data ends (with `len` as the available bytes) unless whole
         // records are missing.
         let declared = head.dat_bytes.unwrap_or(rest);
-        Self::build(cfg, loc, stream, declared, inf, hdr)
+        let data_bytes = if options.strict { declared } else { len };
+        Self::build(cfg, loc, stream, data_bytes, (inf, hdr), options)
     }
 
     fn build(
@@ -297,15 +333,20 @@ impl ComtradeReader {
         cfg_location: Location,
         data: DatStream,
         data_bytes: u64,
-        inf: Option<String>,
-        hdr: Option<String>,
+        (inf, hdr): (Option<String>, Option<String>),
+        options: &OpenOptions,
     ) -> Result<Self> {
-        // The rates against the data: a binary file holds exactly endsamp records.
+        // The rates against the data: a binary file holds exactly endsamp records (or, read
+        // leniently, fewer: then up to its last whole record).
+        let (mut available, mut partial_bytes) = (None, 0);
         if let Some(rec) = cfg.record_size() {
             let total = cfg.total_samples();
             let whole = data_bytes / rec as u64;
             let partial = data_bytes % rec as u64;
-            if (partial == 0 && whole != total) || (partial != 0 && whole >= total) {
+            if !options.strict && whole < total {
+                available = Some(whole);
+                partial_bytes = partial;
+            } else if (partial == 0 && whole != total) || (partial != 0 && whole >= total) {
                 let line = cfg.rate_lines.last().copied().unwrap_or(1);
                 return Err(Error::format(
                     cfg_location.at_line(line).field("endsamp"),
@@ -366,6 +407,11 @@ impl ComtradeReader {
             stamp_ns,
             inf,
             hdr,
+            strict: options.strict,
+            available,
+            partial_bytes,
+            tail: VecDeque::new(),
+            tail_done: false,
         })
     }
 
@@ -387,8 +433,11 @@ impl ComtradeReader {
 
     fn read_block_inner(&mut self, max_samples: usize) -> Result<Option<Block>> {
         let total = self.cfg.total_samples();
-        if self.next >= total {
-            self.data.check_end(total)?;
+        let end = self.available.map_or(total, |a| a.min(total));
+        if self.next >= end {
+            if end == total {
+                self.data.check_end(total)?;
+            }
             return Ok(None);
         }
         let seg = *self
@@ -400,11 +449,23 @@ impl ComtradeReader {
         let n_d = self.cfg.digital.len();
         // However many samples the caller asks for, a block stays below 16 Mi values.
         let cap = ((1usize << 24) / (n_a + n_d).max(1)).max(1);
-        let n = (max_samples.clamp(1, cap) as u64).min(seg.end - self.next) as usize;
+        let n = (max_samples.clamp(1, cap) as u64)
+            .min(seg.end - self.next)
+            .min(end - self.next) as usize;
         let timed = seg.rate == 0.0;
         let ascii = self.cfg.format == DataFormat::Ascii;
         let mut rows = Rows::new(n_a, n_d, n, timed, ascii);
-        self.data.read_rows(n, &mut rows, self.next)?;
+        let got = self
+            .data
+            .read_rows_upto(n, &mut rows, self.next, !self.strict)?;
+        if got < n {
+            // The lines end early (read leniently): the data ends after `got` more records.
+            self.available = Some(self.next + got as u64);
+            if got == 0 {
+                return Ok(None);
+            }
+        }
+        let n = got;
 
         let first = self.next;
         let (start, times) = if timed {
@@ -449,6 +510,68 @@ impl ComtradeReader {
     fn data_location(&self) -> Location {
         self.data.location()
     }
+
+    /// Seconds from the recording's start to sample `index` (0-based), where the rates time
+    /// it (`None` within a rate-0 segment).
+    fn time_of_sample(&self, index: u64) -> Option<f64> {
+        let seg = self
+            .segments
+            .iter()
+            .find(|s| index < s.end)
+            .or(self.segments.last())?;
+        (seg.rate > 0.0)
+            .then(|| seg.anchor_time + ((index + 1) as f64 - seg.anchor_n as f64) / seg.rate)
+    }
+
+    /// The warning and gap of a data file that ends before the rates do (nothing when the
+    /// file is whole).
+    fn truncation_events(&self) -> VecDeque<SourceEvent> {
+        let total = self.cfg.total_samples();
+        let mut events = VecDeque::new();
+        let Some(have) = self.available.filter(|&a| a < total) else {
+            return events;
+        };
+        let missing = total - have;
+        let start = self.time_of_sample(have);
+        let end = self.time_of_sample(total - 1).and_then(|t| {
+            let last_rate = self.segments.last().map_or(0.0, |s| s.rate);
+            (last_rate > 0.0).then(|| t + 1.0 / last_rate)
+        });
+        let span = match (start, end) {
+            (Some(s), Some(e)) if e > s => Some((s, e)),
+            _ => None,
+        };
+        let cut = if self.partial_bytes > 0 {
+            format!(" and {} bytes of a record cut short", self.partial_bytes)
+        } else {
+            String::new()
+        };
+        let seconds = span.map_or(String::new(), |(s, e)| format!(", {:.6} s", e - s));
+        let line = self.cfg.rate_lines.last().copied().unwrap_or(1);
+        events.push_back(SourceEvent::Warning(SourceWarning::at(
+            self.data_location(),
+            format!(
+                "the data ends after record {have}{cut}, but the rates of the .cfg ({} line {line}, \
+                 endsamp) end at sample {total}: the last {missing} samples{seconds} are missing \
+                 (a recorder that stopped writing?); read up to the last whole record, the rest \
+                 flagged as a gap (open strictly to refuse such a file)",
+                self.cfg_location.file.display()
+            ),
+        )));
+        if let Some((s, e)) = span {
+            events.push_back(SourceEvent::Gap(Gap {
+                start: self.info.start.add_seconds(s),
+                end: self.info.start.add_seconds(e),
+                first_missing_sample: Some(have),
+                missing_samples: Some(missing),
+                reason: format!(
+                    "{}: the data ends after record {have} of {total}",
+                    self.data.location().file.display()
+                ),
+            }));
+        }
+        events
+    }
 }
 
 impl RecordingReader for ComtradeReader {
@@ -473,6 +596,20 @@ impl RecordingReader for ComtradeReader {
     fn progress(&self) -> (u64, Option<u64>) {
         let (done, all) = self.data.progress();
         (done, Some(all))
+    }
+
+    fn next_event(&mut self, max_samples: usize) -> Result<Option<SourceEvent>> {
+        if self.tail_done {
+            return Ok(self.tail.pop_front());
+        }
+        match self.read_block(max_samples)? {
+            Some(b) => Ok(Some(SourceEvent::Block(b))),
+            None => {
+                self.tail_done = true;
+                self.tail = self.truncation_events();
+                Ok(self.tail.pop_front())
+            }
+        }
     }
 }
 

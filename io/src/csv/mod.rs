@@ -28,6 +28,22 @@
 //! (with `;`, a decimal comma in numbers is accepted too), CRLF or LF line ends, a UTF-8 byte
 //! order mark and quoted cells. An empty cell reads as NaN, never as zero.
 //!
+//! The time column may also be absolute, as pandas (`df.to_csv()` of a frame with a
+//! datetime column), spreadsheets and loggers write it: a first column named `time`,
+//! `timestamp`, `datetime`, `date_time`, `date`, `utc`, `epoch`, … (case, spaces, `_` and
+//! `-` aside) holding ISO 8601 date-times (`2024-03-01 12:00:00.000100`, with `T`, `Z` or an
+//! offset `+01:00`), Unix times (seconds, ms, µs or ns, told apart by magnitude from 1e8 s
+//! on) or, for smaller numbers, seconds from the start. The first row's time is then the
+//! recording's start, and an offset it states becomes the COMTRADE-style `time_code`. An
+//! unnamed column before the time column (pandas' index, written without `index=False`) is
+//! skipped.
+//!
+//! The spacing is checked row by row: irregular spacing is an error naming the line;
+//! rows missing from a uniform column (the time jumps by whole sample periods) are an error
+//! too, unless the file is opened leniently ([`CsvReader::open_with`], `pqe_io::open_source`):
+//! then they are a gap, handed out before the line that resumes the data and named in it,
+//! never joined to the rows around it.
+//!
 //! Without a sidecar the reader infers what it needs: the sample rate from the `t` column
 //! (which must then be uniform), the start time as 1970-01-01T00:00:00, and each channel's
 //! kind, phase and unit from its name (`U_A`, `V_A`, `UA` → voltage in V on phase A; `I_A`,
@@ -42,7 +58,6 @@ mod sidecar;
 mod writer;
 
 pub use reader::{CsvReader, LOOKAHEAD_ROWS};
-pub(crate) use sidecar::parse_iso as parse_iso_time;
 pub use sidecar::{sidecar_path, SIDECAR_FORMAT};
 pub use writer::CsvWriter;
 

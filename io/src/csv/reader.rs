@@ -1,8 +1,10 @@
 //! Streaming CSV reader.
 
 use super::{infer, sidecar};
-use crate::RecordingReader;
-use pqe_core::{Block, BlockBuilder, Error, Location, RecordingInfo, Result, Timestamp};
+use crate::{OpenOptions, RecordingReader};
+use pqe_core::{
+    Block, BlockBuilder, Error, Gap, Location, RecordingInfo, Result, SourceEvent, Timestamp,
+};
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -53,6 +55,44 @@ pub struct CsvReader {
     finished: bool,
     bom_len: u64,
     file_len: u64,
+    /// The time column: its name, its place and how its values read.
+    time: TimeColumn,
+    /// Refuse missing rows instead of reporting them as gaps.
+    strict: bool,
+    /// Gaps found, to hand out before the block that resumes the data.
+    gaps: VecDeque<Gap>,
+    /// A row placed after a gap, held for the next block.
+    held: Option<(Row, Placed)>,
+}
+
+/// The column that times the rows: `t` (seconds from the recording's start), or an
+/// absolute time column as spreadsheets and pandas write it.
+#[derive(Debug, Clone, Default)]
+struct TimeColumn {
+    /// The column's name as the header writes it.
+    name: String,
+    /// Fields before it: 1 when an unnamed pandas index column comes first.
+    index: usize,
+    /// How its values read, settled by the first row.
+    mode: TimeMode,
+    /// Nanoseconds of the first row's absolute time (absolute modes).
+    origin_ns: Option<i64>,
+    /// Offset to UTC the first ISO 8601 value states, in seconds.
+    utc_offset: Option<i32>,
+}
+
+/// How the values of the time column read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum TimeMode {
+    /// Seconds from the recording's start (`t`, or a time column of small numbers).
+    #[default]
+    Relative,
+    /// Not settled yet: a time-named column before its first row.
+    Unknown,
+    /// ISO 8601 date and time.
+    Iso,
+    /// Unix time, in units of this many nanoseconds (s, ms, µs or ns).
+    Epoch(i64),
 }
 
 impl CsvReader {
@@ -63,7 +103,17 @@ impl CsvReader {
     /// name is empty or repeated, or the sidecar does not match the header. Faults in the
     /// rows are reported by [`RecordingReader::read_block`] once the rows before them were
     /// delivered.
+    ///
+    /// Missing rows (a time that jumps by whole sample periods) are an error here;
+    /// [`CsvReader::open_with`] without `strict` reports them as gaps.
     pub fn open(path: impl AsRef<Path>) -> Result<CsvReader> {
+        Self::open_with(path, &OpenOptions::strict())
+    }
+
+    /// Open `path` as [`CsvReader::open`] does, with `options`: without `options.strict`,
+    /// rows missing from a uniform time column (the time jumps by a whole number of sample
+    /// periods) give a [`Gap`] event before the row that resumes the data, naming its line.
+    pub fn open_with(path: impl AsRef<Path>, options: &OpenOptions) -> Result<CsvReader> {
         let path = path.as_ref().to_path_buf();
         let loc = Location::file(&path);
         let mut file = File::open(&path).map_err(|e| Error::io(&path, e))?;
@@ -88,7 +138,7 @@ impl CsvReader {
             ));
         }
         let header_line = record.position().map_or(1, |p| p.line());
-        let columns = header_columns(&record, &loc.at_line(header_line))?;
+        let (time, columns) = header_columns(&record, &loc.at_line(header_line))?;
 
         let (info, sidecar_rate) = match sidecar::read(&path)? {
             Some(info) => {
@@ -120,6 +170,10 @@ impl CsvReader {
             finished: false,
             bom_len,
             file_len,
+            time,
+            strict: options.strict,
+            gaps: VecDeque::new(),
+            held: None,
         };
         reader.look_ahead(sidecar_rate)?;
         Ok(reader)
@@ -137,56 +191,24 @@ impl RecordingReader for CsvReader {
     }
 
     fn read_block(&mut self, max_samples: usize) -> Result<Option<Block>> {
-        if self.finished {
-            return Ok(None);
-        }
-        let mut limit = max_samples.max(1);
-        let mut builder: Option<BlockBuilder> = None;
-        let mut row = Row::default();
-        while builder.as_ref().map_or(0, BlockBuilder::len) < limit {
-            let step = self.next_row(&mut row).and_then(|more| match more {
-                true => self
-                    .clock
-                    .place(&row, self.next_sample, &self.path)
-                    .map(Some),
-                false => Ok(None),
-            });
-            let placed = match step {
-                Ok(Some(placed)) => placed,
-                Ok(None) => {
-                    self.finished = true;
-                    break;
-                }
-                Err(e) => return self.fail(builder, e),
-            };
-            if builder.is_none() {
-                let k = self.next_sample;
-                let (start, rate, room) = match self.clock.block_start(&self.info, &placed, k) {
-                    Some(timing) => timing,
-                    None => {
-                        let at = Location::file(&self.path)
-                            .at_line(row.line)
-                            .field("column t");
-                        let e = Error::format_after(at, "the time lies beyond the year 2262", k);
-                        return self.fail(builder, e);
-                    }
-                };
-                limit = limit.min(room);
-                builder = Some(BlockBuilder::new(
-                    start,
-                    rate,
-                    k,
-                    row.analog.len(),
-                    row.digital.len(),
-                    self.clock.timing == Timing::Timed,
-                ));
+        loop {
+            match self.read_block_inner(max_samples)? {
+                Some(b) => return Ok(Some(b)),
+                // A gap before the next block: the block's start time shows it.
+                None if !self.gaps.is_empty() => self.gaps.clear(),
+                None => return Ok(None),
             }
-            if let Some(b) = builder.as_mut() {
-                b.push(&row.analog, &row.digital, placed.time_ns);
-            }
-            self.next_sample += 1;
         }
-        builder.map(BlockBuilder::build).transpose()
+    }
+
+    fn next_event(&mut self, max_samples: usize) -> Result<Option<SourceEvent>> {
+        if let Some(g) = self.gaps.pop_front() {
+            return Ok(Some(SourceEvent::Gap(g)));
+        }
+        match self.read_block_inner(max_samples)? {
+            Some(b) => Ok(Some(SourceEvent::Block(b))),
+            None => Ok(self.gaps.pop_front().map(SourceEvent::Gap)),
+        }
     }
 
     fn progress(&self) -> (u64, Option<u64>) {
@@ -212,6 +234,93 @@ struct Row {
 }
 
 impl CsvReader {
+    /// The next block; `Ok(None)` at the end, or when a gap was found before any row of the
+    /// block (then the gap is queued and the row that resumes the data held).
+    fn read_block_inner(&mut self, max_samples: usize) -> Result<Option<Block>> {
+        if self.finished && self.held.is_none() {
+            return Ok(None);
+        }
+        let mut limit = max_samples.max(1);
+        let mut builder: Option<BlockBuilder> = None;
+        let mut row = Row::default();
+        while builder.as_ref().map_or(0, BlockBuilder::len) < limit {
+            let step = if let Some((held, placed)) = self.held.take() {
+                row = held;
+                Ok(Some(placed))
+            } else if self.finished {
+                Ok(None)
+            } else {
+                self.next_row(&mut row).and_then(|more| match more {
+                    true => self
+                        .clock
+                        .place(&row, self.next_sample, &self.path, self.strict)
+                        .map(Some),
+                    false => Ok(None),
+                })
+            };
+            let mut placed = match step {
+                Ok(Some(placed)) => placed,
+                Ok(None) => {
+                    self.finished = true;
+                    break;
+                }
+                Err(e) => return self.fail(builder, e),
+            };
+            if placed.missing > 0 {
+                let k = self.next_sample;
+                let m = placed.missing;
+                let at = |i: u64| self.info.start.add_seconds(i as f64 / self.clock.rate);
+                self.gaps.push_back(Gap {
+                    start: at(k),
+                    end: at(k + m),
+                    first_missing_sample: Some(k),
+                    missing_samples: Some(m),
+                    reason: format!(
+                        "{}:{}: {m} rows are missing before this line (column {} jumps \
+                         {:.9} s where a {} Hz rate steps {:.9} s)",
+                        self.path.display(),
+                        row.line,
+                        self.time.name,
+                        placed.jump,
+                        self.clock.rate,
+                        1.0 / self.clock.rate
+                    ),
+                });
+                self.next_sample += m;
+                placed.missing = 0;
+                self.held = Some((row.clone(), placed));
+                break;
+            }
+            if builder.is_none() {
+                let k = self.next_sample;
+                let (start, rate, room) = match self.clock.block_start(&self.info, &placed, k) {
+                    Some(timing) => timing,
+                    None => {
+                        let at = Location::file(&self.path)
+                            .at_line(row.line)
+                            .field(format!("column {}", self.time.name));
+                        let e = Error::format_after(at, "the time lies beyond the year 2262", k);
+                        return self.fail(builder, e);
+                    }
+                };
+                limit = limit.min(room);
+                builder = Some(BlockBuilder::new(
+                    start,
+                    rate,
+                    k,
+                    row.analog.len(),
+                    row.digital.len(),
+                    self.clock.timing == Timing::Timed,
+                ));
+            }
+            if let Some(b) = builder.as_mut() {
+                b.push(&row.analog, &row.digital, placed.time_ns);
+            }
+            self.next_sample += 1;
+        }
+        builder.map(BlockBuilder::build).transpose()
+    }
+
     /// Deliver `builder`'s samples before `error` when there are any; the error follows on
     /// the next call.
     fn fail(&mut self, builder: Option<BlockBuilder>, error: Error) -> Result<Option<Block>> {
@@ -262,13 +371,15 @@ impl CsvReader {
         let line = self.record.position().map_or(0, |p| p.line());
         let valid = self.rows_parsed;
         let at = |column: &str| Location::file(&self.path).at_line(line).field(column);
-        let expected = self.columns.len() + 1;
+        let first = self.time.index + 1;
+        let expected = self.columns.len() + first;
         if self.record.len() != expected {
             let (column, what) = if self.record.len() < expected {
-                (
-                    format!("column {}", self.columns[self.record.len().max(1) - 1]),
-                    "missing",
-                )
+                let name = match self.record.len().checked_sub(first) {
+                    Some(i) => &self.columns[i],
+                    None => &self.time.name,
+                };
+                (format!("column {name}"), "missing")
             } else {
                 (format!("field {}", expected + 1), "extra")
             };
@@ -285,21 +396,30 @@ impl CsvReader {
         row.line = line;
         row.analog.clear();
         row.digital.clear();
-        let t_text = cell_text(&self.record[0]);
+        let time_field = format!("column {}", self.time.name);
+        let t_text = cell_text(&self.record[self.time.index]);
         if t_text.is_empty() {
-            return Err(Error::format_after(at("column t"), "t is empty", valid));
-        }
-        row.t = parse_number(t_text, self.decimal_comma)
-            .ok_or_else(|| not_a_number(at("column t"), &self.record[0], valid))?;
-        row.t_decimals = infer::decimals(t_text);
-        if row.t.is_nan() || row.t.abs() > MAX_T_SECONDS {
             return Err(Error::format_after(
-                at("column t"),
-                format!("t = {} s is not within ±{MAX_T_SECONDS} s", row.t),
+                at(&time_field),
+                format!("{} is empty", self.time.name),
                 valid,
             ));
         }
-        for (i, cell) in self.record.iter().skip(1).enumerate() {
+        (row.t, row.t_decimals) = self
+            .time
+            .read(t_text, self.decimal_comma)
+            .map_err(|why| Error::format_after(at(&time_field), why, valid))?;
+        if row.t.is_nan() || row.t.abs() > MAX_T_SECONDS {
+            return Err(Error::format_after(
+                at(&time_field),
+                format!(
+                    "{} = {} s is not within ±{MAX_T_SECONDS} s of the first row",
+                    self.time.name, row.t
+                ),
+                valid,
+            ));
+        }
+        for (i, cell) in self.record.iter().skip(first).enumerate() {
             let text = cell_text(cell);
             if i < n_analog {
                 let value = if text.is_empty() {
@@ -358,6 +478,13 @@ impl CsvReader {
             None => infer::estimate_rate(&times).unwrap_or(0.0),
         };
         self.info.sample_rate = rate;
+        if let Some(origin) = self.time.origin_ns {
+            // An absolute time column states the start (over a sidecar's).
+            self.info.start = Timestamp(origin);
+            if let Some(offset) = self.time.utc_offset {
+                self.info.time_code = Some(time_code(offset));
+            }
+        }
         let t0 = times.first().map(|t| t.0);
         if let Some(t0) = t0 {
             let ns = (t0 * 1e9).round() as i64;
@@ -383,6 +510,7 @@ impl CsvReader {
             t0: t0.unwrap_or(0.0),
             decimals: times.iter().map(|t| t.1).max().unwrap_or(0),
             previous: None,
+            name: self.time.name.clone(),
         };
         Ok(())
     }
@@ -413,6 +541,8 @@ struct Clock {
     decimals: u32,
     /// The previous row's `t`.
     previous: Option<f64>,
+    /// The time column's name, for messages.
+    name: String,
 }
 
 /// Where a row lies in time.
@@ -420,18 +550,31 @@ struct Clock {
 struct Placed {
     /// Nanoseconds from the recording's start (for individually timed samples).
     time_ns: i64,
+    /// Samples missing before this row (a uniform column that jumps whole periods).
+    missing: u64,
+    /// The jump from the previous row, in seconds (for the gap's message).
+    jump: f64,
 }
 
 impl Clock {
     /// Check `row` (sample number `k`) against the rows before it and place it in time.
-    fn place(&mut self, row: &Row, k: u64, path: &Path) -> Result<Placed> {
-        let at = Location::file(path).at_line(row.line).field("column t");
+    ///
+    /// In a uniform column, a row that lies on the grid whole periods later than due has
+    /// rows missing before it: `missing` says how many (with `strict`, an error).
+    fn place(&mut self, row: &Row, k: u64, path: &Path, strict: bool) -> Result<Placed> {
+        let at = Location::file(path)
+            .at_line(row.line)
+            .field(format!("column {}", self.name));
+        let name = &self.name;
         self.decimals = self.decimals.max(row.t_decimals);
+        let mut missing = 0;
+        let mut jump = 0.0;
         if let Some(previous) = self.previous {
+            jump = row.t - previous;
             if row.t <= previous {
                 return Err(Error::format_after(
                     at,
-                    format!("t does not increase: {} after {previous}", row.t),
+                    format!("{name} does not increase: {} after {previous}", row.t),
                     k,
                 ));
             }
@@ -443,15 +586,31 @@ impl Clock {
                 let interval = row.t - previous;
                 let expected = self.t0 + k as f64 * period;
                 let grid_slack = GRID_TOLERANCE * period + slack + 1e-12 * row.t.abs();
-                if (interval - period).abs() > INTERVAL_TOLERANCE * period + 2.0 * slack
+                // Rows missing: the row lies on the grid, whole periods after its due time.
+                let on_grid = ((row.t - self.t0) / period).round();
+                let skipped = on_grid - k as f64;
+                let lands = (row.t - (self.t0 + on_grid * period)).abs()
+                    <= INTERVAL_TOLERANCE * period + 2.0 * slack + 1e-12 * row.t.abs();
+                if !strict && (1.0..1e15).contains(&skipped) && lands {
+                    missing = skipped as u64;
+                } else if (interval - period).abs() > INTERVAL_TOLERANCE * period + 2.0 * slack
                     || (row.t - expected).abs() > grid_slack
                 {
                     return Err(Error::format_after(
                         at,
                         format!(
-                            "t is not uniform: {} follows {previous} where a {} Hz rate puts \
-                             sample {k} at {expected}",
-                            row.t, self.rate
+                            "{name} is not uniform: {} follows {previous} where a {} Hz rate \
+                             puts sample {k} at {expected}{}",
+                            row.t,
+                            self.rate,
+                            if skipped >= 1.0 && lands {
+                                format!(
+                                    " ({} rows missing; read leniently to go on past them)",
+                                    skipped
+                                )
+                            } else {
+                                " (irregular spacing)".to_string()
+                            }
                         ),
                         k,
                     ));
@@ -461,6 +620,8 @@ impl Clock {
         self.previous = Some(row.t);
         Ok(Placed {
             time_ns: ((row.t - self.t0) * 1e9).round() as i64,
+            missing,
+            jump,
         })
     }
 
@@ -528,8 +689,37 @@ fn sniff(file: &mut File) -> std::io::Result<(u64, u8)> {
     Ok((bom_len as u64, delimiter))
 }
 
-/// The channel columns named by the header record, after checking the first is `t`.
-fn header_columns(record: &::csv::ByteRecord, at: &Location) -> Result<Vec<String>> {
+/// Names of an absolute time column, compared without case, spaces, `_` or `-`: what
+/// pandas, spreadsheets and loggers call it.
+const TIME_COLUMN_NAMES: &[&str] = &[
+    "time",
+    "timestamp",
+    "timestamps",
+    "datetime",
+    "date",
+    "datetimeutc",
+    "timeutc",
+    "utc",
+    "epoch",
+    "unixtime",
+    "timestamputc",
+];
+
+/// Whether `name` names a time column other than `t`.
+fn is_time_name(name: &str) -> bool {
+    let key: String = name
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-'))
+        .flat_map(char::to_lowercase)
+        .collect();
+    TIME_COLUMN_NAMES.contains(&key.as_str())
+}
+
+/// The time column and the channel columns named by the header record. The time column is
+/// `t` (seconds from the start), or a time-named column (`time`, `timestamp`, `datetime`,
+/// `date_time`, …) holding ISO 8601 or Unix times or seconds; an unnamed first column
+/// before a time-named one is a pandas index and is skipped.
+fn header_columns(record: &::csv::ByteRecord, at: &Location) -> Result<(TimeColumn, Vec<String>)> {
     let mut names = Vec::with_capacity(record.len());
     for (i, cell) in record.iter().enumerate() {
         let name = std::str::from_utf8(cell)
@@ -543,48 +733,178 @@ fn header_columns(record: &::csv::ByteRecord, at: &Location) -> Result<Vec<Strin
             .to_string();
         names.push(name);
     }
+    let mut time = TimeColumn::default();
+    let index_first = names.len() > 1 && names[0].is_empty() && is_time_name(&names[1]);
+    if index_first {
+        // pandas wrote its index (unnamed) before the time column.
+        time.index = 1;
+        names.remove(0);
+    }
     match names.first().map(String::as_str) {
-        Some(t) if t.eq_ignore_ascii_case("t") => {}
+        Some(t) if t.eq_ignore_ascii_case("t") => time.mode = TimeMode::Relative,
+        Some(t) if is_time_name(t) => time.mode = TimeMode::Unknown,
         Some("") => {
             return Err(Error::format(
                 at.field("column 1"),
-                "the first column has no name where t (seconds from the recording's start) \
-                 is expected; an unnamed first column is usually a pandas index, written \
-                 without index=False",
+                "the first column has no name where the time is expected (t, seconds from \
+                 the recording's start, or a time, timestamp or datetime column); an unnamed \
+                 first column is usually a pandas index, written without index=False",
             ))
         }
         other => {
             return Err(Error::format(
                 at.field("column 1"),
                 format!(
-                    "the first column must be t (seconds from the recording's start), not '{}'",
+                    "the first column must be t (seconds from the recording's start) or an \
+                     absolute time column named time, timestamp or datetime (ISO 8601 or Unix \
+                     time), not '{}'",
                     other.unwrap_or_default()
                 ),
             ))
         }
     }
+    time.name = names[0].clone();
+    let skipped = time.index + 1;
     names.remove(0);
     for (i, name) in names.iter().enumerate() {
         if name.is_empty() {
             return Err(Error::format(
-                at.field(format!("column {}", i + 2)),
+                at.field(format!("column {}", i + 1 + skipped)),
                 "column without a name",
             ));
         }
         if name.contains(['\n', '\r']) {
             return Err(Error::format(
-                at.field(format!("column {}", i + 2)),
+                at.field(format!("column {}", i + 1 + skipped)),
                 "the column name spans lines (an unbalanced quote?)",
             ));
         }
-        if names[..i].contains(name) || name.eq_ignore_ascii_case("t") {
+        if names[..i].contains(name)
+            || name.eq_ignore_ascii_case("t")
+            || name.eq_ignore_ascii_case(&time.name)
+        {
             return Err(Error::format(
                 at.field(format!("column {name}")),
                 "the column name appears twice",
             ));
         }
     }
-    Ok(names)
+    Ok((time, names))
+}
+
+impl TimeColumn {
+    /// One value of the column as seconds from the first row (from the recording's start
+    /// for `t`) and the decimal places of its printed precision. The first row settles how
+    /// the column reads: ISO 8601, Unix time (seconds, ms, µs or ns by magnitude: from
+    /// 1e8 s, i.e. 1973, on) or seconds from the start (smaller numbers).
+    fn read(&mut self, text: &str, decimal_comma: bool) -> std::result::Result<(f64, u32), String> {
+        if self.mode == TimeMode::Unknown {
+            self.mode = if Timestamp::parse_iso8601(text).is_some() {
+                TimeMode::Iso
+            } else {
+                let v = parse_number(text, decimal_comma).ok_or_else(|| {
+                    format!("'{text}' is neither an ISO 8601 date and time nor a number of seconds")
+                })?;
+                match v.abs() {
+                    a if a >= 1e17 => TimeMode::Epoch(1),
+                    a if a >= 1e14 => TimeMode::Epoch(1_000),
+                    a if a >= 1e11 => TimeMode::Epoch(1_000_000),
+                    a if a >= 1e8 => TimeMode::Epoch(1_000_000_000),
+                    _ => TimeMode::Relative,
+                }
+            };
+        }
+        let (ns, decimals) = match self.mode {
+            TimeMode::Relative | TimeMode::Unknown => {
+                let t = parse_number(text, decimal_comma)
+                    .ok_or_else(|| format!("'{text}' is not a number"))?;
+                return Ok((t, infer::decimals(text)));
+            }
+            TimeMode::Iso => {
+                let (t, offset) = Timestamp::parse_iso8601(text).ok_or_else(|| {
+                    format!("'{text}' is not an ISO 8601 date and time like the first row's")
+                })?;
+                if self.origin_ns.is_none() {
+                    self.utc_offset = offset;
+                } else if offset != self.utc_offset {
+                    return Err(format!(
+                        "'{text}' states another offset to UTC than the first row"
+                    ));
+                }
+                let fraction = text
+                    .split(['+', 'Z'])
+                    .next()
+                    .and_then(|t| t.get(19..))
+                    .and_then(|f| f.strip_prefix('.'))
+                    .map_or(0, |f| f.bytes().take_while(u8::is_ascii_digit).count());
+                (t.as_nanos(), fraction as u32)
+            }
+            TimeMode::Epoch(unit_ns) => {
+                let ns = decimal_to_ns(text, unit_ns, decimal_comma)
+                    .ok_or_else(|| format!("'{text}' is not a Unix time like the first row's"))?;
+                // Decimal places in seconds: those of the number plus the unit's.
+                let unit_places = match unit_ns {
+                    1 => 9,
+                    1_000 => 6,
+                    1_000_000 => 3,
+                    _ => 0,
+                };
+                (ns, infer::decimals(text) + unit_places)
+            }
+        };
+        let origin = *self.origin_ns.get_or_insert(ns);
+        Ok((ns.saturating_sub(origin) as f64 * 1e-9, decimals))
+    }
+}
+
+/// A decimal number of units of `unit_ns` nanoseconds, exactly to the nanosecond where it
+/// is written without exponent (`1709294400.000125` s); through `f64` otherwise.
+fn decimal_to_ns(text: &str, unit_ns: i64, decimal_comma: bool) -> Option<i64> {
+    let text = text.trim();
+    let plain = text
+        .trim_start_matches(['+', '-'])
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'.' || (decimal_comma && b == b','));
+    if !plain {
+        let v = parse_number(text, decimal_comma)? * unit_ns as f64;
+        return (v.is_finite() && v.abs() < 9.2e18).then(|| v.round() as i64);
+    }
+    let negative = text.starts_with('-');
+    let digits = text.trim_start_matches(['+', '-']);
+    let (whole, fraction) = digits.split_once(['.', ',']).unwrap_or((digits, ""));
+    if whole.is_empty() && fraction.is_empty() || fraction.contains(['.', ',']) {
+        return None;
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let mut ns = whole.checked_mul(unit_ns)?;
+    // The fraction in nanoseconds: its digits scaled to the unit, beyond 1 ns dropped.
+    let mut scale = unit_ns;
+    for d in fraction.bytes() {
+        scale /= 10;
+        if scale == 0 {
+            break;
+        }
+        ns = ns.checked_add(i64::from(d - b'0') * scale)?;
+    }
+    Some(if negative { -ns } else { ns })
+}
+
+/// An offset to UTC in seconds as COMTRADE 2013 writes `time_code`: `0`, `+1`, `-5h30`.
+fn time_code(offset: i32) -> String {
+    let (sign, a) = if offset < 0 {
+        ('-', -offset)
+    } else {
+        ('+', offset)
+    };
+    match (a / 3600, a % 3600 / 60) {
+        (0, 0) => "0".to_string(),
+        (h, 0) => format!("{sign}{h}"),
+        (h, m) => format!("{sign}{h}h{m:02}"),
+    }
 }
 
 /// Check that the sidecar names the header's columns, analog then digital.

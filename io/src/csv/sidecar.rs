@@ -286,13 +286,5 @@ impl Sidecar {
 /// An ISO 8601 date and time without offset (`2024-05-01T12:00:00.000000125`, a space for
 /// the `T` accepted).
 pub(crate) fn parse_iso(text: &str) -> Option<Timestamp> {
-    let text = text.trim();
-    [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.fZ",
-    ]
-    .iter()
-    .find_map(|f| chrono::NaiveDateTime::parse_from_str(text, f).ok())
-    .and_then(Timestamp::from_naive)
+    Timestamp::parse_iso8601(text).map(|(t, _)| t)
 }

@@ -2,7 +2,6 @@
 
 use super::attrs::AttrReader;
 use super::{ANALOG, CHUNK_SAMPLES, DIGITAL, FORMAT, GROUP, TIME_NS};
-use crate::csv::parse_iso_time;
 use crate::RecordingReader;
 use ::hdf5::{Dataset, File, Group};
 use pqe_core::{
@@ -157,14 +156,28 @@ impl RecordingReader for Hdf5Reader {
             Some(t) => Some(t[0]),
             None => self.uniform_offset_ns(self.next),
         };
+        // The block's end must be a time too (a start just before the year 2262 and a
+        // block past it would overflow every consumer's time arithmetic).
+        let end_offset = match &times {
+            Some(t) => t.last().copied(),
+            None => self.uniform_offset_ns(self.next + n as u64),
+        };
+        let end_fits = end_offset
+            .and_then(|ns| self.info.start.as_nanos().checked_add(ns))
+            .is_some();
         let Some(start) = offset
             .and_then(|ns| self.info.start.as_nanos().checked_add(ns))
+            .filter(|_| end_fits)
             .map(Timestamp)
         else {
             self.finished = true;
             return Err(Error::format_after(
                 Location::file(&self.path).field("/recording attribute start_ns"),
-                format!("the time of sample {} lies beyond the year 2262", self.next),
+                format!(
+                    "the time of sample {} (or of the {n} read with it) lies beyond the \
+                     year 2262",
+                    self.next
+                ),
                 self.next,
             ));
         };
@@ -495,4 +508,9 @@ fn read_digital_attrs(path: &Path, ds: &Dataset, n: usize) -> Result<Vec<Digital
             normal_state: normal[i],
         })
         .collect())
+}
+
+/// An ISO 8601 start time as the clock states it.
+fn parse_iso_time(text: &str) -> Option<Timestamp> {
+    Timestamp::parse_iso8601(text).map(|(t, _)| t)
 }

@@ -21,7 +21,12 @@
 //! powers (IEEE 1459), unbalance u2 and u0 (5.7), under- and over-deviation (5.12).
 //! Without harmonics (the basic chain), the powers that need no phasor — P, S, PF per
 //! phase and in total — are integrated in the time domain over the same fractional window
-//! as the RMS ([`window_mean_product`], IEEE 1459-2010 3.1.2, 3.2.3).
+//! as the RMS ([`TimeDomainPowers`], IEEE 1459-2010 3.1.2, 3.2.3).
+//!
+//! Which channel plays which role (`U_A` … `I_N`, the reference channel, the event
+//! channels, the declared voltages) is decided by [`crate::iec61000_4_30::roles`]; every
+//! value of a record is addressed by a typed [`pqe_core::record::QuantityKey`], whose
+//! column name `pqe_core::record` derives.
 //!
 //! # Events, flags, aggregation, flicker
 //!
@@ -73,26 +78,22 @@
 use crate::events::{EventDetector, EventOptions, EventOutput, HalfCycleValue};
 use crate::iec61000_4_15::{FlickerOptions, Flickermeter, Lamp};
 use crate::iec61000_4_30::aggregation::Aggregator;
+use crate::iec61000_4_30::roles::{declared_voltage, Roles};
 use crate::iec61000_4_30::window::{
-    window_mean_product, window_moments, window_three_phase_products, WindowEnds, WindowMoments,
-    MARGIN,
+    window_moments, WindowEnds, WindowMoments, WindowSamples, MARGIN,
 };
 use crate::iec61000_4_30::{
     CycleBoundary, FundamentalTracker, HalfCycleSeries, HalfCycleWindow, IntervalScheduler,
     IntervalWindow, TenSecondFrequency, TrackerSettings,
 };
 use crate::iec61000_4_7::DEFAULT_THD_ORDER;
-use crate::ieee1459::{PhasePower, ThreePhaseInputs, ThreePhasePower};
-use num_complex::Complex64;
+use crate::ieee1459::TimeDomainPowers;
 use pqe_core::record::{ChannelInterval, HalfCycleRecord, IntervalFlags, IntervalRecord, Record};
-use pqe_core::{
-    Block, ChannelKind, ChannelSpec, Error, Phase, Result, SystemConfig, Timestamp, Wiring,
-};
-use pqe_dsp::kernels::ThreePhaseProducts;
+use pqe_core::{Block, ChannelKind, ChannelSpec, Error, Phase, Result, SystemConfig, Timestamp};
 use pqe_dsp::resample::{recommended_points_per_cycle, SyncResampler};
 
 mod spectral;
-use spectral::Spectral;
+use spectral::{Spectral, SpectralSetup};
 use std::collections::VecDeque;
 
 /// What the analyzer computes besides RMS, peak, crest factor and DC.
@@ -103,7 +104,7 @@ pub struct AnalyzerOptions {
     ///
     /// Off (the basic chain), the powers that need no spectrum are still computed, in the
     /// time domain over the same fractional window as the RMS (IEEE 1459-2010 3.1.2 and
-    /// 3.2.3; [`window_mean_product`]): per phase `P_A` = mean(u·i), `S_A` = U·I,
+    /// 3.2.3; [`TimeDomainPowers`]): per phase `P_A` = mean(u·i), `S_A` = U·I,
     /// `PF_A` = P/S; for three phases the total `P`, the effective apparent power `S` (from
     /// Ve and Ie, which rest on RMS values only), `PF` = P/S, `S_arith` and `Ve`, `Ie`;
     /// for one phase `P`, `S`, `PF`. Whatever needs the fundamental phasors is absent:
@@ -137,6 +138,11 @@ pub struct AnalyzerOptions {
     pub flicker: bool,
     /// The flickermeter's lamp; `None` follows the phase-to-neutral Udin.
     pub flicker_lamp: Option<Lamp>,
+    /// Share the spectral part of a push's intervals (resampling, spectra, harmonic
+    /// values, powers) between the calling thread and a second one. The records are the
+    /// same bits either way (the work of an interval does not depend on any other).
+    /// Default on.
+    pub parallel: bool,
 }
 
 impl Default for AnalyzerOptions {
@@ -154,6 +160,7 @@ impl Default for AnalyzerOptions {
             aggregation: true,
             flicker: true,
             flicker_lamp: None,
+            parallel: true,
         }
     }
 }
@@ -163,7 +170,6 @@ impl Default for AnalyzerOptions {
 pub struct Analyzer {
     channels: Vec<ChannelSpec>,
     columns: Vec<String>,
-    roles: Roles,
     reference: usize,
     sample_rate: f64,
     start: Timestamp,
@@ -186,8 +192,12 @@ pub struct Analyzer {
     pending_half: VecDeque<HalfCycleWindow>,
     output: VecDeque<Record>,
     spectral: Option<Spectral>,
+    /// With [`AnalyzerOptions::parallel`]: a second spectral part for a second thread, and
+    /// the intervals of this push waiting for their spectral part.
+    spectral_twin: Option<Spectral>,
+    spectral_jobs: Vec<SpectralJob>,
     /// The time-domain powers of the basic chain (harmonics off).
-    time_powers: Option<TimePowers>,
+    time_powers: Option<TimeDomainPowers>,
     boundaries: Vec<CycleBoundary>,
     finished: bool,
     /// Event detection on the voltage channels `event_channels` (None when disabled or
@@ -202,10 +212,44 @@ pub struct Analyzer {
     flicker_pending: VecDeque<(u64, Record)>,
 }
 
-/// Sorting key of a record: the sample that made it computable, then its kind.
-/// The record's span in samples rides along (half cycles and intervals: their window;
-/// others: unused) so the event flagging compares exact positions.
-type Keyed = (u64, u8, Record, (f64, f64));
+/// The stage that made a record, in the order the records made computable by the same
+/// sample go through the event, flagging and aggregation stages: the Urms(1/2) value
+/// first (the event detector must have it before it judges an interval), then the
+/// interval, the 10-s frequency and the flicker value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    HalfCycle,
+    Interval,
+    Frequency,
+    Flicker,
+}
+
+/// Where a record takes its place in the output: the index of the sample that made it
+/// computable, then its [`Stage`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct OrderKey {
+    ready_at: u64,
+    stage: Stage,
+}
+
+/// A record waiting for its place. Its span in samples rides along (half cycles and
+/// intervals: their window; flicker: its period; others: unused) so the event flagging
+/// compares exact positions.
+struct Keyed {
+    key: OrderKey,
+    record: Record,
+    span: (f64, f64),
+}
+
+impl Keyed {
+    fn new(ready_at: u64, stage: Stage, record: Record, span: (f64, f64)) -> Self {
+        Keyed {
+            key: OrderKey { ready_at, stage },
+            record,
+            span,
+        }
+    }
+}
 
 impl Analyzer {
     /// An analyzer for a recording of `channels` sampled at `sample_rate`, whose sample 0
@@ -234,18 +278,14 @@ impl Analyzer {
         if channels.is_empty() {
             return Err(Error::Config("no channel to analyze".into()));
         }
-        let (columns, roles) = assign_roles(channels);
-        let reference = roles
-            .voltage(Phase::A)
-            .or_else(|| channels.iter().position(|c| c.kind == ChannelKind::Voltage))
-            .or_else(|| channels.iter().position(|c| c.kind == ChannelKind::Current))
-            .ok_or_else(|| {
-                Error::Config(
-                    "no voltage or current channel to track the fundamental on (set the \
+        let (columns, roles) = Roles::assign(channels);
+        let reference = roles.reference(channels).ok_or_else(|| {
+            Error::Config(
+                "no voltage or current channel to track the fundamental on (set the \
                      channels' kind or unit)"
-                        .into(),
-                )
-            })?;
+                    .into(),
+            )
+        })?;
         let settings = options.tracking.unwrap_or_else(|| {
             let mut s = TrackerSettings::for_voltage(config.udin);
             if channels[reference].kind != ChannelKind::Voltage {
@@ -263,18 +303,35 @@ impl Analyzer {
             let ppc = options
                 .points_per_cycle
                 .unwrap_or_else(|| recommended_points_per_cycle(sample_rate / f0));
-            Some(Spectral::new(&config, ppc, channels.len())?)
+            let setup = SpectralSetup {
+                kinds: channels.iter().map(|c| c.kind).collect(),
+                roles: roles.clone(),
+                reference,
+                thd_max_order: options.thd_max_order,
+                signalling_frequency: options.signalling_frequency,
+            };
+            Some((Spectral::new(&config, ppc, setup.clone())?, ppc, setup))
         } else {
             None
         };
+        // The same setup twice gives the same results bit for bit (a spectral part holds
+        // only plans and scratch space).
+        let spectral_twin = match &spectral {
+            Some((_, ppc, setup)) if options.parallel => {
+                Some(Spectral::new(&config, *ppc, setup.clone())?)
+            }
+            _ => None,
+        };
+        let spectral = spectral.map(|(s, _, _)| s);
         let interval_margin = if spectral.is_some() {
             MARGIN.max(SyncResampler::margin()) + 2
         } else {
             MARGIN + 1
         };
-        let time_powers = (!options.harmonics).then(|| TimePowers::new(&roles, config.wiring));
-        let event_channels = event_channels(channels, &roles, config.wiring);
-        let declared_of = |c: usize| declared_voltage(&config, channels[c].phase, config.udin);
+        let time_powers =
+            (!options.harmonics).then(|| TimeDomainPowers::new(&roles, config.wiring));
+        let event_channels = roles.event_channels(channels, config.wiring);
+        let declared_of = |c: usize| declared_voltage(&config, channels[c].phase);
         let detector = if options.events.enabled && !event_channels.is_empty() {
             Some(EventDetector::new(
                 event_channels.iter().map(|&c| columns[c].clone()).collect(),
@@ -325,7 +382,6 @@ impl Analyzer {
             held: VecDeque::new(),
             aggregator,
             columns,
-            roles,
             reference,
             sample_rate,
             start,
@@ -355,6 +411,8 @@ impl Analyzer {
             pending_half: VecDeque::new(),
             output: VecDeque::new(),
             spectral,
+            spectral_twin,
+            spectral_jobs: Vec::new(),
             time_powers,
             boundaries: Vec::new(),
             finished: false,
@@ -459,9 +517,9 @@ impl Analyzer {
             let mut records = Vec::new();
             self.frequency.finish(self.next_index as f64, &mut records);
             fresh.extend(
-                records
-                    .into_iter()
-                    .map(|r| (u64::MAX, 2, Record::Frequency(r), (0.0, 0.0))),
+                records.into_iter().map(|r| {
+                    Keyed::new(u64::MAX, Stage::Frequency, Record::Frequency(r), (0.0, 0.0))
+                }),
             );
         }
         self.release(fresh);
@@ -519,7 +577,7 @@ impl Analyzer {
                     ),
                     _ => (0.0, 0.0),
                 };
-                fresh.push((key, 3, record, span));
+                fresh.push(Keyed::new(key, Stage::Flicker, record, span));
             } else {
                 keep.push_back((key, record));
             }
@@ -561,7 +619,7 @@ impl Analyzer {
             fresh.extend(
                 records
                     .into_iter()
-                    .map(|r| (index, 2, Record::Frequency(r), (0.0, 0.0))),
+                    .map(|r| Keyed::new(index, Stage::Frequency, Record::Frequency(r), (0.0, 0.0))),
             );
         }
         // The cycles up to the gap are complete; events cannot continue across it: they
@@ -593,11 +651,14 @@ impl Analyzer {
             if self.options.frequency {
                 frequencies.clear();
                 self.frequency.push(b, &mut frequencies);
-                fresh.extend(
-                    frequencies
-                        .drain(..)
-                        .map(|r| (b.ready_at, 2, Record::Frequency(r), (0.0, 0.0))),
-                );
+                fresh.extend(frequencies.drain(..).map(|r| {
+                    Keyed::new(
+                        b.ready_at,
+                        Stage::Frequency,
+                        Record::Frequency(r),
+                        (0.0, 0.0),
+                    )
+                }));
             }
             self.scheduler.push(b, &mut windows);
             if self.options.half_cycle || self.detector.is_some() {
@@ -676,9 +737,9 @@ impl Analyzer {
             let h = *h;
             self.pending_half.pop_front();
             let record = self.half_cycle_record(&h);
-            fresh.push((
+            fresh.push(Keyed::new(
                 h.ready_at.max(needed - 1),
-                0,
+                Stage::HalfCycle,
                 Record::HalfCycle(record),
                 (h.start, h.end),
             ));
@@ -691,9 +752,9 @@ impl Analyzer {
             let w = w.clone();
             self.pending_windows.pop_front();
             let record = self.interval_record(&w);
-            fresh.push((
+            fresh.push(Keyed::new(
                 w.ready_at.max(needed - 1),
-                1,
+                Stage::Interval,
                 Record::Interval(record),
                 (w.start, w.end),
             ));
@@ -707,9 +768,10 @@ impl Analyzer {
     /// was cut into blocks: the records of one push are exactly those whose key falls
     /// inside the push's samples.
     fn release(&mut self, mut fresh: Vec<Keyed>) {
-        fresh.sort_by_key(|(at, rank, _, _)| (*at, *rank));
-        for (_, _, record, span) in fresh {
-            self.post(record, span);
+        self.run_spectral_jobs(&mut fresh);
+        fresh.sort_by_key(|k| k.key);
+        for k in fresh {
+            self.post(k.record, k.span);
         }
     }
 
@@ -890,7 +952,6 @@ impl Analyzer {
             after_gap: w.after_gap,
             event: false,
         };
-        let udin = self.config.udin;
         let mut ends = vec![WindowEnds::default(); self.channels.len()];
         let mut channels: Vec<ChannelInterval> = (0..self.channels.len())
             .map(|c| {
@@ -900,7 +961,7 @@ impl Analyzer {
                 let rms = m.rms();
                 let (under, over) = match self.channels[c].kind {
                     ChannelKind::Voltage => {
-                        let u_ref = declared_voltage(&self.config, self.channels[c].phase, udin);
+                        let u_ref = declared_voltage(&self.config, self.channels[c].phase);
                         (
                             Some(100.0 * (u_ref - rms.min(u_ref)) / u_ref),
                             Some(100.0 * (rms.max(u_ref) - u_ref) / u_ref),
@@ -925,11 +986,45 @@ impl Analyzer {
             .collect();
         let frequency = w.cycles as f64 * self.sample_rate / w.length();
         let mut quantities = Vec::with_capacity(32);
-        if let Some(mut spectral) = self.spectral.take() {
-            spectral.analyze(self, w, frequency, &mut channels, &mut quantities);
+        if self.spectral_twin.is_some() {
+            // Shared between two threads when the push's records are released.
+            let samples = WindowSamples {
+                buffers: &self.buffers,
+                base: self.base,
+                start: w.start,
+                end: w.end,
+            };
+            self.spectral_jobs.push(SpectralJob {
+                index: w.index,
+                window: OwnedWindow::copy(&samples),
+                cycles: w.cycles,
+                frequency,
+                channels: channels.clone(),
+            });
+        } else if let Some(mut spectral) = self.spectral.take() {
+            let samples = WindowSamples {
+                buffers: &self.buffers,
+                base: self.base,
+                start: w.start,
+                end: w.end,
+            };
+            spectral.analyze(
+                &samples,
+                w.cycles,
+                frequency,
+                &mut channels,
+                &mut quantities,
+            );
             self.spectral = Some(spectral);
         } else if let Some(powers) = &self.time_powers {
-            powers.compute(self, w, &channels, &ends, &mut quantities);
+            let rms: Vec<f64> = channels.iter().map(|c| c.rms).collect();
+            let samples = WindowSamples {
+                buffers: &self.buffers,
+                base: self.base,
+                start: w.start,
+                end: w.end,
+            };
+            powers.compute(&samples, &rms, &ends, &mut quantities);
         }
         IntervalRecord {
             index: w.index,
@@ -948,171 +1043,110 @@ impl Analyzer {
     }
 }
 
-/// The powers of the basic chain (no spectra): IEEE 1459-2010 quantities that rest on the
-/// time-domain integrals of the interval's window only (see [`AnalyzerOptions::harmonics`]).
-#[derive(Debug, Clone)]
-struct TimePowers {
-    /// Per phase: voltage channel, current channel, and the names `P_A`, `S_A`, `PF_A`.
-    phases: Vec<(usize, usize, [String; 3])>,
-    /// Three phases, wye or delta wiring: the totals of 3.2.3, with the neutral current
-    /// channel when there is one (else the neutral current is that of the three lines).
-    three_phase: Option<(Wiring, Option<usize>)>,
-    /// One phase (single wiring or a single measured phase): its values as the totals.
-    single: bool,
-}
-
-impl TimePowers {
-    /// The same phases and totals as the spectral path: per phase against the neutral,
-    /// none against the artificial neutral of delta wiring (that needs the resampled
-    /// windows).
-    fn new(roles: &Roles, wiring: Wiring) -> Self {
-        let lines = [Phase::AB, Phase::BC, Phase::CA];
-        let artificial =
-            wiring == Wiring::Delta && lines.iter().all(|&p| roles.voltage(p).is_some());
-        let mut phases = Vec::new();
-        for p in [Phase::A, Phase::B, Phase::C] {
-            if let (Some(v), Some(i), false) = (roles.voltage(p), roles.current(p), artificial) {
-                let s = p.as_str();
-                phases.push((
-                    v,
-                    i,
-                    [format!("P_{s}"), format!("S_{s}"), format!("PF_{s}")],
-                ));
-            }
+impl Analyzer {
+    /// The spectral part of the intervals made since the last release, half on this
+    /// thread and half on a second one, written into their records in `fresh`.
+    fn run_spectral_jobs(&mut self, fresh: &mut [Keyed]) {
+        if self.spectral_jobs.is_empty() {
+            return;
         }
-        let three_phase = (phases.len() == 3 && wiring != Wiring::Single)
-            .then(|| (wiring, roles.current(Phase::N)));
-        let single = three_phase.is_none()
-            && (phases.len() == 1 || (wiring == Wiring::Single && !phases.is_empty()));
-        TimePowers {
-            phases,
-            three_phase,
-            single,
-        }
-    }
-
-    /// The quantities of interval `w`, whose channel values (RMS) are in `channels` and the
-    /// ends where each channel steps in `ends`.
-    fn compute(
-        &self,
-        a: &Analyzer,
-        w: &IntervalWindow,
-        channels: &[ChannelInterval],
-        ends: &[WindowEnds],
-        quantities: &mut Vec<(String, f64)>,
-    ) {
-        // A mean of products is NaN when a sample of either channel is missing (its RMS is
-        // then NaN).
-        let finite = |c: usize| channels[c].rms.is_finite();
-        let guard = |x: usize, y: usize, mean: f64| {
-            if finite(x) && finite(y) {
-                mean
-            } else {
-                f64::NAN
-            }
+        let jobs = std::mem::take(&mut self.spectral_jobs);
+        let (Some(spectral), Some(twin)) = (self.spectral.as_mut(), self.spectral_twin.as_mut())
+        else {
+            unreachable!("spectral jobs are made only with both spectral parts");
         };
-        let none = Complex64::new(f64::NAN, f64::NAN);
-        let v: Vec<usize> = self.phases.iter().map(|p| p.0).collect();
-        let i: Vec<usize> = self.phases.iter().map(|p| p.1).collect();
-        // Three phases: the nine products in one pass over the six channels; otherwise
-        // each phase's u·i on its own.
-        let products = self.three_phase.and_then(|_| {
-            let channel = |c: usize| a.buffers[c].as_slice();
-            window_three_phase_products(
-                [channel(v[0]), channel(v[1]), channel(v[2])],
-                [channel(i[0]), channel(i[1]), channel(i[2])],
-                a.base,
-                w.start,
-                w.end,
-                v.iter()
-                    .chain(&i)
-                    .fold(WindowEnds::default(), |e, &c| e.either(ends[c])),
-            )
-        });
-        let mut per_phase = [PhasePower::default(); 3];
-        for (k, (vc, ic, names)) in self.phases.iter().enumerate() {
-            let p = match (&self.three_phase, &products) {
-                (Some(_), Some(m)) => m.vi[k],
-                (Some(_), None) => f64::NAN,
-                _ => window_mean_product(
-                    &a.buffers[*vc],
-                    &a.buffers[*ic],
-                    a.base,
-                    w.start,
-                    w.end,
-                    ends[*vc].either(ends[*ic]),
-                )
-                .unwrap_or(f64::NAN),
-            };
-            let (u_rms, i_rms) = (channels[*vc].rms, channels[*ic].rms);
-            let pw = PhasePower::from_measurements(u_rms, i_rms, guard(*vc, *ic, p), none, none);
-            quantities.push((names[0].clone(), pw.p));
-            quantities.push((names[1].clone(), pw.s));
-            quantities.push((names[2].clone(), pw.pf));
-            per_phase[k] = pw;
-        }
-        if let Some((wiring, neutral)) = self.three_phase {
-            let nan = ThreePhaseProducts {
-                vi: [f64::NAN; 3],
-                vv: [f64::NAN; 3],
-                ii: [f64::NAN; 3],
-            };
-            let m = products.unwrap_or(nan);
-            let square = |c: usize| channels[c].rms * channels[c].rms;
-            // (x − y)² and (x + y + z)² expanded into the mean squares and the means of
-            // the products, all over the same window.
-            let line = |k: usize| {
-                let next = (k + 1) % 3;
-                (square(v[k]) + square(v[next]) - 2.0 * guard(v[k], v[next], m.vv[k]))
-                    .max(0.0)
-                    .sqrt()
-            };
-            // The neutral current counts for four-wire (wye) systems only.
-            let neutral_rms = match (wiring, neutral) {
-                (Wiring::Wye, Some(n)) => channels[n].rms,
-                (Wiring::Wye, None) => {
-                    let cross: f64 = (0..3).map(|k| guard(i[k], i[(k + 1) % 3], m.ii[k])).sum();
-                    (square(i[0]) + square(i[1]) + square(i[2]) + 2.0 * cross)
-                        .max(0.0)
-                        .sqrt()
-                }
-                _ => f64::NAN,
-            };
-            let inputs = ThreePhaseInputs {
-                wiring,
-                phases: per_phase,
-                line_to_line_rms: [line(0), line(1), line(2)],
-                neutral_current_rms: neutral_rms,
-                voltage_phasors: [none; 3],
-                current_phasors: [none; 3],
-                neutral_current_phasor: none,
-            };
-            if let Ok(t) = ThreePhasePower::compute(&inputs) {
-                quantities.push(("P".into(), t.p));
-                quantities.push(("S".into(), t.se));
-                quantities.push(("PF".into(), t.pf_e));
-                quantities.push(("S_arith".into(), t.s_arithmetic));
-                quantities.push(("Ve".into(), t.ve));
-                quantities.push(("Ie".into(), t.ie));
-            }
-        } else if self.single {
-            let pw = per_phase[0];
-            quantities.push(("P".into(), pw.p));
-            quantities.push(("S".into(), pw.s));
-            quantities.push(("PF".into(), pw.pf));
+        let (here, there) = jobs.split_at(jobs.len() / 2);
+        let results: Vec<SpectralResult> = if there.len() < 2 {
+            jobs.iter().map(|j| j.run(spectral)).collect()
+        } else {
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| there.iter().map(|j| j.run(twin)).collect::<Vec<_>>());
+                let mut results: Vec<SpectralResult> =
+                    here.iter().map(|j| j.run(spectral)).collect();
+                results.extend(other.join().expect("a spectral thread panicked"));
+                results
+            })
+        };
+        for (index, channels, quantities) in results {
+            let record = fresh.iter_mut().find_map(|k| match &mut k.record {
+                Record::Interval(r) if r.index == index => Some(r),
+                _ => None,
+            });
+            let record = record.expect("a spectral job's interval is among the records released");
+            record.channels = channels;
+            record.quantities = quantities;
         }
     }
 }
 
-/// The declared voltage a channel's deviation is judged against: Udin for the quantity the
-/// wiring declares it for (phase-to-neutral for wye and single, line-to-line for delta),
-/// scaled by √3 for the other kind.
-fn declared_voltage(config: &SystemConfig, phase: Option<Phase>, udin: f64) -> f64 {
-    let line_to_line = phase.is_some_and(Phase::is_line_to_line);
-    match (config.wiring, line_to_line) {
-        (Wiring::Delta, false) => udin / 3f64.sqrt(),
-        (Wiring::Wye | Wiring::Single, true) => udin * 3f64.sqrt(),
-        _ => udin,
+/// The spectral part of one interval, waiting for [`Analyzer::run_spectral_jobs`].
+#[derive(Debug)]
+struct SpectralJob {
+    /// The interval's running number.
+    index: u64,
+    window: OwnedWindow,
+    cycles: usize,
+    frequency: f64,
+    /// The interval's channels without their spectral values.
+    channels: Vec<ChannelInterval>,
+}
+
+/// An interval's number, its channels with their spectral values, and its quantities.
+type SpectralResult = (
+    u64,
+    Vec<ChannelInterval>,
+    Vec<(pqe_core::record::QuantityKey, f64)>,
+);
+
+impl SpectralJob {
+    fn run(&self, spectral: &mut Spectral) -> SpectralResult {
+        let mut channels = self.channels.clone();
+        let mut quantities = Vec::with_capacity(32);
+        spectral.analyze(
+            &self.window.samples(),
+            self.cycles,
+            self.frequency,
+            &mut channels,
+            &mut quantities,
+        );
+        (self.index, channels, quantities)
+    }
+}
+
+/// A copy of the samples the spectral part of an interval reads (its window and the
+/// resampler's margins), so the analyzer's buffers can move on.
+#[derive(Debug)]
+struct OwnedWindow {
+    buffers: Vec<Vec<f64>>,
+    base: u64,
+    start: f64,
+    end: f64,
+}
+
+impl OwnedWindow {
+    /// Copy what [`Spectral::analyze`] reads of `w`: the same slice of every channel.
+    fn copy(w: &WindowSamples<'_>) -> Self {
+        let (first, last) = Spectral::span_read(w);
+        let (first, last) = (first as u64, last as u64);
+        // `span` clamps to what the buffers hold: the copy starts where the slice starts.
+        let base = first.max(w.base);
+        OwnedWindow {
+            buffers: (0..w.buffers.len())
+                .map(|c| w.span(c, first, last).to_vec())
+                .collect(),
+            base,
+            start: w.start,
+            end: w.end,
+        }
+    }
+
+    fn samples(&self) -> WindowSamples<'_> {
+        WindowSamples {
+            buffers: &self.buffers,
+            base: self.base,
+            start: self.start,
+            end: self.end,
+        }
     }
 }
 
@@ -1185,78 +1219,4 @@ fn regular_boundary(b: &VecDeque<CycleBoundary>, k: usize) -> Option<(CycleBound
         },
         length,
     ))
-}
-
-/// The voltage channels events are detected on (IEC 61000-4-30 5.4.1): phase-to-neutral
-/// for wye and single wiring, line-to-line for delta; when the recording lacks those, the
-/// other kind; failing both, every voltage channel that is not a neutral.
-fn event_channels(channels: &[ChannelSpec], roles: &Roles, wiring: Wiring) -> Vec<usize> {
-    let of = |phases: [Phase; 3]| -> Vec<usize> {
-        phases.iter().filter_map(|&p| roles.voltage(p)).collect()
-    };
-    let phase = of([Phase::A, Phase::B, Phase::C]);
-    let line = of([Phase::AB, Phase::BC, Phase::CA]);
-    let (first, second) = match wiring {
-        Wiring::Delta => (line, phase),
-        _ => (phase, line),
-    };
-    if !first.is_empty() {
-        return first;
-    }
-    if !second.is_empty() {
-        return second;
-    }
-    channels
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.kind == ChannelKind::Voltage && s.phase != Some(Phase::N))
-        .map(|(c, _)| c)
-        .collect()
-}
-
-/// Which channel plays which role.
-#[derive(Debug, Clone, Default)]
-struct Roles {
-    voltages: Vec<(Phase, usize)>,
-    currents: Vec<(Phase, usize)>,
-}
-
-impl Roles {
-    fn voltage(&self, phase: Phase) -> Option<usize> {
-        self.voltages
-            .iter()
-            .find(|(p, _)| *p == phase)
-            .map(|(_, c)| *c)
-    }
-    fn current(&self, phase: Phase) -> Option<usize> {
-        self.currents
-            .iter()
-            .find(|(p, _)| *p == phase)
-            .map(|(_, c)| *c)
-    }
-}
-
-/// Column names and roles from kind and phase; a second channel claiming a role keeps its
-/// own name.
-fn assign_roles(channels: &[ChannelSpec]) -> (Vec<String>, Roles) {
-    let mut roles = Roles::default();
-    let columns = channels
-        .iter()
-        .enumerate()
-        .map(|(c, spec)| {
-            let (prefix, list) = match spec.kind {
-                ChannelKind::Voltage => ("U", &mut roles.voltages),
-                ChannelKind::Current => ("I", &mut roles.currents),
-                ChannelKind::Other => return spec.name.clone(),
-            };
-            match spec.phase {
-                Some(p) if !list.iter().any(|(q, _)| *q == p) => {
-                    list.push((p, c));
-                    format!("{prefix}_{}", p.as_str())
-                }
-                _ => spec.name.clone(),
-            }
-        })
-        .collect();
-    (columns, roles)
 }

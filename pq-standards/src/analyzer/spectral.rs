@@ -2,19 +2,39 @@
 //! the synchronised resampling of every channel, the spectra, and the harmonic values,
 //! powers and unbalance that rest on them.
 
-use super::{Analyzer, ChannelInterval};
-use crate::iec61000_4_30::IntervalWindow;
+use super::ChannelInterval;
+use crate::iec61000_4_30::roles::Roles;
+use crate::iec61000_4_30::window::WindowSamples;
 use crate::iec61000_4_7::{HarmonicAnalyzer, Spectrum, MAX_ORDER};
 use crate::ieee1459::{self, PhasePower, ThreePhaseInputs, ThreePhasePower};
 use crate::unbalance::Unbalance;
 use num_complex::Complex64;
-use pqe_core::record::HarmonicValues;
+use pqe_core::record::{HarmonicValues, Quantity, QuantityKey};
 use pqe_core::{ChannelKind, Phase, Result, SystemConfig, Wiring};
 use pqe_dsp::resample::{check_resampled, SyncResampler};
+
+/// What the spectral part needs to know of the channels and the options, fixed when the
+/// analyzer is made.
+#[derive(Debug, Clone)]
+pub(super) struct SpectralSetup {
+    /// Kind of each channel.
+    pub kinds: Vec<ChannelKind>,
+    /// Which channel plays which role.
+    pub roles: Roles,
+    /// The channel whose fundamental the phase angles are measured against.
+    pub reference: usize,
+    /// Highest order in THD sums.
+    pub thd_max_order: usize,
+    /// Mains signalling frequency to report (IEC 61000-4-30 5.10).
+    pub signalling_frequency: Option<f64>,
+}
 
 /// The spectral part of an interval: resampling, spectra, and what rests on them.
 #[derive(Debug)]
 pub(super) struct Spectral {
+    setup: SpectralSetup,
+    wiring: Wiring,
+    load_current: Option<f64>,
     resampler: SyncResampler,
     analyzer: HarmonicAnalyzer,
     synced: Vec<Vec<f64>>,
@@ -25,13 +45,17 @@ impl Spectral {
     pub(super) fn new(
         config: &SystemConfig,
         points_per_cycle: usize,
-        n_channels: usize,
+        setup: SpectralSetup,
     ) -> Result<Self> {
+        let n_channels = setup.kinds.len();
         let cycles = config.nominal_frequency.cycles_per_interval();
         let resampler = SyncResampler::new(cycles, points_per_cycle);
         let analyzer = HarmonicAnalyzer::new(config.nominal_frequency, points_per_cycle)?;
         let spectra = (0..n_channels).map(|_| analyzer.new_spectrum()).collect();
         Ok(Spectral {
+            setup,
+            wiring: config.wiring,
+            load_current: config.load_current,
             synced: vec![vec![0.0; resampler.output_len()]; n_channels],
             resampler,
             analyzer,
@@ -39,26 +63,32 @@ impl Spectral {
         })
     }
 
-    pub(super) fn analyze(
-        &mut self,
-        a: &Analyzer,
-        w: &IntervalWindow,
-        f1: f64,
-        channels: &mut [ChannelInterval],
-        quantities: &mut Vec<(String, f64)>,
-    ) {
+    /// The samples [`Spectral::analyze`] reads of the window `w`: `first..last`, the window
+    /// and the resampler's margins (as sample indices; `first` may lie before sample 0).
+    pub(super) fn span_read(w: &WindowSamples<'_>) -> (f64, f64) {
         let margin = SyncResampler::margin() as f64;
         let first = w.start.floor() - margin - 1.0;
         let last = w.end.ceil() + margin + 1.0;
+        (first, last)
+    }
+
+    /// The harmonic values of every channel (into `channels`) and the powers and unbalance
+    /// (into `quantities`) of the interval `w` of `cycles` cycles, whose fundamental
+    /// frequency is `f1`.
+    pub(super) fn analyze(
+        &mut self,
+        w: &WindowSamples,
+        cycles: usize,
+        f1: f64,
+        channels: &mut [ChannelInterval],
+        quantities: &mut Vec<(QuantityKey, f64)>,
+    ) {
+        let (first, last) = Self::span_read(w);
         // The slices start at an absolute sample, so the fractional start does not depend on
         // how the buffers were trimmed.
         let local = w.start - first;
         let xs: Vec<&[f64]> = (0..channels.len())
-            .map(|c| {
-                let from = (first as u64).saturating_sub(a.base) as usize;
-                let to = ((last as u64).saturating_sub(a.base) as usize).min(a.buffers[c].len());
-                a.buffers[c].get(from..to).unwrap_or(&[])
-            })
+            .map(|c| w.span(c, first as u64, last as u64))
             .collect();
         // Every channel over the same window (IEC 61000-4-7 5.2) in one pass; should one
         // channel's window be unusable, each is resampled on its own instead (same result).
@@ -82,16 +112,17 @@ impl Spectral {
                     .analyze_into(&self.synced[c], &mut self.spectra[c])
                     .is_ok();
         }
-        let samples_per_cycle = w.length() / w.cycles as f64;
+        let samples_per_cycle = w.length() / cycles as f64;
         let max_order = self.resampler.max_accurate_order(samples_per_cycle);
-        let reference_angle = if valid[a.reference] {
-            self.spectra[a.reference].fundamental().arg()
+        let reference = self.setup.reference;
+        let reference_angle = if valid[reference] {
+            self.spectra[reference].fundamental().arg()
         } else {
             f64::NAN
         };
-        let thd_order = a.options.thd_max_order;
+        let thd_order = self.setup.thd_max_order;
         for (c, ch) in channels.iter_mut().enumerate() {
-            let kind = a.channels[c].kind;
+            let kind = self.setup.kinds[c];
             ch.harmonics = Some(if valid[c] {
                 harmonic_values(
                     &self.spectra[c],
@@ -99,12 +130,12 @@ impl Spectral {
                     max_order,
                     thd_order,
                     reference_angle,
-                    a.config.load_current,
+                    self.load_current,
                 )
             } else {
                 missing_harmonics(kind)
             });
-            if let (Some(fs), ChannelKind::Voltage) = (a.options.signalling_frequency, kind) {
+            if let (Some(fs), ChannelKind::Voltage) = (self.setup.signalling_frequency, kind) {
                 ch.signalling = Some(if valid[c] {
                     self.spectra[c].signalling_voltage(fs, f1)
                 } else {
@@ -112,12 +143,12 @@ impl Spectral {
                 });
             }
         }
-        self.powers(a, &valid, quantities);
+        self.powers(&valid, quantities);
     }
 
     /// Unbalance (IEC 61000-4-30 5.7) and powers (IEEE 1459) from the synchronised windows.
-    fn powers(&self, a: &Analyzer, valid: &[bool], quantities: &mut Vec<(String, f64)>) {
-        let roles = &a.roles;
+    fn powers(&self, valid: &[bool], quantities: &mut Vec<(QuantityKey, f64)>) {
+        let roles = &self.setup.roles;
         let phasor = |c: usize| -> Complex64 {
             if valid[c] {
                 self.spectra[c].fundamental()
@@ -125,7 +156,7 @@ impl Spectral {
                 Complex64::new(f64::NAN, f64::NAN)
             }
         };
-        let wiring = a.config.wiring;
+        let wiring = self.wiring;
         let phases = [Phase::A, Phase::B, Phase::C];
         let lines = [Phase::AB, Phase::BC, Phase::CA];
         let ph_v: Option<Vec<usize>> = phases.iter().map(|&p| roles.voltage(p)).collect();
@@ -147,8 +178,11 @@ impl Spectral {
                 _ => None,
             };
             if let Some(u) = unbalance {
-                quantities.push(("u2".into(), u.u2));
-                quantities.push(("u0".into(), u.u0));
+                quantities.push((
+                    QuantityKey::system(Quantity::NegativeSequenceUnbalance),
+                    u.u2,
+                ));
+                quantities.push((QuantityKey::system(Quantity::ZeroSequenceUnbalance), u.u0));
             }
         }
         // Per-phase powers against the neutral (wye, single) or the artificial neutral
@@ -189,12 +223,7 @@ impl Spectral {
             }
         }
         for (p, pw) in &per_phase {
-            let s = p.as_str();
-            quantities.push((format!("P_{s}"), pw.p));
-            quantities.push((format!("Q1_{s}"), pw.q1));
-            quantities.push((format!("S_{s}"), pw.s));
-            quantities.push((format!("PF_{s}"), pw.pf));
-            quantities.push((format!("DPF_{s}"), pw.dpf));
+            quantities.extend(pw.quantities(*p));
         }
         // System totals.
         let three_phase = match &ph_i {
@@ -253,23 +282,11 @@ impl Spectral {
                 neutral_current_phasor: neutral_phasor,
             };
             if let Ok(t) = ThreePhasePower::compute(&inputs) {
-                quantities.push(("P".into(), t.p));
-                quantities.push(("Q".into(), t.q1));
-                quantities.push(("S".into(), t.se));
-                quantities.push(("PF".into(), t.pf_e));
-                quantities.push(("S_arith".into(), t.s_arithmetic));
-                quantities.push(("P1pos".into(), t.p1_pos));
-                quantities.push(("Q1pos".into(), t.q1_pos));
-                quantities.push(("S1pos".into(), t.s1_pos));
-                quantities.push(("Ve".into(), t.ve));
-                quantities.push(("Ie".into(), t.ie));
+                quantities.extend(t.quantities());
             }
         } else if let Some((_, pw)) = per_phase.first() {
             if wiring == Wiring::Single || per_phase.len() == 1 {
-                quantities.push(("P".into(), pw.p));
-                quantities.push(("Q".into(), pw.q1));
-                quantities.push(("S".into(), pw.s));
-                quantities.push(("PF".into(), pw.pf));
+                quantities.extend(pw.single_phase_totals());
             }
         }
     }

@@ -21,7 +21,11 @@
 //! `[−a, 1 + 2a, −a]`, `a = (1 − 1/M²)/8` ([`DroopCompensator`]), which leaves the flicker
 //! band flat to within 0.02 %.
 
+use pqe_dsp::kernels::{backend, KernelBackend};
 use std::f64::consts::PI;
+
+#[cfg(target_arch = "x86_64")]
+mod x86;
 
 /// Input samples squared and decimated per call of the inner loop: bounds the buffer
 /// whatever the length of the slice a caller pushes.
@@ -29,7 +33,7 @@ const SUB_BLOCK: usize = 8192;
 
 /// Squares the input and low-pass filters and decimates it by an integer factor.
 #[derive(Debug, Clone)]
-pub(crate) struct SquaringDecimator {
+pub struct SquaringDecimator {
     factor: usize,
     kernel: Vec<f64>,
     /// Squared input samples not yet fully used; `squares[next..]` starts the next window.
@@ -56,27 +60,23 @@ impl SquaringDecimator {
     }
 
     /// Feed input samples; every decimated value that becomes computable is appended to
-    /// `out`. A non-finite sample makes the values whose windows hold it non-finite.
+    /// `out`. A non-finite sample makes the values whose windows hold it non-finite. Runs
+    /// on the process's kernel backend ([`pqe_dsp::kernels::backend`], which
+    /// `PQE_FORCE_SCALAR` sets to scalar), dispatched once per call.
     pub fn push(&mut self, samples: &[f64], out: &mut Vec<f64>) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx") {
-            // SAFETY: the CPU supports AVX, the only feature `push_avx` is compiled for.
-            unsafe { self.push_avx(samples, out) };
-            return;
-        }
-        self.push_portable(samples, out);
+        self.push_on(backend(), samples, out);
     }
 
-    /// [`Self::push`] compiled for AVX: the same operations in the same order (no fused
-    /// multiply–add), four lanes to a register, so the same bits.
-    ///
-    /// # Safety
-    /// The CPU must support AVX.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx")]
-    unsafe fn push_avx(&mut self, samples: &[f64], out: &mut Vec<f64>) {
-        // SAFETY: this function only runs on CPUs with AVX (see above).
-        self.push_with(samples, out, |x, k| unsafe { window_dot_avx(x, k) });
+    /// [`Self::push`] on the given backend (when the CPU cannot run it, on the portable
+    /// path): the same bits on every backend (tested).
+    pub fn push_on(&mut self, backend: KernelBackend, samples: &[f64], out: &mut Vec<f64>) {
+        match backend.or_scalar() {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `or_scalar` keeps Avx2Fma only on a CPU with AVX2 and FMA, hence AVX,
+            // the feature `x86::push` is compiled for.
+            KernelBackend::Avx2Fma => unsafe { x86::push(self, samples, out) },
+            _ => self.push_portable(samples, out),
+        }
     }
 
     fn push_portable(&mut self, samples: &[f64], out: &mut Vec<f64>) {
@@ -147,42 +147,6 @@ pub(crate) fn window_dot(x: &[f64], k: &[f64]) -> f64 {
     }
     let mut s = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
     for (a, b) in xt.iter().zip(kt) {
-        s += a * b;
-    }
-    s
-}
-
-/// [`window_dot`] with the four lanes in one AVX register: the same multiplications and
-/// additions in the same order (no fused multiply–add), so the same bits.
-///
-/// # Safety
-/// The CPU must support AVX.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-#[inline]
-unsafe fn window_dot_avx(x: &[f64], k: &[f64]) -> f64 {
-    use std::arch::x86_64::{
-        _mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_setzero_pd, _mm256_storeu_pd,
-    };
-    let n = k.len();
-    let x = &x[..n];
-    let whole = n - n % 4;
-    let mut acc = _mm256_setzero_pd();
-    let mut i = 0;
-    while i < whole {
-        // SAFETY: i + 4 ≤ whole ≤ n = x.len() = k.len(), so both loads stay in bounds.
-        unsafe {
-            let a = _mm256_loadu_pd(x.as_ptr().add(i));
-            let b = _mm256_loadu_pd(k.as_ptr().add(i));
-            acc = _mm256_add_pd(acc, _mm256_mul_pd(a, b));
-        }
-        i += 4;
-    }
-    let mut lanes = [0.0f64; 4];
-    // SAFETY: `lanes` holds four f64, the width of the store.
-    unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), acc) };
-    let mut s = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
-    for (a, b) in x[whole..].iter().zip(&k[whole..]) {
         s += a * b;
     }
     s
@@ -350,7 +314,7 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn avx_dot_gives_the_bits_of_the_portable_one() {
-        if !std::arch::is_x86_feature_detected!("avx") {
+        if pqe_dsp::kernels::detected() != KernelBackend::Avx2Fma {
             return;
         }
         let x: Vec<f64> = (0..400).map(|i| (i as f64 * 0.731).sin() * 1e5).collect();
@@ -358,10 +322,43 @@ mod tests {
             let kernel = spline_kernel(m);
             for from in 0..50 {
                 let w = &x[from..from + kernel.len()];
-                // SAFETY: the CPU supports AVX (checked above).
-                let avx = unsafe { window_dot_avx(w, &kernel) };
+                // SAFETY: the CPU supports AVX2 and FMA, hence AVX (checked above).
+                let avx = unsafe { x86::window_dot_avx(w, &kernel) };
                 assert_eq!(avx.to_bits(), window_dot(w, &kernel).to_bits(), "M = {m}");
             }
+        }
+    }
+
+    #[test]
+    fn every_backend_gives_the_same_bits_for_any_cut() {
+        // The CPU's fast path (whatever PQE_FORCE_SCALAR says) against the portable one,
+        // on a supply with harmonics, noise-like content and a step, cut differently.
+        let mut s = 0x2545_f491_4f6c_dd1du64;
+        let signal: Vec<f64> = (0..20_000)
+            .map(|i| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                let u = (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+                let t = i as f64 / 10_240.0;
+                let step = if i > 12_000 { 0.3 } else { 1.0 };
+                step * 325.0 * (2.0 * PI * 50.0 * t).sin() + 7.0 * (2.0 * PI * 350.0 * t).sin() + u
+            })
+            .collect();
+        for m in [1, 4, 10, 13] {
+            let (mut fast, mut plain) = (SquaringDecimator::new(m), SquaringDecimator::new(m));
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            for part in signal.chunks(331) {
+                fast.push_on(pqe_dsp::kernels::detected(), part, &mut a);
+            }
+            for part in signal.chunks(4096) {
+                plain.push_on(KernelBackend::Scalar, part, &mut b);
+            }
+            assert_eq!(a.len(), b.len(), "M = {m}");
+            assert!(
+                a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "M = {m}"
+            );
         }
     }
 

@@ -59,7 +59,7 @@
 //! does not change a bit of any value. Memory is fixed: about 200 kB per channel, most of
 //! it the classifier.
 
-mod demodulator;
+pub mod demodulator;
 mod statistics;
 pub mod weighting;
 

@@ -384,7 +384,7 @@ fn close_two(mut two: Accumulator) -> AggregateRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pqe_core::record::{ChannelInterval, IntervalFlags};
+    use pqe_core::record::{ChannelInterval, IntervalFlags, Quantity, QuantityKey};
 
     fn interval(index: u64, start: Timestamp, t: f64, u: f64, flagged: bool) -> IntervalRecord {
         IntervalRecord {
@@ -413,7 +413,11 @@ mod tests {
                 signalling: None,
                 harmonics: None,
             }],
-            quantities: vec![("P".into(), 10.0), ("S".into(), 20.0), ("PF".into(), 0.9)],
+            quantities: vec![
+                (QuantityKey::system(Quantity::ActivePower), 10.0),
+                (QuantityKey::system(Quantity::ApparentPower), 20.0),
+                (QuantityKey::system(Quantity::PowerFactor), 0.9),
+            ],
         }
     }
 

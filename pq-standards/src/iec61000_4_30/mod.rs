@@ -7,6 +7,8 @@
 //!   aligned to the clock.
 //! - [`IntervalScheduler`] groups cycles into the 10/12-cycle basic intervals of 4.4,
 //!   gapless and non-overlapping, resynchronised on the 10-min ticks of the clock.
+//! - [`roles`] decides which channel plays which role: the phase and line voltages and
+//!   currents, the reference channel, the event channels (5.4.1), the declared voltages.
 //! - [`window`] computes the time-domain quantities of one interval or cycle — RMS (5.2),
 //!   peak, crest factor, DC — by integrating over the fractional window, and the
 //!   Urms(1/2) values of 5.4.2 ([`HalfCycleSeries`]).
@@ -17,6 +19,7 @@
 
 pub mod aggregation;
 mod frequency;
+pub mod roles;
 mod scheduler;
 mod tracker;
 pub mod window;
@@ -24,4 +27,4 @@ pub mod window;
 pub use frequency::TenSecondFrequency;
 pub use scheduler::{IntervalScheduler, IntervalWindow};
 pub use tracker::{CycleBoundary, FundamentalTracker, TrackerSettings};
-pub use window::{HalfCycleSeries, HalfCycleWindow, WindowEnds, WindowMoments};
+pub use window::{HalfCycleSeries, HalfCycleWindow, WindowEnds, WindowMoments, WindowSamples};

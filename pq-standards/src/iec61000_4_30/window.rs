@@ -104,6 +104,37 @@ impl WindowMoments {
     }
 }
 
+/// The samples of every channel around one window, as the streaming analysis holds them:
+/// `buffers[c][k]` is sample `base + k` of channel `c`; the window is `[start, end)` in
+/// fractional sample indices of the recording.
+#[derive(Debug, Clone, Copy)]
+pub struct WindowSamples<'a> {
+    /// One buffer per channel, all starting at sample `base`.
+    pub buffers: &'a [Vec<f64>],
+    /// Index of the first sample of the buffers.
+    pub base: u64,
+    /// Start of the window (fractional sample index).
+    pub start: f64,
+    /// End (exclusive) of the window.
+    pub end: f64,
+}
+
+impl<'a> WindowSamples<'a> {
+    /// Length of the window in samples.
+    pub fn length(&self) -> f64 {
+        self.end - self.start
+    }
+
+    /// The held samples of channel `c` with indices in `first..last` (empty where the
+    /// buffer does not reach).
+    pub fn span(&self, c: usize, first: u64, last: u64) -> &'a [f64] {
+        let buffer = &self.buffers[c];
+        let from = first.saturating_sub(self.base) as usize;
+        let to = (last.saturating_sub(self.base) as usize).min(buffer.len());
+        buffer.get(from..to).unwrap_or(&[])
+    }
+}
+
 /// Moments of `x` over the window `[start, end)` given as fractional sample indices in the
 /// numbering where `x[0]` is sample `base`. Returns `None` when `x` does not hold the
 /// window plus [`MARGIN`] samples on each side, or the window is shorter than 4 samples.

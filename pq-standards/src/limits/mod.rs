@@ -41,7 +41,7 @@ pub(crate) fn parse<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, Limit
 }
 
 /// The outcome of one criterion.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// The values comply.
@@ -50,7 +50,11 @@ pub enum Verdict {
     Fail,
     /// The criterion could not be judged: no usable values, or an observation shorter than
     /// the standard's period (the criterion's note says which).
+    #[default]
     NotAssessed,
+    /// A row that states a value without judging it (information only); never the
+    /// outcome of an assessment here, but a report may show such rows.
+    Info,
 }
 
 impl Verdict {
@@ -68,6 +72,17 @@ impl Verdict {
             Verdict::Pass => "pass",
             Verdict::Fail => "fail",
             Verdict::NotAssessed => "not assessed",
+            Verdict::Info => "info",
+        }
+    }
+    /// From the words `pass`, `fail`, `not assessed` (also `passed`, `ok`, `failed`,
+    /// `not_assessed`, `n/a`); anything else is [`Verdict::Info`].
+    pub fn parse(text: &str) -> Verdict {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "pass" | "passed" | "ok" => Verdict::Pass,
+            "fail" | "failed" => Verdict::Fail,
+            "not assessed" | "not_assessed" | "n/a" | "na" => Verdict::NotAssessed,
+            _ => Verdict::Info,
         }
     }
     /// The overall verdict of several: any fail fails; otherwise any pass passes; otherwise
@@ -78,7 +93,7 @@ impl Verdict {
             match v {
                 Verdict::Fail => return Verdict::Fail,
                 Verdict::Pass => any_pass = true,
-                Verdict::NotAssessed => {}
+                Verdict::NotAssessed | Verdict::Info => {}
             }
         }
         if any_pass {
@@ -95,7 +110,7 @@ impl fmt::Display for Verdict {
     }
 }
 
-/// One row of a compliance table, ready for a report (`pqe_io::report::ComplianceRow` has
+/// One row of a compliance table, ready for a report (`pqe_report::ComplianceRow` has
 /// the same fields).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TableRow {

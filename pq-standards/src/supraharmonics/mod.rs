@@ -26,8 +26,8 @@
 //! leaks the fundamental and low harmonics far into these bands (a 49.5 Hz fundamental puts
 //! about 50 mV on every 5 Hz line near 2 kHz), so both methods assume a high-pass ahead of
 //! the DFT. PQE filters each channel with an 8th-order Butterworth high-pass: at 1.2 kHz for
-//! the 2–9 kHz groups (a 50 Hz fundamental is divided by 24⁸ ≈ 10¹¹: 230 V leaves 2 nV)
-//! and at 6 kHz for the 9–150 kHz bins and PLC bands, and divides every line or bin
+//! the 2–9 kHz groups and the PLC bands (a 50 Hz fundamental is divided by 24⁸ ≈ 10¹¹:
+//! 230 V leaves 2 nV) and at 6 kHz for the 9–150 kHz bins, and divides every line or bin
 //! by the filter's exact gain at its centre frequency, so the pre-filter is transparent at
 //! the line and bin centres (within 0.06 % anywhere in a 2 kHz bin above 9 kHz). The
 //! filters settle within 20 ms; the grid therefore starts 20 ms after the first sample and

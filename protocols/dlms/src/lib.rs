@@ -21,3 +21,7 @@ pub mod wrapper;
 pub mod xdlms;
 
 pub use error::{DecodeError, Error, Result};
+#[cfg(feature = "link")]
+pub mod analyse;
+#[cfg(feature = "link")]
+pub mod link;

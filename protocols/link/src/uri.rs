@@ -260,13 +260,22 @@ impl FromStr for MeterUri {
         };
         // A secret must be a reference; a plain value would end up in shell
         // histories and traces. The value itself is never quoted.
-        uri.secret().map_err(|e| bad(e.to_string()))?;
+        for name in SECRET_PARAMS {
+            if let Some(v) = uri.param(name) {
+                v.parse::<SecretRef>()
+                    .map_err(|e| bad(format!("{name}: {e}")))?;
+            }
+        }
         Ok(uri)
     }
 }
 
-/// `uri` with the value of any `secret=` parameter that is not a reference
-/// (`env:…`, `keystore:…`) replaced by `***`, for messages.
+/// Parameters whose value is a secret or a reference to one: the LLS password or HLS
+/// secret (`secret`), the DLMS ciphering keys (`ek`, `ak`).
+pub const SECRET_PARAMS: [&str; 3] = ["secret", "ek", "ak"];
+
+/// `uri` with the value of every secret parameter ([`SECRET_PARAMS`]) that is not a
+/// reference (`env:…`, `keystore:…`) replaced by `***`, for messages and traces.
 pub fn redact_uri(uri: &str) -> String {
     let Some((head, query)) = uri.split_once('?') else {
         return uri.to_string();
@@ -275,7 +284,8 @@ pub fn redact_uri(uri: &str) -> String {
         .split('&')
         .map(|kv| match kv.split_once('=') {
             Some((k, v))
-                if k == "secret" && !(v.starts_with("env:") || v.starts_with("keystore:")) =>
+                if SECRET_PARAMS.contains(&k)
+                    && !(v.starts_with("env:") || v.starts_with("keystore:")) =>
             {
                 format!("{k}=***")
             }
@@ -383,5 +393,19 @@ mod tests {
             .to_string();
         assert!(!e.contains("hunter2"), "{e}");
         assert!(e.contains("env:VAR"), "{e}");
+        // Keys are secrets too: a plain key is refused without being quoted.
+        let key = "000102030405060708090A0B0C0D0E0F";
+        let e = format!("dlms+tcp://h?auth=hls-gmac&ek={key}&ak=env:AK&title=4142434445464748")
+            .parse::<MeterUri>()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !e.contains(key) && e.contains("ek: ") && e.contains("ek=***"),
+            "{e}"
+        );
+        assert_eq!(
+            redact_uri("dlms+tcp://h?ak=s3cr3t&ek=env:EK&secret=keystore:m1&title=41"),
+            "dlms+tcp://h?ak=***&ek=env:EK&secret=keystore:m1&title=41"
+        );
     }
 }

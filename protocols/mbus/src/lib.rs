@@ -9,11 +9,15 @@
 //! - [`scan`]: the secondary-address wildcard scan;
 //! - [`timing`]: the response-window times of EN 13757-2;
 //! - [`analyse`]: a trace analyser turning one direction of bytes into frames with
-//!   verdicts (check sum, length, addressing, FCB sequence, response timing).
+//!   verdicts (check sum, length, addressing, FCB sequence, response timing);
+//! - `link` (feature `link`, on by default): the `mbus://` and `mbus+tcp://` meter links
+//!   over pqe-link transports, and the trace analyser of `pqe meter analyse`.
 
 pub mod analyse;
 pub mod data;
 pub mod frame;
+#[cfg(feature = "link")]
+pub mod link;
 pub mod master;
 pub mod product;
 pub mod scan;

@@ -119,31 +119,32 @@ impl RegisterMap {
                 ))
             };
             let kind: RegisterType = e.kind.parse().map_err(|x: LinkError| bad(x.to_string()))?;
-            let (table, address) =
-                match (e.register, &e.table, e.address) {
-                    (Some(r), None, None) => match r {
-                        30001..=39999 => (RegisterTable::Input, (r - 30001) as u16),
-                        40001..=49999 => (RegisterTable::Holding, (r - 40001) as u16),
-                        300001..=365536 => (RegisterTable::Input, (r - 300001) as u16),
-                        400001..=465536 => (RegisterTable::Holding, (r - 400001) as u16),
-                        _ => return Err(bad(format!(
-                            "register {r} is not a Modicon input (3xxxx) or holding (4xxxx) number"
-                        ))),
-                    },
-                    (None, Some(t), Some(a)) => (
-                        match t.as_str() {
-                            "ir" => RegisterTable::Input,
-                            "hr" => RegisterTable::Holding,
-                            _ => return Err(bad(format!("table '{t}' (expected ir or hr)"))),
-                        },
-                        a,
-                    ),
+            let (table, address) = match (e.register, &e.table, e.address) {
+                (Some(r), None, None) => match r {
+                    30001..=39999 => (RegisterTable::Input, (r - 30001) as u16),
+                    40001..=49999 => (RegisterTable::Holding, (r - 40001) as u16),
+                    300001..=365536 => (RegisterTable::Input, (r - 300001) as u16),
+                    400001..=465536 => (RegisterTable::Holding, (r - 400001) as u16),
                     _ => {
-                        return Err(bad(
-                            "give either register = 3xxxx/4xxxx or table and address".into(),
-                        ))
+                        return Err(bad(format!(
+                            "register {r} is not a Modicon input (3xxxx) or holding (4xxxx) number"
+                        )))
                     }
-                };
+                },
+                (None, Some(t), Some(a)) => (
+                    match t.as_str() {
+                        "ir" => RegisterTable::Input,
+                        "hr" => RegisterTable::Holding,
+                        _ => return Err(bad(format!("table '{t}' (expected ir or hr)"))),
+                    },
+                    a,
+                ),
+                _ => {
+                    return Err(bad(
+                        "give either register = 3xxxx/4xxxx or table and address".into(),
+                    ))
+                }
+            };
             if address as u32 + kind.words() as u32 > 65536 {
                 return Err(bad("runs past register 65535".into()));
             }

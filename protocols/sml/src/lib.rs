@@ -2,9 +2,12 @@
 //! v1 framing ([`transport`]), the type-length encoding ([`tl`]), the messages a push meter
 //! sends ([`message`]: SML_PublicOpen.Res, SML_GetList.Res, SML_PublicClose.Res), OBIS
 //! codes ([`obis`]) and DLMS unit symbols ([`units`]). Bytes in, telegrams and values
-//! out; no serial port here.
+//! out; no serial port here. The `sml://` meter link and its trace analyser are the
+//! module `link` (feature `link`, on by default) over pqe-link transports.
 
 pub mod build;
+#[cfg(feature = "link")]
+pub mod link;
 pub mod message;
 pub mod obis;
 pub mod tl;

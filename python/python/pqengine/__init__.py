@@ -17,8 +17,13 @@ command line, with the same results::
 - :func:`read`, :func:`write_comtrade`: recordings in and out.
 - :func:`analyze` → :class:`Analysis`: the tables of ``pqe analyze`` (``intervals``,
   ``frequency``, ``flicker``, ``events``, ``aggregates(period)``, ``harmonics``), each a
-  :class:`Table` (a dict of column name → numpy array with ``to_pandas()``).
+  :class:`Table` (a dict of column name → numpy array with ``to_pandas()``), the
+  EN 50160 / IEEE 519 assessment (``compliance``), the event ``captures``, and
+  ``write(out_dir, format=...)`` / ``report(path)`` for the files ``pqe analyze`` writes.
 - :func:`rms`, :func:`harmonics`, :func:`flicker`, :func:`power`: the engine on bare arrays.
+- :func:`meter` → :class:`Meter`: a session with a meter (Modbus, IEC 62056-21, DLMS/COSEM,
+  M-Bus, SML) named by a URI; ``read(...)`` gives :class:`MeterValue` ``(id, value, unit)``
+  with the scaler applied; failures raise :class:`MeterError` (a :class:`PqeError`).
 - :class:`PqeError`: what the engine raises (unreadable files, recordings it cannot
   analyse), with the engine's message naming the file, line and channel. Bad arguments
   raise ``ValueError`` or ``TypeError``.
@@ -28,24 +33,34 @@ The engine releases the GIL while it works, so threads analyse recordings in par
 
 from __future__ import annotations
 
-import os
-from typing import Any, Dict, Mapping, Optional, Union
+import os as _os
+import typing as _typing
 
-import numpy as np
+import numpy as _np
 
 from . import _pqengine
 from ._pqengine import PqeError
+from ._meter import Meter, MeterError, MeterValue, meter
 from ._recording import Recording
 from ._tables import Analysis, Table
 
+if _typing.TYPE_CHECKING:  # names of the annotations only; not part of the package
+    from typing import Any, Dict, Mapping, Optional, Union
+
+    PathLike = Union[str, "_os.PathLike[str]"]
+
 __all__ = [
     "Analysis",
+    "Meter",
+    "MeterError",
+    "MeterValue",
     "PqeError",
     "Recording",
     "Table",
     "analyze",
     "flicker",
     "harmonics",
+    "meter",
     "power",
     "read",
     "rms",
@@ -54,8 +69,6 @@ __all__ = [
 ]
 
 __version__: str = _pqengine.__version__
-
-PathLike = Union[str, "os.PathLike[str]"]
 
 
 def read(path: PathLike) -> Recording:
@@ -126,6 +139,13 @@ def analyze(
     aggregation: bool = True,
     basic: bool = False,
     channel_map: Optional[Mapping[str, str]] = None,
+    capture_pre_cycles: float = 10.0,
+    capture_post_cycles: float = 10.0,
+    max_captures: int = 200,
+    ieee519_edition: int = 2022,
+    short_circuit_current: Optional[float] = None,
+    allow_short_observation: bool = False,
+    strict: bool = False,
 ) -> Analysis:
     """Measure a recording as an IEC 61000-4-30 Class A instrument does.
 
@@ -158,43 +178,26 @@ def analyze(
       are set to. ``Analysis.options`` holds the switches as applied.
     - ``channel_map``: channel name → IEC role (``"U_A"``, ``"U_AB"``, ``"I_N"``, …) for
       channels whose metadata does not say (``pqe analyze --map``).
+    - ``capture_pre_cycles``, ``capture_post_cycles``, ``max_captures``: the event
+      captures (``Analysis.captures``); ``ieee519_edition`` (2014 or 2022),
+      ``short_circuit_current`` (Isc in A, with ``load_current``) and
+      ``allow_short_observation``: the compliance assessment (``Analysis.compliance``);
+      ``strict``: refuse a recording that is not whole (``pqe analyze --strict``).
+      ``nominal_voltage="auto"``: the standard nominal nearest to what the data shows.
 
-    Returns an :class:`Analysis` whose tables equal the CSV files ``pqe analyze`` writes.
-    The GIL is released while the engine works. Raises :class:`PqeError` for files the
-    engine cannot read or analyse, ``ValueError`` for bad options.
+    The analysis is ``pqe analyze``'s own pipeline (the same settings, checked by the
+    engine, the same sinks): the returned :class:`Analysis` holds the tables of the CSV
+    files it writes, value for value, with its summary, compliance assessment, event
+    captures and report; :meth:`Analysis.write` writes the whole output folder. The GIL
+    is released while the engine works. Raises :class:`PqeError` for files the engine
+    cannot read or analyse, ``ValueError`` for bad options.
     """
-    options: Dict[str, Any] = {
-        "nominal_voltage": float(nominal_voltage),
-        "nominal_frequency": float(nominal_frequency),
-        "wiring": str(wiring),
-        "load_current": None if load_current is None else float(load_current),
-        "harmonics": bool(harmonics) and not basic,
-        "thd_order": int(thd_order),
-        "signalling_frequency": (
-            None if signalling_frequency is None else float(signalling_frequency)
-        ),
-        "dip_threshold": float(dip_threshold),
-        "swell_threshold": float(swell_threshold),
-        "interruption_threshold": float(interruption_threshold),
-        "hysteresis": float(hysteresis),
-        "sliding_reference": bool(sliding_reference),
-        "rvc_threshold": float(rvc_threshold),
-        "flicker": bool(flicker) and not basic,
-        "flicker_lamp": None if flicker_lamp is None else str(flicker_lamp),
-        "half_cycle": bool(half_cycle) and not basic,
-        "events": bool(events) and not basic,
-        "aggregation": bool(aggregation),
-        "channel_map": {str(k): str(v) for k, v in (channel_map or {}).items()},
-    }
-    if options["thd_order"] < 2:
-        raise ValueError(f"thd_order must be at least 2, not {thd_order}")
+    settings = _settings(**{k: v for k, v in locals().items() if k != "source"})
     if isinstance(source, Recording):
-        raw = _pqengine.analyze_array(source.data, source._channel_args(), options)
-        origin = None
-    elif isinstance(source, (str, os.PathLike)):
-        raw = _pqengine.analyze_path(_path(source), options)
-        origin = os.fspath(source)
-    elif isinstance(source, np.ndarray):
+        origin: Any = source
+    elif isinstance(source, (str, _os.PathLike)):
+        origin = _path(source)
+    elif isinstance(source, _np.ndarray):
         raise TypeError(
             "analyze takes a Recording or a path; wrap an array as "
             "pq.Recording(data, sample_rate, names)"
@@ -203,7 +206,88 @@ def analyze(
         raise TypeError(
             f"analyze takes a Recording or a path, not {type(source).__name__}"
         )
-    return Analysis._from_engine(raw, options, origin)
+    return Analysis._run(origin, settings)
+
+
+def _settings(
+    *,
+    nominal_voltage: Any,
+    nominal_frequency: Any,
+    wiring: Any,
+    load_current: Any,
+    harmonics: Any,
+    thd_order: Any,
+    signalling_frequency: Any,
+    dip_threshold: Any,
+    swell_threshold: Any,
+    interruption_threshold: Any,
+    hysteresis: Any,
+    sliding_reference: Any,
+    rvc_threshold: Any,
+    flicker: Any,
+    flicker_lamp: Any,
+    half_cycle: Any,
+    events: Any,
+    aggregation: Any,
+    basic: Any,
+    channel_map: Any,
+    capture_pre_cycles: Any,
+    capture_post_cycles: Any,
+    max_captures: Any,
+    ieee519_edition: Any,
+    short_circuit_current: Any,
+    allow_short_observation: Any,
+    strict: Any,
+) -> Dict[str, Any]:
+    """The keyword arguments of :func:`analyze` as the engine's analysis settings (the
+    fields of ``pqe_pipeline::AnalysisSettings``, the long options of ``pqe analyze``),
+    which the engine checks."""
+    if int(thd_order) < 2:
+        raise ValueError(f"thd_order must be at least 2, not {thd_order}")
+    return {
+        "nominal_voltage": (
+            "auto" if str(nominal_voltage).strip().lower() == "auto" else float(nominal_voltage)
+        ),
+        "nominal_frequency": float(nominal_frequency),
+        "wiring": str(wiring),
+        "load_current": None if load_current is None else float(load_current),
+        "map": [f"{k}={v}" for k, v in (channel_map or {}).items()],
+        "thd_order": int(thd_order),
+        "signalling_frequency": (
+            None if signalling_frequency is None else float(signalling_frequency)
+        ),
+        "flicker_lamp": None if flicker_lamp is None else str(flicker_lamp),
+        "no_harmonics": not harmonics,
+        "no_flicker": not flicker,
+        "no_events": not events,
+        "no_half_cycle": not half_cycle,
+        "no_aggregation": not aggregation,
+        "basic": bool(basic),
+        "dip_threshold": float(dip_threshold),
+        "swell_threshold": float(swell_threshold),
+        "interruption_threshold": float(interruption_threshold),
+        "hysteresis": float(hysteresis),
+        "sliding_reference": bool(sliding_reference),
+        "rvc_threshold": float(rvc_threshold),
+        "capture_pre_cycles": float(capture_pre_cycles),
+        "capture_post_cycles": float(capture_post_cycles),
+        "max_captures": int(max_captures),
+        "ieee519_edition": int(ieee519_edition),
+        "short_circuit_current": (
+            None if short_circuit_current is None else float(short_circuit_current)
+        ),
+        "allow_short_observation": bool(allow_short_observation),
+        "strict": bool(strict),
+    }
+
+
+def _analyze_into(path: PathLike, settings: Dict[str, Any], out: PathLike, format: str) -> Any:
+    """``pqe analyze``'s pipeline over the file ``path`` into the folder ``out``, tables in
+    ``format``; returns summary.json (a dict)."""
+    from ._tables import _run_pipeline
+
+    summary, _, _ = _run_pipeline(_path(path), dict(settings, format=format), _path(out))
+    return summary
 
 
 def rms(
@@ -257,7 +341,7 @@ def flicker(
     ``u`` is a 1-D array of voltage samples in volts at ``sample_rate`` ≥ 2 kHz. ``lamp``
     is ``"230V"`` or ``"120V"``; by default it follows ``udin`` (the 120 V lamp below
     170 V). Returns a :class:`Table` with one row per 10-min period counted from the first
-    sample: ``t`` (s), ``Pst`` and ``flagged`` (1 when the flickermeter was settling —
+    sample: ``t`` (s), ``Pst`` and ``flagged`` (True when the flickermeter was settling —
     the first 10 s — or the period was only partly observed: a final partial period's
     value covers what was observed).
     """
@@ -265,7 +349,7 @@ def flicker(
         _samples(u, "u"), _rate(sample_rate), float(nominal_frequency), lamp, float(udin)
     )
     return Table(
-        {"t": t, "Pst": pst, "flagged": np.asarray(flagged, dtype=np.float64)}
+        {"t": t, "Pst": pst, "flagged": _np.asarray(flagged, dtype=bool)}
     )
 
 
@@ -293,9 +377,9 @@ def power(
 
 
 def _path(path: Any) -> str:
-    if not isinstance(path, (str, os.PathLike)):
+    if not isinstance(path, (str, _os.PathLike)):
         raise TypeError(f"expected a path (str or os.PathLike), not {type(path).__name__}")
-    return os.fspath(path)
+    return _os.fspath(path)
 
 
 def _rate(sample_rate: Any) -> float:
@@ -305,15 +389,15 @@ def _rate(sample_rate: Any) -> float:
         raise TypeError(
             f"sample_rate must be a number, not {type(sample_rate).__name__}"
         ) from None
-    if not (rate > 0 and np.isfinite(rate)):
+    if not (rate > 0 and _np.isfinite(rate)):
         raise ValueError(f"sample_rate must be a positive number, not {sample_rate}")
     return rate
 
 
-def _samples(x: Any, what: str) -> np.ndarray:
+def _samples(x: Any, what: str) -> _np.ndarray:
     """A 1-D C-contiguous float64 view of ``x`` (a copy only when it is not one already)."""
     try:
-        a = np.ascontiguousarray(x, dtype=np.float64)
+        a = _np.ascontiguousarray(x, dtype=_np.float64)
     except (TypeError, ValueError) as e:
         raise TypeError(f"{what} must be an array of real numbers ({e})") from None
     if a.ndim != 1:
@@ -321,3 +405,7 @@ def _samples(x: Any, what: str) -> np.ndarray:
     if a.size == 0:
         raise ValueError(f"{what} holds no samples")
     return a
+
+
+# `from __future__ import annotations` binds the name `annotations`; it is no API.
+del annotations

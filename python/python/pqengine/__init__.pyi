@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._pqengine import PqeError as PqeError
+from ._meter import Meter as Meter, MeterError as MeterError, MeterValue as MeterValue, meter as meter
 from ._recording import Recording as Recording
 from ._tables import Analysis as Analysis, Table as Table
 
@@ -48,12 +49,20 @@ def analyze(
     aggregation: bool = True,
     basic: bool = False,
     channel_map: Optional[Mapping[str, str]] = None,
+    capture_pre_cycles: float = 10.0,
+    capture_post_cycles: float = 10.0,
+    max_captures: int = 200,
+    ieee519_edition: int = 2022,
+    short_circuit_current: Optional[float] = None,
+    allow_short_observation: bool = False,
+    strict: bool = False,
 ) -> Analysis:
     """Measure a recording as an IEC 61000-4-30 Class A instrument (as `pqe analyze`).
 
     basic=True (pqe analyze --basic) turns harmonics, flicker, events and half_cycle off:
     RMS, power (P, S, PF in the time domain), frequency and aggregates. half_cycle=False
-    needs events=False."""
+    needs events=False. Runs the pipeline of `pqe analyze`: Analysis.write(out_dir,
+    format="csv"|"parquet") and Analysis.report(path) give its files."""
 
 @overload
 def rms(

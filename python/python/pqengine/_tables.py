@@ -1,24 +1,35 @@
-"""Result tables: :class:`Table` (column name → numpy array) and :class:`Analysis`."""
+"""Result tables: :class:`Table` (column name → numpy array) and :class:`Analysis`, the
+results of ``pqe analyze``'s pipeline read back from the folder it wrote."""
 
 from __future__ import annotations
 
-import math
+import copy
+import json
+import os
+import re
+import tempfile
+import warnings
+from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional
 
 import numpy as np
 
-#: The version of :meth:`Analysis.summary`'s layout (the same as ``pqe analyze``'s
-#: summary.json for the fields both have).
-SUMMARY_SCHEMA = "pqe.summary/1"
+from . import _pqengine
+from ._recording import Recording
+
 PERIODS = ("3s", "10min", "2h")
-EVENT_KINDS = ("dip", "swell", "interruption", "rvc")
+#: Table formats of :meth:`Analysis.write`.
+FORMATS = ("csv", "parquet")
+#: How a numpy Recording is named in summary.json and the report.
+RECORDING_INPUT_NAME = "numpy Recording"
 
 
 class Table(dict):
     """A result table: a ``dict`` of column name → 1-D numpy array, all of one length, in
     the column order of the CSV file ``pqe analyze`` writes for it.
 
-    Numeric columns are float64 (NaN where the CSV cell is empty; flags 1.0/0.0); text
+    Numeric columns are float64 (NaN where the CSV cell is empty); the flags
+    (``flagged``, and ``incomplete`` of ``events``) are bool, where the CSV writes 1/0; text
     columns (``events``' ``kind``, ``phases``, ``start_time``, ``channel_extremes``) are
     numpy string arrays. A table with no rows has no columns.
     """
@@ -52,14 +63,65 @@ class Table(dict):
         return f"Table({self.rows} rows: {cols})"
 
 
+#: Columns that hold a yes/no flag: bool in every table (the CSV files write 1 and 0).
+FLAG_COLUMNS = ("flagged", "incomplete")
+
+
 def _numeric(raw: Any) -> Table:
-    """A table from the extension's ``(names, array)``, the array ``(columns, rows)``."""
+    """A table from the extension's ``(names, array)``, the array ``(columns, rows)``;
+    the flag columns as bool."""
     names, array = raw
-    return Table(zip(names, array))
+    return _with_bool_flags(Table(zip(names, array)))
+
+
+def _with_bool_flags(table: Table) -> Table:
+    """``table`` with its flag columns (``flagged``, ``incomplete``; 1.0/0.0 from the
+    engine) as bool arrays."""
+    for name in FLAG_COLUMNS:
+        if name in table and table[name].dtype != np.bool_:
+            values = np.asarray(table[name])
+            if values.dtype.kind == "f" and np.isnan(values).any():
+                raise ValueError(f"flag column {name!r} holds NaN")
+            table[name] = values.astype(bool)
+    return table
+
+
+class Compliance(dict):
+    """The EN 50160 and IEEE 519 assessments of an analysis (``compliance.json``) as
+    tables: ``compliance["en50160"]`` (one row per criterion) and
+    ``compliance["ieee519"]`` (one row per check), each a :class:`Table` of text columns
+    ``criterion``, ``limit``, ``measured``, ``required``, ``verdict``, ``note``.
+    ``overall`` holds each standard's overall verdict, ``notes`` its notes, and
+    ``document`` the whole of ``compliance.json`` as ``pqe analyze`` writes it."""
+
+    def __init__(self, document: Dict[str, Any]) -> None:
+        super().__init__()
+        self.document = document
+        self.overall: Dict[str, Any] = {}
+        self.notes: Dict[str, List[str]] = {}
+        for name, rows_key in (("en50160", "criteria"), ("ieee519", "checks")):
+            part = document.get(name) or {}
+            rows = part.get(rows_key) or []
+            columns: List[str] = []
+            for r in rows:
+                columns += [k for k in r if k not in columns]
+            self[name] = Table(
+                (c, np.asarray([_text(r.get(c)) for r in rows], dtype=str)) for c in columns
+            )
+            self.overall[name] = part.get("overall")
+            self.notes[name] = list(part.get("notes") or [])
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{k}: {t.rows} rows, overall {self.overall[k]}" for k, t in self.items())
+        return f"Compliance({parts})"
+
+
+def _text(v: Any) -> str:
+    return "" if v is None else str(v)
 
 
 class Analysis:
-    """The results of :func:`pqengine.analyze`: the tables of ``pqe analyze``.
+    """The results of :func:`pqengine.analyze`: what ``pqe analyze`` writes, in memory.
 
     Attributes (each a :class:`Table` unless said otherwise):
 
@@ -74,13 +136,22 @@ class Analysis:
       ``delta_u_ss``, ``incomplete``, ``channel_extremes`` (as ``events.csv``);
     - ``harmonics``: dict channel column (``U_A``…) → ``(intervals, 64)`` array of the
       harmonic subgroups H0…H63; ``interharmonics``: the same for IH0…IH63;
+    - ``compliance``: the EN 50160 / IEEE 519 assessments (:class:`Compliance`, from
+      ``compliance.json``);
+    - ``captures``: the event captures (``captures/*.cfg``), a list of dicts with
+      ``event`` (the event's index in ``events``), ``file``, ``samples``, ``truncated``
+      and ``recording`` (a :class:`Recording` of the captured waveform);
+    - ``messages``: what the analysis said while it ran, ``(level, text)`` with level
+      ``"warning"`` (also issued as a Python warning) or ``"info"``;
     - ``columns``: the column name of each channel; ``info``: sample rate, start,
       samples, per-channel statistics.
 
     Methods: :meth:`aggregates` (``"3s"``, ``"10min"``, ``"2h"``), :meth:`harmonic_table`
-    (``harmonics_<channel>.csv``), :meth:`summary`, :meth:`to_dict`. An Analysis holds
-    only numpy arrays and plain Python values: it pickles (to send it from a worker
-    process) and :meth:`to_dict` / :meth:`from_dict` turn it into plain dicts and back.
+    (``harmonics_<channel>.csv``), :meth:`summary` (``summary.json``), :meth:`write` (the
+    output folder of ``pqe analyze``, CSV or Parquet tables), :meth:`report`
+    (``report.html``), :meth:`to_dict`. An Analysis holds only numpy arrays and plain
+    Python values: it pickles (to send it from a worker process) and :meth:`to_dict` /
+    :meth:`from_dict` turn it into plain dicts and back.
     """
 
     def __init__(
@@ -94,6 +165,11 @@ class Analysis:
         info: Dict[str, Any],
         options: Dict[str, Any],
         source: Optional[str] = None,
+        summary: Optional[Dict[str, Any]] = None,
+        compliance: Optional[Dict[str, Any]] = None,
+        captures: Optional[List[Dict[str, Any]]] = None,
+        report_html: Optional[str] = None,
+        messages: Optional[List[Any]] = None,
     ) -> None:
         self.intervals = intervals
         self.frequency = frequency
@@ -104,6 +180,13 @@ class Analysis:
         self.info = info
         self.options = options
         self.source = source
+        self._summary = summary or {}
+        self.compliance = Compliance(compliance or {})
+        self.captures: List[Dict[str, Any]] = list(captures or [])
+        self._report_html = report_html
+        self.messages: List[Any] = [tuple(m) for m in (messages or [])]
+        # What write() analyses again: the path, or the Recording (not pickled).
+        self._origin: Any = source
         self.harmonics: Dict[str, np.ndarray] = {
             c: _stack(t, "H") for c, t in harmonic_tables.items()
         }
@@ -112,39 +195,70 @@ class Analysis:
         }
 
     @classmethod
-    def _from_engine(
-        cls, raw: Dict[str, Any], options: Dict[str, Any], source: Optional[str]
-    ) -> "Analysis":
+    def _run(cls, origin: Any, settings: Dict[str, Any]) -> "Analysis":
+        """Run the pipeline over ``origin`` (a path or a :class:`Recording`) into a private
+        folder and read what it wrote."""
+        private = dict(settings, format="csv")
+        with tempfile.TemporaryDirectory(prefix="pqengine-") as tmp:
+            summary, messages, start_ns = _run_pipeline(origin, private, tmp)
+            channels = summary["recording"]["channels"]
+            columns = [c["column"] for c in channels]
+            raw = _pqengine.load_tables(tmp, columns)
+            compliance = json.loads(Path(tmp, "compliance.json").read_text(encoding="utf-8"))
+            report_html = Path(tmp, "report.html").read_text(encoding="utf-8")
+            captures = []
+            for c in summary.get("captures", {}).get("files", []):
+                entry = dict(c)
+                data, info = _pqengine.read(os.path.join(tmp, c["file"]))
+                entry["recording"] = Recording(
+                    data, info["sample_rate"], info["names"], kinds=info["kinds"],
+                    phases=info["phases"], units=info["units"], start=info["start_ns"],
+                )
+                captures.append(entry)
+        for level, text in messages:
+            if level == "warning":
+                warnings.warn(text, stacklevel=3)
         events = Table()
         if len(raw["events"]["kind"]):
             for name, values in raw["events"].items():
                 events[name] = (
                     np.asarray(values, dtype=str) if isinstance(values, list) else values
                 )
-        info = dict(raw["info"])
-        info["statistics"] = [
-            dict(
-                zip(
-                    ("channel", "unit", "samples", "missing", "rms", "mean", "min", "max",
-                     "peak", "crest_factor"),
-                    (name, unit, *values),
-                )
-            )
-            for name, unit, values in info["statistics"]
-        ]
-        for s in info["statistics"]:
+            _with_bool_flags(events)
+        stat_names = ("channel", "unit", "samples", "missing", "rms", "mean", "min", "max",
+                      "peak", "crest_factor")
+        statistics = [dict(zip(stat_names, (name, unit, *values)))
+                      for name, unit, values in raw["statistics"]]
+        for s in statistics:
             s["samples"], s["missing"] = int(s["samples"]), int(s["missing"])
-        return cls(
+        rec = summary["recording"]
+        info = {
+            "columns": columns,
+            "names": [c["name"] for c in channels],
+            "sample_rate": rec["sample_rate"],
+            "start_ns": start_ns,
+            "samples": rec["samples"],
+            "statistics": statistics,
+        }
+        analysis = cls(
             intervals=_numeric(raw["intervals"]),
-            frequency=_numeric(raw["frequency"]) if _rows(raw["frequency"]) else Table(),
+            frequency=_numeric(raw["frequency"]),
             flicker=_numeric(raw["flicker"]),
             events=events,
             harmonic_tables={c: _numeric(t) for c, t in raw["harmonics"].items()},
             aggregate_tables={p: _numeric(t) for p, t in raw["aggregates"].items()},
             info=info,
-            options=options,
-            source=source,
+            options=_switches(settings, summary),
+            source=None if isinstance(origin, Recording) else str(origin),
+            summary=summary,
+            compliance=compliance,
+            captures=captures,
+            report_html=report_html,
+            messages=messages,
         )
+        analysis._origin = origin
+        analysis._settings = settings
+        return analysis
 
     @property
     def columns(self) -> List[str]:
@@ -170,74 +284,51 @@ class Analysis:
             ) from None
 
     def summary(self) -> Dict[str, Any]:
-        """Counts and means as ``pqe analyze``'s summary.json gives them: the parts of the
-        analysis switched on (``analysis``), the recording, interval counts and the mean of
-        every column over unflagged intervals, the 10-s frequency range, aggregate counts,
-        flicker values, events by kind, statistics."""
-        iv = self.intervals
-        flagged = iv["flagged"] if iv else np.zeros(0)
-        means: Dict[str, Optional[float]] = {}
-        for name in iv.columns[3:]:
-            v = iv[name][flagged == 0]
-            v = v[np.isfinite(v)]
-            means[name] = float(v.mean()) if v.size else None
-        fr = self.frequency
-        f = fr["f"][(fr["flagged"] == 0) & np.isfinite(fr["f"])] if fr else np.zeros(0)
-        frequency: Dict[str, Any] = {"values": fr.rows, "unflagged": int(f.size)}
-        if f.size:
-            frequency.update(min=float(f.min()), max=float(f.max()), mean=float(f.mean()))
-        kinds = list(self.events["kind"]) if self.events else []
-        sr, n = self.info["sample_rate"], self.info["samples"]
-        return {
-            "schema": SUMMARY_SCHEMA,
-            "input": self.source,
-            "system": {
-                "nominal_frequency": str(int(self.options["nominal_frequency"])),
-                "udin": self.options["nominal_voltage"],
-                "wiring": self.options["wiring"],
-                "load_current": self.options["load_current"],
-            },
-            "analysis": {
-                k: bool(self.options.get(k, True))
-                for k in ("aggregation", "events", "flicker", "half_cycle", "harmonics")
-            },
-            "recording": {
-                "sample_rate": sr,
-                "samples": n,
-                "duration_s": n / sr if sr > 0 else None,
-                "start_ns": self.info["start_ns"],
-                "channels": [
-                    {"name": name, "column": col}
-                    for name, col in zip(self.info["names"], self.info["columns"])
-                ],
-            },
-            "intervals": {
-                "count": iv.rows,
-                "flagged": int(np.count_nonzero(flagged)),
-                "mean_of_unflagged": means,
-            },
-            "frequency_10s": frequency,
-            "aggregates": {
-                p: {"count": t.rows, "flagged": int(np.count_nonzero(t["flagged"]))}
-                for p, t in self._aggregates.items()
-            },
-            "flicker": _flicker_values(self.flicker),
-            "events": {
-                "count": len(kinds),
-                "by_kind": {k: kinds.count(k) for k in EVENT_KINDS},
-            },
-            "statistics": [
-                {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                 for k, v in s.items()}
-                for s in self.info["statistics"]
-            ],
-        }
+        """``summary.json`` of ``pqe analyze`` for this analysis (schema ``pqe.summary/1``):
+        the parts of the analysis switched on (``analysis``), the supply, the recording,
+        interval counts and the mean of every column over unflagged intervals, the 10-s
+        frequency range, aggregate counts, flicker values, events by kind, captures,
+        statistics and the files written. ``input`` names the file analysed (for a
+        :class:`Recording`: ``"numpy Recording"``)."""
+        return copy.deepcopy(self._summary)
+
+    def write(self, out_dir: Any, format: str = "csv") -> Path:
+        """Write the output folder of ``pqe analyze`` into ``out_dir`` (created if needed):
+        the tables as CSV (``format="csv"``) or Parquet (``format="parquet"``),
+        ``statistics.csv``, ``summary.json``, ``compliance.json``, ``report.html`` and
+        ``captures/``. The files are made by the engine's own sinks, by running the same
+        pipeline with the same settings over the same recording again, so they are the
+        bytes ``pqe analyze`` writes. Returns the folder.
+
+        Needs the recording: an Analysis unpickled or rebuilt by :meth:`from_dict` from a
+        :class:`Recording` (which is not carried along) raises ``ValueError``."""
+        if format not in FORMATS:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
+        origin, settings = self._origin, getattr(self, "_settings", None)
+        if origin is None or settings is None:
+            raise ValueError(
+                "this Analysis no longer has its recording (it was unpickled or rebuilt "
+                "from a dict); run pqengine.analyze again to write its folder"
+            )
+        out = Path(os.fspath(out_dir))
+        _run_pipeline(origin, dict(settings, format=format), str(out))
+        return out
+
+    def report(self, path: Any) -> Path:
+        """Write the HTML report of ``pqe analyze`` (``report.html``: the summary, the
+        EN 50160 and IEEE 519 assessments, trend charts, events) to ``path``."""
+        if self._report_html is None:
+            raise ValueError("this Analysis holds no report")
+        out = Path(os.fspath(path))
+        out.write_text(self._report_html, encoding="utf-8")
+        return out
 
     def to_dict(self) -> Dict[str, Any]:
         """Everything as plain dicts of numpy arrays (and lists, numbers, strings):
         ``intervals``, ``frequency``, ``flicker``, ``events``, ``harmonics`` (column →
-        table), ``aggregates`` (period → table), ``info``, ``options``, ``source``.
-        :meth:`from_dict` rebuilds the Analysis."""
+        table), ``aggregates`` (period → table), ``info``, ``options``, ``source``,
+        ``summary``, ``compliance`` (``compliance.json``), ``captures``, ``report_html``,
+        ``messages``. :meth:`from_dict` rebuilds the Analysis."""
         return {
             "intervals": dict(self.intervals),
             "frequency": dict(self.frequency),
@@ -248,12 +339,18 @@ class Analysis:
             "info": self.info,
             "options": self.options,
             "source": self.source,
+            "summary": self._summary,
+            "compliance": self.compliance.document,
+            "captures": [dict(c) for c in self.captures],
+            "report_html": self._report_html,
+            "messages": [list(m) for m in self.messages],
+            "settings": getattr(self, "_settings", None),
         }
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "Analysis":
         """The Analysis :meth:`to_dict` described."""
-        return cls(
+        a = cls(
             intervals=Table(d["intervals"]),
             frequency=Table(d["frequency"]),
             flicker=Table(d["flicker"]),
@@ -263,7 +360,15 @@ class Analysis:
             info=d["info"],
             options=d["options"],
             source=d.get("source"),
+            summary=d.get("summary"),
+            compliance=d.get("compliance"),
+            captures=d.get("captures"),
+            report_html=d.get("report_html"),
+            messages=d.get("messages"),
         )
+        if d.get("settings") is not None:
+            a._settings = d["settings"]
+        return a
 
     def __reduce__(self) -> Any:
         return (Analysis.from_dict, (self.to_dict(),))
@@ -272,29 +377,51 @@ class Analysis:
         return (
             f"Analysis({self.intervals.rows} intervals, {self.frequency.rows} 10-s "
             f"frequency values, {self.flicker.rows} flicker rows, {self.events.rows} "
-            f"events; channels {', '.join(self.columns)})"
+            f"events, {len(self.captures)} captures; channels {', '.join(self.columns)})"
         )
 
 
-def _rows(raw: Any) -> int:
-    names, array = raw
-    return int(array.shape[1]) if len(names) else 0
+def _switches(settings: Dict[str, Any], summary: Dict[str, Any]) -> Dict[str, Any]:
+    """``Analysis.options``: the settings under the keyword arguments' names, with the
+    parts of the analysis as the engine applied them."""
+    options = {k: v for k, v in settings.items() if not k.startswith("no_") and k != "map"}
+    options.update(summary.get("analysis", {}))
+    options["channel_map"] = dict(m.rsplit("=", 1) for m in settings.get("map", []))
+    system = summary.get("system") or {}
+    if "udin" in system:
+        options["nominal_voltage"] = system["udin"]
+    return options
+
+
+def _python_words(message: str) -> str:
+    """An engine message about the settings with the command line's option names turned
+    into :func:`pqengine.analyze`'s keyword arguments (``--no-events`` →
+    ``events=False``, ``--map`` → ``channel_map``, ``--dip-threshold`` →
+    ``dip_threshold``)."""
+    message = re.sub(r"--no-([a-z0-9-]+)", lambda m: m.group(1).replace("-", "_") + "=False",
+                     message)
+    message = message.replace("--basic", "basic=True").replace("--map", "channel_map")
+    return re.sub(r"--([a-z][a-z0-9-]*)", lambda m: m.group(1).replace("-", "_"), message)
+
+
+def _run_pipeline(origin: Any, settings: Dict[str, Any], out: str) -> Any:
+    """``pqe analyze``'s pipeline over ``origin`` into the folder ``out``: returns
+    (summary.json as a dict, the messages, the recording's start in ns)."""
+    text = json.dumps(settings)
+    try:
+        if isinstance(origin, Recording):
+            summary, messages, start = _pqengine.run_pipeline(
+                text, out, RECORDING_INPUT_NAME, data=origin.data,
+                channels=origin._channel_args(),
+            )
+        else:
+            summary, messages, start = _pqengine.run_pipeline(text, out, origin, path=origin)
+    except ValueError as e:
+        raise ValueError(_python_words(str(e))) from None
+    return json.loads(summary), [tuple(m) for m in messages], start
 
 
 def _stack(table: Table, prefix: str) -> np.ndarray:
     """The ``prefix0``…``prefix63`` columns as an ``(rows, 64)`` array."""
     cols: Iterable[str] = [f"{prefix}{n}" for n in range(64)]
     return np.stack([table[c] for c in cols], axis=1) if table else np.zeros((0, 64))
-
-
-def _flicker_values(table: Table) -> List[Dict[str, Any]]:
-    out: List[Dict[str, Any]] = []
-    if not table:
-        return out
-    for name in table.columns[2:]:
-        severity, _, phase = name.partition("_")
-        for t, v, flag in zip(table["t"], table[name], table["flagged"]):
-            if math.isfinite(v):
-                out.append({"severity": severity, "channel": phase, "t": float(t),
-                            "value": float(v), "flagged": bool(flag)})
-    return out

@@ -1,12 +1,12 @@
 """pqengine.dask: many recordings on a Dask distributed cluster.
 
-One Dask task per recording: each task runs :func:`pqengine.analyze` in a worker (the engine
-releases the GIL, so a worker's threads analyse recordings in parallel), writes that
-recording's tables as Parquet under ``out/<folder>/`` when ``out`` is given, and returns a
-small summary row (a plain dict). The rows gathered on the client form the summary table —
-the same columns, folder names and values as the ``summary.csv`` / ``summary.parquet`` of
-``pqe batch`` — returned as a ``pandas.DataFrame`` and written as ``out/summary.parquet``
-and ``out/summary.csv``::
+One Dask task per recording: each task runs :func:`pqengine.analyze` (the analysis pipeline
+of ``pqe analyze``) in a worker (the engine releases the GIL, so a worker's threads analyse
+recordings in parallel), writes that recording's tables as Parquet under ``out/<folder>/``
+when ``out`` is given, and returns its summary.json. The engine builds the summary table from
+them on the client with the code of ``pqe batch`` — the same columns, folder names and
+values as its ``summary.csv`` / ``summary.parquet`` — returned as a ``pandas.DataFrame``
+and written as ``out/summary.parquet`` and ``out/summary.csv``::
 
     from distributed import Client
     import pqengine.dask as pqd
@@ -24,22 +24,29 @@ Needs ``dask[distributed]``, ``pandas`` and ``pyarrow`` (the last two also in th
 
 from __future__ import annotations
 
-import math
-import os
-from decimal import Decimal
-from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+import json as _json
+import os as _os
+import typing as _typing
+from pathlib import Path as _Path
 
-import numpy as np
+import numpy as _np
 
-PathLike = Union[str, "os.PathLike[str]"]
+from . import _pqengine
+
+if _typing.TYPE_CHECKING:  # names of the annotations only; not part of the module
+    from pathlib import Path
+    from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+    PathLike = Union[str, "_os.PathLike[str]"]
 
 __all__ = [
     "EXTENSIONS",
     "NUMBER_COLUMNS",
+    "PERIODS",
     "TEXT_COLUMNS",
     "analyze_dir",
     "analyze_many",
+    "file_safe",
     "find_recordings",
     "folder_name",
     "summary_row",
@@ -47,106 +54,49 @@ __all__ = [
 
 #: Extensions (lower case) of the files taken as recordings, as ``pqe batch`` takes them.
 EXTENSIONS = ("cfg", "cff", "csv", "h5", "hdf5")
-#: The summary's identification columns (text; empty cells are ``None``).
-TEXT_COLUMNS = ("file", "folder", "status", "error", "start")
-#: The summary's number columns after them (float64; NaN where there is no value), then
-#: come ``mean_<column>`` for the interval columns every analysed recording has.
-NUMBER_COLUMNS = (
-    "duration_s",
-    "sample_rate",
-    "channels",
-    "intervals",
-    "flagged_intervals",
-    "f_min",
-    "f_mean",
-    "f_max",
-    "events",
-    "dips",
-    "swells",
-    "interruptions",
-)
+#: The summary's identification columns (text; empty cells are ``None``), the engine's.
+TEXT_COLUMNS = tuple(_pqengine.BATCH_TEXT_COLUMNS)
+#: The summary's number columns after them (float64; NaN where there is no value), the
+#: engine's; then come ``mean_<column>`` for the interval columns every analysed
+#: recording has.
+NUMBER_COLUMNS = tuple(_pqengine.BATCH_NUMBER_COLUMNS)
+#: The aggregation periods, as the tables name them.
 PERIODS = ("3s", "10min", "2h")
 
 
 def file_safe(name: str) -> str:
     """``name`` with every character other than ``[A-Za-z0-9_-]`` replaced by ``_`` (after
-    trimming white space; ``"channel"`` when nothing is left), as the CLI names files."""
-    s = "".join(
-        c if (c.isascii() and c.isalnum()) or c in "_-" else "_" for c in name.strip()
-    )
-    return s or "channel"
+    trimming white space; ``"channel"`` when nothing is left), as the engine names files."""
+    return _pqengine.file_safe(str(name))
 
 
 def folder_name(rel: PathLike) -> str:
     """The output folder of a recording at ``rel`` (its path under the searched folder):
     each component made file-safe, joined by ``__`` (``site 1/rec.cfg`` →
-    ``site_1__rec_cfg``), as ``pqe batch`` names it."""
-    p = Path(rel)
-    parts = [part for part in p.parts if part != p.anchor] if p.anchor else list(p.parts)
-    return "__".join(file_safe(part) for part in parts)
+    ``site_1__rec_cfg``), as ``pqe batch`` names it (the engine's own code)."""
+    return _pqengine.folder_name(_os.fspath(rel))
 
 
 def find_recordings(directory: PathLike, exclude: Optional[PathLike] = None) -> List[Path]:
-    """Every recording under ``directory`` (recursively), as ``pqe batch`` finds them:
-    files ending ``.cfg``, ``.cff``, ``.csv``, ``.h5`` or ``.hdf5`` (any case), not under
-    ``exclude`` (the output folder). A ``.dat`` belongs to its ``.cfg``. Sorted component
-    by component, as the CLI sorts them."""
-    root = Path(directory)
-    skip = _canonical(exclude) if exclude is not None else None
-    found: List[Path] = []
-    stack = [root]
-    while stack:
-        d = stack.pop()
-        if skip is not None and _canonical(d) == skip:
-            continue
-        with os.scandir(d) as entries:
-            for entry in entries:
-                path = Path(entry.path)
-                if path.is_dir():
-                    stack.append(path)
-                elif path.suffix[1:].lower() in EXTENSIONS:
-                    found.append(path)
-    found.sort(key=lambda p: p.parts)
-    return found
+    """Every recording under ``directory`` (recursively), as ``pqe batch`` finds them (the
+    engine's own search): files ending ``.cfg``, ``.cff``, ``.csv``, ``.h5`` or ``.hdf5``
+    (any case), not under ``exclude`` (the output folder). A ``.dat`` belongs to its
+    ``.cfg``. Sorted component by component."""
+    skip = None if exclude is None else _os.fspath(exclude)
+    return [_Path(p) for p in _pqengine.find_recordings(_os.fspath(directory), skip)]
 
 
 def summary_row(analysis: Any) -> Dict[str, Any]:
-    """The figures of one analysed recording as ``pqe batch`` puts them in its summary,
-    computed from the :class:`pqengine.Analysis` the way ``pqe analyze`` computes its
-    summary.json: ``start`` (ISO 8601 with nanoseconds), the :data:`NUMBER_COLUMNS` as
-    floats (NaN where there is none) and ``means``, the mean over unflagged intervals of
-    every interval column with at least one finite unflagged value (summed in row order,
-    as the CLI sums)."""
-    info = analysis.info
-    sr, n = float(info["sample_rate"]), int(info["samples"])
-    iv = analysis.intervals
-    means: Dict[str, float] = {}
-    if iv:
-        keep = iv["flagged"] == 0
-        for name in iv.columns[3:]:
-            v = iv[name][keep]
-            v = v[np.isfinite(v)]
-            if v.size:
-                means[name] = _finite(_ordered_sum(v) / v.size)
-    fr = analysis.frequency
-    f = fr["f"][(fr["flagged"] == 0) & np.isfinite(fr["f"])] if fr else np.zeros(0)
-    kinds = [str(k) for k in analysis.events["kind"]] if analysis.events else []
-    duration = _finite(n / sr) if sr != 0 else math.nan
-    numbers = {
-        "duration_s": duration,
-        "sample_rate": sr,
-        "channels": float(len(info["names"])),
-        "intervals": float(iv.rows),
-        "flagged_intervals": float(np.count_nonzero(iv["flagged"])) if iv else 0.0,
-        "f_min": float(f.min()) if f.size else math.nan,
-        "f_mean": _ordered_sum(f) / f.size if f.size else math.nan,
-        "f_max": float(f.max()) if f.size else math.nan,
-        "events": float(len(kinds)),
-        "dips": float(kinds.count("dip")),
-        "swells": float(kinds.count("swell")),
-        "interruptions": float(kinds.count("interruption")),
-    }
-    return {"start": _timestamp(int(info["start_ns"])), **numbers, "means": means}
+    """The row ``pqe batch`` puts in its summary for one analysed recording (an
+    :class:`pqengine.Analysis`), built by the engine from the analysis's summary.json:
+    ``start`` and the :data:`NUMBER_COLUMNS`, then ``mean_<column>`` for every interval
+    column."""
+    header, text, numbers = _pqengine.batch_table(
+        [("", "", _json.dumps(analysis.summary()), None)]
+    )
+    row: Dict[str, Any] = {"start": text[0][TEXT_COLUMNS.index("start")]}
+    row.update(zip(header[len(TEXT_COLUMNS):], (float(v) for v in numbers[0])))
+    return row
 
 
 def analyze_many(
@@ -164,7 +114,8 @@ def analyze_many(
       Parquet in ``out/<folder>/`` (``intervals.parquet``, ``frequency.parquet``,
       ``flicker.parquet``, ``events.parquet``, ``aggregates_<period>.parquet``,
       ``harmonics_<column>.parquet``, ``statistics.parquet``; tables without rows are not
-      written), and the summary as ``out/summary.parquet`` and ``out/summary.csv``. The
+      written), and the summary as ``out/summary.parquet`` and ``out/summary.csv`` (the
+      engine's writer). The
       folder must be reachable under the same path from every worker (a shared file
       system). Without ``out`` nothing is written.
     - ``root``: the folder the ``file`` column and the folder names are relative to
@@ -180,20 +131,19 @@ def analyze_many(
     """
     import pandas as pd
 
-    files = [Path(p) for p in paths]
-    base = Path(root) if root is not None else None
+    files = [_Path(p) for p in paths]
+    base = _Path(root) if root is not None else None
     jobs: List[Tuple[str, str, str]] = []
     for f in files:
         rel = _relative(f, base)
-        jobs.append((os.fspath(f), str(rel), folder_name(rel)))
-    out_dir = os.fspath(out) if out is not None else None
+        jobs.append((_os.fspath(f), str(rel), folder_name(rel)))
+    out_dir = _os.fspath(out) if out is not None else None
     if out_dir is not None:
-        os.makedirs(out_dir, exist_ok=True)
+        _os.makedirs(out_dir, exist_ok=True)
     rows = _run(jobs, client, out_dir, dict(analyze_options))
     table = _summary_frame(rows, pd)
     if out_dir is not None:
-        table.to_parquet(os.path.join(out_dir, "summary.parquet"), index=False)
-        _write_csv(os.path.join(out_dir, "summary.csv"), table)
+        _pqengine.batch_write(_outcomes(rows), out_dir)
     return table
 
 
@@ -216,22 +166,26 @@ def analyze_dir(
 def _analyze_one(
     path: str, rel: str, folder: str, out: Optional[str], options: Dict[str, Any]
 ) -> Dict[str, Any]:
-    """The task: analyse one recording in a worker, write its tables, return its row."""
+    """The task: analyse one recording in a worker with ``pqe analyze``'s pipeline, write
+    its tables as Parquet into ``out/<folder>`` when ``out`` is given, and return the
+    outcome: its summary.json text, or the engine's message."""
     import pqengine as pq
 
-    row: Dict[str, Any] = {"file": rel, "folder": folder}
+    row: Dict[str, Any] = {"file": rel, "folder": folder, "summary": None, "error": None}
     try:
         analysis = pq.analyze(path, **options)
         if out is not None:
-            _write_tables(analysis, os.path.join(out, folder))
+            _write_tables(analysis, _os.path.join(out, folder))
     except Exception as e:  # every failure is reported in the row, none is lost
-        return {**row, **_error_row(str(e) or type(e).__name__)}
-    return {**row, "status": "ok", "error": None, **summary_row(analysis)}
+        row["error"] = str(e) or type(e).__name__
+        return row
+    row["summary"] = _json.dumps(analysis.summary())
+    return row
 
 
 def _write_tables(analysis: Any, folder: str) -> None:
     """One recording's tables as Parquet files in ``folder``."""
-    os.makedirs(folder, exist_ok=True)
+    _os.makedirs(folder, exist_ok=True)
     tables = {
         "intervals": analysis.intervals,
         "frequency": analysis.frequency,
@@ -247,17 +201,12 @@ def _write_tables(analysis: Any, folder: str) -> None:
             continue
     for name, table in tables.items():
         if table and table.rows:
-            table.to_pandas().to_parquet(os.path.join(folder, f"{name}.parquet"), index=False)
+            table.to_pandas().to_parquet(_os.path.join(folder, f"{name}.parquet"), index=False)
     stats = analysis.info.get("statistics") or []
     if stats:
         import pandas as pd
 
-        pd.DataFrame(stats).to_parquet(os.path.join(folder, "statistics.parquet"), index=False)
-
-
-def _error_row(message: str) -> Dict[str, Any]:
-    return {"status": "error", "error": message, "start": None, "means": {},
-            **{c: math.nan for c in NUMBER_COLUMNS}}
+        pd.DataFrame(stats).to_parquet(_os.path.join(folder, "statistics.parquet"), index=False)
 
 
 def _run(
@@ -297,100 +246,34 @@ def _run(
             rows.append(future.result())
         except Exception as e:
             why = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
-            rows.append({"file": rel, "folder": folder, **_error_row(f"{path}: {why}")})
+            rows.append({"file": rel, "folder": folder, "summary": None,
+                         "error": f"{path}: {why}"})
     return rows
 
 
+def _outcomes(rows: List[Dict[str, Any]]) -> List[Tuple[str, str, Any, Any]]:
+    return [(r["file"], r["folder"], r["summary"], r["error"]) for r in rows]
+
+
 def _summary_frame(rows: List[Dict[str, Any]], pd: Any) -> Any:
-    """The gathered rows as the summary table of ``pqe batch``."""
-    means = _common_means(rows)
+    """The gathered outcomes as the summary table of ``pqe batch`` (built by the engine)."""
+    header, text, numbers = _pqengine.batch_table(_outcomes(rows))
     data: Dict[str, Any] = {}
-    for c in TEXT_COLUMNS:
-        data[c] = pd.Series([r.get(c) for r in rows], dtype=object)
-    for c in NUMBER_COLUMNS:
-        data[c] = np.array([r[c] for r in rows], dtype=np.float64)
-    for c in means:
-        data[f"mean_{c}"] = np.array(
-            [r["means"].get(c, math.nan) if r["status"] == "ok" else math.nan for r in rows],
-            dtype=np.float64,
-        )
-    return pd.DataFrame(data, columns=list(data))
-
-
-def _common_means(rows: List[Dict[str, Any]]) -> List[str]:
-    """The mean columns every analysed recording has, in the CLI's order (the first
-    recording's names sorted, those the others lack left out)."""
-    common: Optional[List[str]] = None
-    for r in rows:
-        if r["status"] != "ok":
-            continue
-        keys = set(r["means"])
-        common = sorted(keys) if common is None else [k for k in common if k in keys]
-    return common or []
-
-
-def _write_csv(path: str, table: Any) -> None:
-    """The summary as CSV, cell by cell as the CLI writes it (empty for NaN and None,
-    integral numbers without a fraction, others in their shortest exact form)."""
-    text = set(TEXT_COLUMNS)
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        fh.write(",".join(_quote(c) for c in table.columns) + "\n")
-        for row in table.itertuples(index=False):
-            cells = [
-                _quote("" if v is None else str(v)) if c in text else _cell(float(v))
-                for c, v in zip(table.columns, row)
-            ]
-            fh.write(",".join(cells) + "\n")
+    for j, c in enumerate(TEXT_COLUMNS):
+        data[c] = pd.Series([t[j] for t in text], dtype=object)
+    for j, c in enumerate(header[len(TEXT_COLUMNS):]):
+        data[c] = _np.asarray(numbers[:, j], dtype=_np.float64)
+    return pd.DataFrame(data, columns=list(header))
 
 
 def _cell(x: float) -> str:
-    """A number as the CLI writes it in a CSV cell (ryu's shortest form)."""
-    if not math.isfinite(x):
-        return ""
-    if x == math.trunc(x) and abs(x) < 1e15:
-        return str(int(x))
-    sign = "-" if x < 0 else ""
-    _, digits_t, exponent = Decimal(repr(abs(x))).normalize().as_tuple()
-    digits = "".join(map(str, digits_t))
-    length, kk = len(digits), len(digits) + int(exponent)
-    if 0 <= int(exponent) and kk <= 16:
-        s = digits + "0" * (kk - length) + ".0"
-    elif 0 < kk <= 16:
-        s = digits[:kk] + "." + digits[kk:]
-    elif -5 < kk <= 0:
-        s = "0." + "0" * (-kk) + digits
-    elif length == 1:
-        s = f"{digits}e{kk - 1}"
-    else:
-        s = f"{digits[0]}.{digits[1:]}e{kk - 1}"
-    return sign + s
-
-
-def _quote(s: str) -> str:
-    if any(ch in s for ch in ',"\n\r'):
-        return '"' + s.replace('"', '""') + '"'
-    return s
-
-
-def _ordered_sum(v: np.ndarray) -> float:
-    """The sum of ``v`` added in order, one value after the other (as the CLI adds)."""
-    return float(np.cumsum(v, dtype=np.float64)[-1]) if v.size else 0.0
-
-
-def _finite(x: float) -> float:
-    return x if math.isfinite(x) else math.nan
+    """A number as the engine writes it in a CSV cell."""
+    return _pqengine.csv_cell(float(x))
 
 
 def _timestamp(ns: int) -> str:
-    """Nanoseconds since 1970 as the engine prints an instant: ``YYYY-MM-DDTHH:MM:SS.nnnnnnnnn``."""
-    import datetime as dt
-
-    seconds, nanos = divmod(ns, 1_000_000_000)
-    t = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=seconds)
-    return (
-        f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:"
-        f"{t.second:02d}.{nanos:09d}"
-    )
+    """Nanoseconds since 1970 as the engine prints an instant."""
+    return _pqengine.timestamp(int(ns))
 
 
 def _relative(path: Path, root: Optional[Path]) -> Path:
@@ -404,6 +287,10 @@ def _relative(path: Path, root: Optional[Path]) -> Path:
 
 def _canonical(path: PathLike) -> Optional[str]:
     try:
-        return os.path.realpath(path, strict=True)
+        return _os.path.realpath(path, strict=True)
     except OSError:
         return None
+
+
+# `from __future__ import annotations` binds the name `annotations`; it is no API.
+del annotations
