@@ -44,6 +44,14 @@
 //! a band edge leaks into both neighbours. The tests check each of these against the
 //! closed-form DFT of the tone.
 //!
+//! Tones closer together than a window resolves (a converter's ±100 Hz sidebands in the
+//! 5-ms PLC windows, whose lines are 200 Hz apart) are not read as the sum of their powers:
+//! a band sum is then, by Parseval, the window-weighted mean square of the band's signal
+//! over each window, which depends on the tones' phases at the window. For a carrier at
+//! 0.05 V with ±100 Hz sidebands of 0.4 × 0.05 V, all starting at zero phase, and windows
+//! starting on the 100 Hz envelope's extremes, that is 0.05² · (1 + 0.8²/6) V² rather than
+//! 0.05² · 1.32 V² (0.76 dB less); `tests/python/test_supraharmonics_plc.py` checks it.
+//!
 //! ## Confidence
 //!
 //! The standards' texts were not available; the grids and rules follow

@@ -1,0 +1,43 @@
+//! Meter testing: the arithmetic a meter-test bench runs on.
+//!
+//! * [`pulse`]: pulse inputs as streams of edge times, debounced, with the minimum pulse
+//!   width of an IEC 62053-31 S0 output, and edges from a threshold on an analogue channel.
+//! * [`accuracy`]: the meter's error in percent by the pulse-comparison method (gate on N
+//!   meter pulses; count the reference standard's pulses or integrate the reference energy
+//!   over exactly the gate) and by the time/power method, each with its ±1-count resolution,
+//!   and the number of pulses a requested resolution needs.
+//! * [`limits`]: class limits as data (IEC 62053-21/-22/-23:2003, EN 50470-3 / MID Annex V),
+//!   every row with its source and a `verified` mark; starting-current and no-load (creep)
+//!   rules with their editions.
+//! * [`sim`]: simulated meters under test (error curve, constant, starting behaviour, creep,
+//!   pulse jitter) that emit pulse edges.
+//!
+//! Everything here is sans-IO: times and counts in, numbers and verdicts out.
+
+// `!(x > 0.0)` is meant: a NaN must fail every domain check, which `x <= 0.0` would let pass.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
+pub mod accuracy;
+pub mod limits;
+pub mod pulse;
+pub mod sim;
+
+/// What went wrong in the meter-test arithmetic.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum Error {
+    /// An argument outside its domain (the message names it and its value).
+    #[error("{0}")]
+    Invalid(String),
+    /// Not enough pulses or edges for the requested gate.
+    #[error("{0}")]
+    NotEnoughPulses(String),
+    /// A rule the engine does not implement (the message says which and why).
+    #[error("not implemented: {0}")]
+    NotImplemented(String),
+}
+
+/// Result with this crate's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Joules in one kilowatt-hour.
+pub const JOULES_PER_KWH: f64 = 3.6e6;
