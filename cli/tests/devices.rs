@@ -40,7 +40,11 @@ fn devices_list_shows_builtins_plugins_and_adapters() {
         .env("PQE_PLUGIN_PATH", dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let drivers = v["drivers"].as_array().unwrap();
     let names: Vec<&str> = drivers
@@ -69,5 +73,59 @@ fn devices_list_shows_builtins_plugins_and_adapters() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("simdaq://card0") && text.contains("refused: plugin"), "{text}");
+    assert!(
+        text.contains("simdaq://card0") && text.contains("refused: plugin"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_hanging_driver_does_not_stall_the_listing_of_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = devices_dir().join("adapters/sim_adapter.py");
+    for (name, extra) in [("simpy", ""), ("stuck", r#", "--hang-before""#)] {
+        std::fs::write(
+            dir.path().join(format!("{name}.adapter.json")),
+            format!(
+                r#"{{"name": "{name}", "schemes": ["{name}"], "command": ["python3", "{}"{extra}]}}"#,
+                script.display()
+            ),
+        )
+        .unwrap();
+    }
+    let t = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_pqe"))
+        .args(["devices", "list", "--json", "--deadline", "3"])
+        .env("PQE_PLUGIN_PATH", dir.path())
+        .output()
+        .unwrap();
+    let took = t.elapsed();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The stuck adapter never answers: the listing ends at its deadline, not later.
+    assert!(took < std::time::Duration::from_secs(8), "{took:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let drivers = v["drivers"].as_array().unwrap();
+    let by_name = |n: &str| {
+        drivers
+            .iter()
+            .find(|d| d["driver"]["name"] == n)
+            .unwrap_or_else(|| panic!("{n} not listed: {v}"))
+    };
+    assert_eq!(
+        by_name("simpy")["found"]["devices"][0]["uri"],
+        "simpy://meter0"
+    );
+    let stuck = by_name("stuck")["found"]["error"].as_str().unwrap();
+    assert!(
+        stuck.contains("stuck") && stuck.contains("timeout"),
+        "{stuck}"
+    );
+    assert!(by_name("replay")["found"]["devices"]
+        .as_array()
+        .unwrap()
+        .is_empty());
 }
