@@ -33,6 +33,8 @@ enum Command {
     Meter(commands::meter::Args),
     /// Acquisition drivers and the devices they find (`pqe devices list`).
     Devices(commands::devices::Args),
+    /// Test energy meters on a bench: run a test plan, search the result archive.
+    Metertest(commands::metertest::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Batch(a) => commands::batch::run(a, sub),
         Command::Meter(a) => commands::meter::run(a),
         Command::Devices(a) => commands::devices::run(a),
+        Command::Metertest(a) => commands::metertest::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -11,16 +11,31 @@
 //!   rules with their editions.
 //! * [`sim`]: simulated meters under test (error curve, constant, starting behaviour, creep,
 //!   pulse jitter) that emit pulse edges.
+//! * [`plan`]: test plans (TOML), checked before a run; faults named by file, line and key.
+//! * [`bench`](mod@bench): the bench interface and the simulated bench `sim:`.
+//! * [`run`]: the runner, point by point into `results.json`; a bench fault keeps the points
+//!   already measured.
+//! * [`wiring`]: the wiring check (phasors, reversed and swapped currents).
+//! * [`report`]: the self-contained `report.html`.
+//! * [`archive`]: every run in one SQLite file, searchable by serial, date and verdict.
 //!
-//! Everything here is sans-IO: times and counts in, numbers and verdicts out.
+//! The arithmetic ([`pulse`], [`accuracy`], [`limits`], [`wiring`]) is sans-IO: times and
+//! counts in, numbers and verdicts out; only [`plan`], [`run`] (writing the outputs) and
+//! [`archive`] touch files.
 
 // `!(x > 0.0)` is meant: a NaN must fail every domain check, which `x <= 0.0` would let pass.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
 pub mod accuracy;
+pub mod archive;
+pub mod bench;
 pub mod limits;
+pub mod plan;
 pub mod pulse;
+pub mod report;
+pub mod run;
 pub mod sim;
+pub mod wiring;
 
 /// What went wrong in the meter-test arithmetic.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]

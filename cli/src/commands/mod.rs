@@ -7,6 +7,7 @@ pub mod devices;
 pub mod generate;
 pub mod inspect;
 pub mod meter;
+pub mod metertest;
 
 use anyhow::Result;
 use pqe_io::RecordingReader;
