@@ -14,7 +14,8 @@
 //! * [`plan`]: test plans (TOML), checked before a run; faults named by file, line and key.
 //! * [`bench`](mod@bench): the bench interface and the simulated bench `sim:`.
 //! * [`run`]: the runner, point by point into `results.json`; a bench fault keeps the points
-//!   already measured.
+//!   already measured. Register (dial) and function tests read the meters through their
+//!   links (pqe-link's `MeterLink`, opened from a `Registry`).
 //! * [`wiring`]: the wiring check (phasors, reversed and swapped currents).
 //! * [`report`]: the self-contained `report.html`.
 //! * [`archive`]: every run in one SQLite file, searchable by serial, date and verdict.

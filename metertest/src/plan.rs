@@ -31,7 +31,9 @@ use crate::limits::{
     limit_for, no_load_rule, starting_rule, starting_window, Connection, LimitQuery, LimitRow,
     Load, MeterCurrents, NoLoadRule, PowerFactor, Standard, StartingRule, StartingWindow,
 };
+use pqe_link::{MeterUri, Selector};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::ops::Range;
 use toml::Spanned;
 
@@ -63,6 +65,21 @@ pub enum ReferenceMethod {
     Energy,
     /// Time/power: the set power times the gate time.
     TimePower,
+}
+
+impl ReferenceMethod {
+    /// How the report names the method.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ReferenceMethod::PulseCount => {
+                "pulse comparison, counting the reference standard's pulses in the gate"
+            }
+            ReferenceMethod::Energy => {
+                "pulse comparison, integrating the reference energy over the gate"
+            }
+            ReferenceMethod::TimePower => "time/power (set power times gate time)",
+        }
+    }
 }
 
 /// The meter type under test.
@@ -123,6 +140,40 @@ pub enum PointKind {
         /// The rule.
         rule: NoLoadRule,
     },
+    /// Register (dial) test: the meter's energy register read through its link before and
+    /// after the bench delivers a known energy; the register's advance against the reference
+    /// energy is the error, judged against `limit`.
+    Register {
+        /// The register: a Modbus register (`ir:0x156:f32`) or an OBIS code.
+        #[serde(serialize_with = "selector_text")]
+        selector: Selector,
+        /// The register's unit: kilowatt-hours per register unit (1 for kWh, 0.001 for Wh).
+        kwh_per_unit: f64,
+        /// The test current, A.
+        current_a: f64,
+        /// The power factor.
+        pf: PowerFactor,
+        /// The PF as written.
+        pf_text: String,
+        /// How long the bench delivers energy, s.
+        duration_s: f64,
+        /// The limit row that applies (the accuracy limit at this current and PF).
+        limit: &'static LimitRow,
+    },
+    /// Function test: a value read through the meter's link compared with an expectation.
+    Function {
+        /// What is read: a Modbus register or an OBIS code.
+        #[serde(serialize_with = "selector_text")]
+        selector: Selector,
+        /// The value expected.
+        expect: f64,
+        /// The largest difference accepted (absolute, in the value's unit).
+        tolerance: f64,
+    },
+}
+
+fn selector_text<S: serde::Serializer>(sel: &Selector, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&sel.to_string())
 }
 
 /// One checked point.
@@ -154,6 +205,9 @@ pub struct Plan {
     pub timer_tick_s: f64,
     /// The points in order.
     pub points: Vec<Point>,
+    /// Each meter's communication link (serial → meter URI), for register and function
+    /// tests.
+    pub links: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -166,6 +220,8 @@ struct RawPlan {
     reference: Option<Spanned<RawReference>>,
     #[serde(default, rename = "point")]
     points: Vec<Spanned<RawPoint>>,
+    #[serde(default)]
+    links: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -235,6 +291,16 @@ struct RawPoint {
     resolution: Option<Spanned<f64>>,
     #[serde(default)]
     duration: Option<Spanned<f64>>,
+    #[serde(default)]
+    register: Option<Spanned<String>>,
+    #[serde(default)]
+    obis: Option<Spanned<String>>,
+    #[serde(default)]
+    unit: Option<Spanned<String>>,
+    #[serde(default)]
+    expect: Option<Spanned<f64>>,
+    #[serde(default)]
+    tolerance: Option<Spanned<f64>>,
 }
 
 struct Ctx<'a> {
@@ -553,6 +619,25 @@ impl Plan {
         if raw.points.is_empty() {
             return Err(cx.err(text.len()..text.len(), "point", "the plan has no [[point]]"));
         }
+        // The meters' links: one URI per serial on the bench, checked as URIs now.
+        let mut links = BTreeMap::new();
+        let links_span = raw.links.as_ref().map(|l| l.span());
+        if let Some(l) = raw.links {
+            for (serial, uri) in l.into_inner() {
+                let k = format!("links.{serial}");
+                if !meter.serials.contains(&serial) {
+                    return Err(cx.err(
+                        uri.span(),
+                        k,
+                        format!("{serial:?} is not among meter.serials"),
+                    ));
+                }
+                uri.get_ref()
+                    .parse::<MeterUri>()
+                    .map_err(|e| cx.err(uri.span(), k, e.to_string()))?;
+                links.insert(serial, uri.into_inner());
+            }
+        }
         let mut points = Vec::with_capacity(raw.points.len());
         for (i, sp) in raw.points.into_iter().enumerate() {
             let index = i + 1;
@@ -588,7 +673,178 @@ impl Plan {
                     ))
                 }
             };
+            // The keys of register and function tests are refused on other kinds.
+            let link_kind = matches!(kind_text.as_str(), "register" | "function");
+            for (present, k) in [
+                (p.register.is_some(), "register"),
+                (p.obis.is_some(), "obis"),
+                (p.expect.is_some(), "expect"),
+                (p.tolerance.is_some(), "tolerance"),
+                (p.unit.is_some(), "unit"),
+            ] {
+                if present && !link_kind {
+                    unused(true, k, pspan.clone())?;
+                }
+            }
+            // Register and function tests read through each meter's link: every serial
+            // needs one, and exactly one of `register` or `obis` names what is read.
+            let link_selector = || -> Result<Selector, PlanError> {
+                for serial in &meter.serials {
+                    if !links.contains_key(serial) {
+                        return Err(cx.err(
+                            links_span.clone().unwrap_or(pspan.clone()),
+                            format!("links.{serial}"),
+                            format!("missing: a {kind_text} test reads meter {serial:?} through its link (a meter URI)"),
+                        ));
+                    }
+                }
+                match (&p.register, &p.obis) {
+                    (Some(r), None) => r
+                        .get_ref()
+                        .parse()
+                        .map(Selector::Register)
+                        .map_err(|e: pqe_link::LinkError| cx.err(r.span(), key("register"), e.to_string())),
+                    (None, Some(o)) => o
+                        .get_ref()
+                        .parse()
+                        .map(Selector::Obis)
+                        .map_err(|e: pqe_link::LinkError| cx.err(o.span(), key("obis"), e.to_string())),
+                    (Some(_), Some(o)) => Err(cx.err(o.span(), key("obis"), "give register or obis, not both")),
+                    (None, None) => Err(cx.err(pspan.clone(), key("register"), "missing: the register (e.g. \"ir:0x156:f32\") or the OBIS code (e.g. \"1.8.0\") to read")),
+                }
+            };
             let kind = match kind_text.as_str() {
+                "register" => {
+                    let selector = link_selector()?;
+                    unused(
+                        p.pulses.is_some() || p.resolution.is_some(),
+                        "pulses",
+                        pspan.clone(),
+                    )?;
+                    unused(p.load.is_some(), "load", pspan.clone())?;
+                    unused(
+                        p.expect.is_some() || p.tolerance.is_some(),
+                        "expect",
+                        pspan.clone(),
+                    )?;
+                    let unit = p.unit.ok_or_else(|| {
+                        cx.err(
+                            pspan.clone(),
+                            key("unit"),
+                            "missing: the register's unit, kWh or Wh",
+                        )
+                    })?;
+                    let kwh_per_unit = match unit.get_ref().trim() {
+                        "kWh" | "kwh" => 1.0,
+                        "Wh" | "wh" => 1e-3,
+                        "MWh" => 1e3,
+                        other => {
+                            return Err(cx.err(
+                                unit.span(),
+                                key("unit"),
+                                format!("{other:?}: kWh, Wh or MWh"),
+                            ))
+                        }
+                    };
+                    let cur = p.current.ok_or_else(|| {
+                        cx.err(
+                            pspan.clone(),
+                            key("current"),
+                            "missing: the test current (A, or e.g. \"Ib\")",
+                        )
+                    })?;
+                    let current_a = resolve_current(cur.get_ref(), &meter)
+                        .map_err(|m| cx.err(cur.span(), key("current"), m))?;
+                    let (pf, pf_text) = match p.pf {
+                        None => (PowerFactor::UNITY, "1".to_string()),
+                        Some(s) => (
+                            PowerFactor::parse(s.get_ref()).ok_or_else(|| {
+                                cx.err(
+                                    s.span(),
+                                    key("pf"),
+                                    format!(
+                                        "{:?}: a power factor such as 1, 0.5L or 0.8C",
+                                        s.get_ref()
+                                    ),
+                                )
+                            })?,
+                            s.get_ref().trim().to_string(),
+                        ),
+                    };
+                    let d = p.duration.ok_or_else(|| {
+                        cx.err(
+                            pspan.clone(),
+                            key("duration"),
+                            "missing: how long the bench delivers energy (s)",
+                        )
+                    })?;
+                    let duration_s = positive_duration(&d)?;
+                    if !(duration_s <= MAX_POINT_S) {
+                        return Err(cx.err(
+                            d.span(),
+                            key("duration"),
+                            format!(
+                                "impossible duration {duration_s} s: more than {} h",
+                                MAX_POINT_S / 3600.0
+                            ),
+                        ));
+                    }
+                    let q = LimitQuery {
+                        standard: meter.standard,
+                        class: class_static,
+                        connection: meter.connection,
+                        currents: meter.currents,
+                        current_a,
+                        pf,
+                        load: Load::Balanced,
+                        temperature_c: meter.temperature,
+                    };
+                    let limit = limit_for(&q).map_err(|e| {
+                        cx.err(pspan.clone(), key("current"), format!("unknown point: {e}"))
+                    })?;
+                    PointKind::Register {
+                        selector,
+                        kwh_per_unit,
+                        current_a,
+                        pf,
+                        pf_text,
+                        duration_s,
+                        limit,
+                    }
+                }
+                "function" => {
+                    let selector = link_selector()?;
+                    for (present, k) in [
+                        (p.current.is_some(), "current"),
+                        (p.pf.is_some(), "pf"),
+                        (p.load.is_some(), "load"),
+                        (p.pulses.is_some(), "pulses"),
+                        (p.resolution.is_some(), "resolution"),
+                        (p.duration.is_some(), "duration"),
+                        (p.unit.is_some(), "unit"),
+                    ] {
+                        unused(present, k, pspan.clone())?;
+                    }
+                    let e = p.expect.ok_or_else(|| {
+                        cx.err(pspan.clone(), key("expect"), "missing: the value expected")
+                    })?;
+                    let expect = *e.get_ref();
+                    if !expect.is_finite() {
+                        return Err(cx.err(e.span(), key("expect"), "must be a finite number"));
+                    }
+                    let tolerance = match p.tolerance {
+                        None => 0.0,
+                        Some(t) if *t.get_ref() >= 0.0 && t.get_ref().is_finite() => *t.get_ref(),
+                        Some(t) => {
+                            return Err(cx.err(t.span(), key("tolerance"), "must be a number ≥ 0"))
+                        }
+                    };
+                    PointKind::Function {
+                        selector,
+                        expect,
+                        tolerance,
+                    }
+                }
                 "accuracy" => {
                     let cur = p.current.ok_or_else(|| {
                         cx.err(
@@ -812,7 +1068,7 @@ impl Plan {
                     return Err(cx.err(
                         kind_sp.span(),
                         key("kind"),
-                        format!("unknown point kind {other:?}: accuracy, starting or no-load"),
+                        format!("unknown point kind {other:?}: accuracy, starting, no-load, register or function"),
                     ));
                 }
             };
@@ -832,6 +1088,20 @@ impl Plan {
                 }
                 PointKind::Starting { rule, .. } => format!("starting at {} A", rule.current_a),
                 PointKind::NoLoad { rule } => format!("no-load at {} Un", rule.voltage_factor),
+                PointKind::Register {
+                    selector,
+                    current_a,
+                    pf,
+                    duration_s,
+                    ..
+                } => {
+                    format!("register {selector} over {duration_s} s at {current_a} A, PF {pf}")
+                }
+                PointKind::Function {
+                    selector, expect, ..
+                } => {
+                    format!("function: {selector} = {expect}")
+                }
             });
             points.push(Point {
                 index,
@@ -847,6 +1117,7 @@ impl Plan {
             reference_constant,
             timer_tick_s,
             points,
+            links,
         })
     }
 }

@@ -77,11 +77,11 @@ td.l,th.l{{text-align:left}}.pass{{color:#176317;font-weight:600}}.fail{{color:#
 .unverified{{color:#a65f00;font-size:0.85em}}
 </style></head><body>
 <h1>{title}</h1>
-<p>Bench <code>{bench}</code>, started {started} (UTC). Method: {method:?}. Reference: {reference}.</p>
+<p>Bench <code>{bench}</code>, started {started} (UTC). Method: {method}. Reference: {reference}.</p>
 "#,
         bench = esc(&r.bench),
         started = esc(&r.started),
-        method = r.method,
+        method = r.method.describe(),
         reference = esc(&r.reference),
     );
     if !r.complete {
@@ -115,12 +115,14 @@ td.l,th.l{{text-align:left}}.pass{{color:#176317;font-weight:600}}.fail{{color:#
                 (&w.measurement.currents, "I", "A"),
             ] {
                 for (i, p) in set.iter().enumerate() {
-                    let _ = write!(
+                    let _ =
+                        write!(
                         h,
                         "<tr><td class=l>{label}{}</td><td>{:.3} {unit}</td><td>{:.1}</td></tr>",
                         i + 1,
                         p.magnitude,
-                        p.angle_deg
+                        // No "-0.0" for an angle that rounds to zero.
+                        if p.angle_deg.abs() < 0.05 { 0.0 } else { p.angle_deg }
                     );
                 }
             }
@@ -158,6 +160,10 @@ td.l,th.l{{text-align:left}}.pass{{color:#176317;font-weight:600}}.fail{{color:#
                 Verdict::Fail => "fail",
             };
             let limit = match (p.limit, &p.pulses_required) {
+                (None, _) if p.kind == "function" => match (p.expected, p.tolerance) {
+                    (Some(e), Some(t)) => format!("= {e} ± {t}"),
+                    _ => "–".into(),
+                },
                 (Some(l), _) => format!("{l}"),
                 (None, Some(n)) if p.kind == "no-load" => format!("≤ {n} pulse(s)"),
                 (None, Some(n)) => format!("≥ {n} pulses"),

@@ -1,11 +1,18 @@
 //! The runner: a checked [`Plan`] on a [`Bench`], point by point, into [`RunResults`]
 //! (`results.json`). A bench fault ends the run but keeps every point already measured; the
 //! results then say `complete: false` and name the fault.
+//!
+//! Register and function tests read each meter through its link (a meter URI of the plan's
+//! `[links]`, opened with the [`Registry`] the caller gives: the CLI's holds every protocol of
+//! the build). A link that fails fails that meter's point, naming the link (secrets redacted);
+//! it is not a bench fault.
 
+use crate::accuracy::PowerSeries;
 use crate::accuracy::{
     pulse_comparison_count, pulse_comparison_energy, seconds_per_pulse, time_power,
     ErrorMeasurement,
 };
+use crate::bench::Readings;
 use crate::bench::{Bench, PointSetting};
 use crate::limits::{
     accuracy_verdict, no_load_verdict, starting_verdict, Load, PowerFactor, Verdict,
@@ -13,6 +20,9 @@ use crate::limits::{
 use crate::plan::{Plan, PointKind, ReferenceMethod};
 use crate::pulse::{PulseInputConfig, PulseShaper};
 use crate::wiring::{check, WiringFinding, WiringMeasurement};
+use crate::JOULES_PER_KWH;
+use pqe_link::uri::redact_uri;
+use pqe_link::{MeterUri, OpenRequest, Reading, Registry, Selector};
 use serde::{Deserialize, Serialize};
 
 /// Version of the results.json layout.
@@ -25,9 +35,9 @@ pub struct PointOutcome {
     pub index: usize,
     /// The point's name.
     pub name: String,
-    /// accuracy, starting or no-load.
+    /// accuracy, starting, no-load, register or function.
     pub kind: String,
-    /// The meter's error, percent (accuracy points).
+    /// The meter's error, percent (accuracy and register points).
     pub error: Option<f64>,
     /// The error's resolution, ± percent (accuracy points).
     pub resolution: Option<f64>,
@@ -45,6 +55,18 @@ pub struct PointOutcome {
     pub pulses_required: Option<u64>,
     /// Anything the tester should know (short pulses rejected, too few pulses, …).
     pub note: Option<String>,
+    /// What the meter showed: the register's advance in kWh (register points), the value
+    /// read (function points).
+    #[serde(default)]
+    pub value: Option<f64>,
+    /// What it should have shown: the reference energy in kWh (register points), the
+    /// expectation (function points).
+    #[serde(default)]
+    pub expected: Option<f64>,
+    /// The largest difference accepted between `value` and `expected` (function points, in
+    /// the value's unit).
+    #[serde(default)]
+    pub tolerance: Option<f64>,
 }
 
 /// One meter's results.
@@ -175,7 +197,76 @@ fn setting_for(plan: &Plan, p: &crate::plan::Point) -> PointSetting {
             duration_s: rule.duration_s,
             ..base
         },
+        PointKind::Register {
+            current_a,
+            pf,
+            pf_text,
+            duration_s,
+            ..
+        } => PointSetting {
+            current_a: *current_a,
+            pf: *pf,
+            pf_text: pf_text.clone(),
+            duration_s: *duration_s,
+            ..base
+        },
+        // A function test only reads the meter: the bench sets nothing.
+        PointKind::Function { .. } => PointSetting {
+            voltage_v: 0.0,
+            loaded: Vec::new(),
+            ..base
+        },
     }
+}
+
+/// Read one number through the link `uri`: (value, unit). Errors name the link with its
+/// secrets redacted.
+fn read_number(links: &Registry, uri: &str, selector: &Selector) -> Result<(f64, String), String> {
+    let shown = redact_uri(uri);
+    let parsed: MeterUri = uri.parse().map_err(|e| format!("link {shown}: {e}"))?;
+    let mut link = links
+        .open(&OpenRequest {
+            uri: &parsed,
+            map: None,
+            trace: None,
+        })
+        .map_err(|e| format!("link {shown}: {e}"))?;
+    let values = link
+        .read(std::slice::from_ref(selector))
+        .map_err(|e| format!("link {shown}: reading {selector}: {e}"));
+    let closed = link.close();
+    let values = values?;
+    closed.map_err(|e| format!("link {shown}: closing: {e}"))?;
+    match values.first().map(|v| (&v.value, &v.unit)) {
+        Some((Reading::Number(x), unit)) if x.is_finite() => Ok((*x, unit.clone())),
+        Some((other, _)) => Err(format!(
+            "link {shown}: {selector} is {other:?}, not a number"
+        )),
+        None => Err(format!("link {shown}: no value for {selector}")),
+    }
+}
+
+fn unit_name(kwh_per_unit: f64) -> &'static str {
+    if kwh_per_unit == 1.0 {
+        "kWh"
+    } else if kwh_per_unit == 1e-3 {
+        "Wh"
+    } else {
+        "MWh"
+    }
+}
+
+/// The register reading in kWh, refusing a unit the link reports that differs from the
+/// plan's.
+fn register_kwh(read: &Result<(f64, String), String>, kwh_per_unit: f64) -> Result<f64, String> {
+    let (x, unit) = read.as_ref().map_err(Clone::clone)?;
+    let planned = unit_name(kwh_per_unit);
+    if !unit.is_empty() && unit != planned {
+        return Err(format!(
+            "the link reports the register in {unit}, the plan says {planned}"
+        ));
+    }
+    Ok(x * kwh_per_unit)
 }
 
 fn kind_name(k: &PointKind) -> &'static str {
@@ -183,14 +274,29 @@ fn kind_name(k: &PointKind) -> &'static str {
         PointKind::Accuracy { .. } => "accuracy",
         PointKind::Starting { .. } => "starting",
         PointKind::NoLoad { .. } => "no-load",
+        PointKind::Register { .. } => "register",
+        PointKind::Function { .. } => "function",
     }
 }
 
-/// Run `plan` on `bench`; `started` is the run's start time (ISO 8601). `progress` hears of
-/// every point as it finishes. Never fails: a bench fault is recorded in the results.
+/// Run `plan` on `bench` without meter links (register and function points fail saying
+/// so); see [`run_with_links`].
 pub fn run(
     plan: &Plan,
     bench: &mut dyn Bench,
+    started: &str,
+    progress: impl FnMut(&PointSet, &[PointOutcome]),
+) -> RunResults {
+    run_with_links(plan, bench, &Registry::new(), started, progress)
+}
+
+/// Run `plan` on `bench`, reading meters through links opened with `links`; `started` is the
+/// run's start time (ISO 8601). `progress` hears of every point as it finishes. Never fails:
+/// a bench fault is recorded in the results.
+pub fn run_with_links(
+    plan: &Plan,
+    bench: &mut dyn Bench,
+    links: &Registry,
     started: &str,
     mut progress: impl FnMut(&PointSet, &[PointOutcome]),
 ) -> RunResults {
@@ -237,9 +343,33 @@ pub fn run(
             return finish(results);
         }
     }
+    let link_of = |serial: &str| -> Result<&str, String> {
+        plan.links
+            .get(serial)
+            .map(String::as_str)
+            .ok_or_else(|| format!("meter {serial:?} has no link in the plan's [links]"))
+    };
     for p in &plan.points {
         let setting = setting_for(plan, p);
-        let readings = match bench.run(&setting, &m.serials) {
+        // Register tests read every meter's register before the bench delivers the energy.
+        let before: Vec<Result<(f64, String), String>> = match &p.kind {
+            PointKind::Register { selector, .. } => m
+                .serials
+                .iter()
+                .map(|s| link_of(s).and_then(|uri| read_number(links, uri, selector)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let bench_result = if matches!(p.kind, PointKind::Function { .. }) {
+            Ok(Readings {
+                meters: vec![Vec::new(); m.serials.len()],
+                reference_pulses: None,
+                reference_power: PowerSeries::new(),
+            })
+        } else {
+            bench.run(&setting, &m.serials)
+        };
+        let readings = match bench_result {
             Ok(r) => r,
             Err(e) => {
                 results.fault = Some(format!(
@@ -319,6 +449,9 @@ pub fn run(
                         pulses: pulses.len() as u64,
                         pulses_required: Some(n + 1),
                         note: note.clone(),
+                        value: None,
+                        expected: None,
+                        tolerance: None,
                     };
                     match measured {
                         Ok(e) => PointOutcome {
@@ -347,6 +480,9 @@ pub fn run(
                     pulses: pulses.len() as u64,
                     pulses_required: Some(window.min_pulses),
                     note: note.clone(),
+                    value: None,
+                    expected: None,
+                    tolerance: None,
                 },
                 PointKind::NoLoad { rule } => PointOutcome {
                     index: p.index,
@@ -361,7 +497,107 @@ pub fn run(
                     pulses: pulses.len() as u64,
                     pulses_required: Some(rule.max_pulses),
                     note: note.clone(),
+                    value: None,
+                    expected: None,
+                    tolerance: None,
                 },
+                PointKind::Register {
+                    selector,
+                    kwh_per_unit,
+                    duration_s,
+                    limit,
+                    ..
+                } => {
+                    let serial = &m.serials[mi];
+                    let base = PointOutcome {
+                        index: p.index,
+                        name: p.name.clone(),
+                        kind: "register".into(),
+                        error: None,
+                        resolution: None,
+                        limit: Some(limit.limit_percent),
+                        limit_verified: limit.verified,
+                        limit_source: limit.source.to_string(),
+                        verdict: Verdict::Fail,
+                        pulses: 0,
+                        pulses_required: None,
+                        note: None,
+                        value: None,
+                        expected: None,
+                        tolerance: None,
+                    };
+                    let after = link_of(serial).and_then(|uri| read_number(links, uri, selector));
+                    let reference = readings
+                        .reference_power
+                        .energy_j(0.0, *duration_s)
+                        .map(|j| j / JOULES_PER_KWH)
+                        .map_err(|e| format!("reference energy: {e}"));
+                    let measured = (|| -> Result<(f64, f64), String> {
+                        let e_ref = reference?;
+                        if !(e_ref > 0.0) {
+                            return Err(format!("the bench delivered no energy ({e_ref} kWh)"));
+                        }
+                        let advance = register_kwh(&after, *kwh_per_unit)?
+                            - register_kwh(&before[mi], *kwh_per_unit)?;
+                        Ok((advance, e_ref))
+                    })();
+                    match measured {
+                        Ok((advance, e_ref)) => {
+                            let error = (advance - e_ref) / e_ref * 100.0;
+                            PointOutcome {
+                                error: Some(error),
+                                verdict: accuracy_verdict(error, limit.limit_percent),
+                                value: Some(advance),
+                                expected: Some(e_ref),
+                                note: Some(format!(
+                                    "register advanced {advance} kWh for {e_ref} kWh delivered; its resolution is the register's last digit"
+                                )),
+                                ..base
+                            }
+                        }
+                        Err(e) => PointOutcome {
+                            note: Some(format!("no error: {e}")),
+                            ..base
+                        },
+                    }
+                }
+                PointKind::Function {
+                    selector,
+                    expect,
+                    tolerance,
+                } => {
+                    let serial = &m.serials[mi];
+                    let read = link_of(serial).and_then(|uri| read_number(links, uri, selector));
+                    let (value, verdict, note) = match read {
+                        Ok((x, unit)) => {
+                            let ok = (x - expect).abs() <= *tolerance;
+                            let v = if ok { Verdict::Pass } else { Verdict::Fail };
+                            (
+                                Some(x),
+                                v,
+                                Some(format!("{selector} = {x} {unit}").trim().to_string()),
+                            )
+                        }
+                        Err(e) => (None, Verdict::Fail, Some(e)),
+                    };
+                    PointOutcome {
+                        index: p.index,
+                        name: p.name.clone(),
+                        kind: "function".into(),
+                        error: None,
+                        resolution: None,
+                        limit: None,
+                        limit_verified: true,
+                        limit_source: "the plan's expectation".into(),
+                        verdict,
+                        pulses: 0,
+                        pulses_required: None,
+                        note,
+                        value,
+                        expected: Some(*expect),
+                        tolerance: Some(*tolerance),
+                    }
+                }
             };
             results.meters[mi].points.push(outcome.clone());
             outcomes.push(outcome);

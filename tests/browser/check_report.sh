@@ -25,8 +25,9 @@ cargo run -q -p pqe-report --example render_report -- "$out/report-lower.html" 2
 cargo run -q -p pqe-report --example render_report -- "$out/report-supraharmonics.html" 1 3 \
   --supraharmonics
 
-shoot() { # shoot NAME: render $out/NAME.html into $out/NAME.png and check it
+shoot() { # shoot NAME [HEIGHT]: render $out/NAME.html into $out/NAME.png and check it
   local name="$1" html="$abs/$1.html" png="$abs/$1.png" log="$abs/$1.chromium.log"
+  local height="${2:-4000}"
   local profile
   profile="$(mktemp -d)"
   rm -f "$png"
@@ -34,7 +35,7 @@ shoot() { # shoot NAME: render $out/NAME.html into $out/NAME.png and check it
   # network), so the screenshot is taken once the page has loaded.
   if ! timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
       --disable-background-networking --disable-component-update --disable-sync \
-      --user-data-dir="$profile" --hide-scrollbars --window-size=1280,4000 \
+      --user-data-dir="$profile" --hide-scrollbars --window-size=1280,"$height" \
       --enable-logging=stderr --v=0 \
       --screenshot="$png" "file://$html" >"$log" 2>&1; then
     rm -rf "$profile"
@@ -57,4 +58,19 @@ shoot() { # shoot NAME: render $out/NAME.html into $out/NAME.png and check it
 shoot report
 shoot report-lower
 shoot report-supraharmonics
-echo "check_report: ok ($abs/report.png, $abs/report-lower.png, $abs/report-supraharmonics.png)"
+
+# The meter-test report (pqe metertest run): the example plan on the simulated bench with a
+# reversed current I2. Check in the rendered DOM that the phasor diagram and the wiring
+# warning are there, then screenshot its top 1600 px (a short page).
+cargo run -q -p pqe-metertest --example render_report -- "$out/metertest.html"
+dom_profile="$(mktemp -d)"
+timeout 120 "$browser" --headless --no-sandbox --disable-gpu --no-first-run \
+  --disable-background-networking --user-data-dir="$dom_profile" \
+  --dump-dom "file://$abs/metertest.html" >"$abs/metertest.dom.html" 2>/dev/null
+rm -rf "$dom_profile"
+for want in 'id="phasors"' 'data-name="I2"' 'data-kind="reversed"'; do
+  grep -q "$want" "$abs/metertest.dom.html" \
+    || { echo "check_report: the metertest report lacks $want" >&2; exit 1; }
+done
+shoot metertest 1600
+echo "check_report: ok ($abs/report.png, $abs/report-lower.png, $abs/report-supraharmonics.png, $abs/metertest.png)"

@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use pqe_metertest::archive::{default_path, Archive, HistoryQuery};
 use pqe_metertest::bench::open_bench;
 use pqe_metertest::plan::Plan;
-use pqe_metertest::run::{run as run_plan, write_outputs};
+use pqe_metertest::run::{run_with_links, write_outputs};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
@@ -86,7 +86,9 @@ fn run_cmd(a: RunArgs) -> Result<()> {
     // Open the archive before the run: a run that cannot be archived should not start.
     let mut archive = Archive::open(&db)?;
     let started = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let results = run_plan(&plan, bench.as_mut(), &started, |set, outcomes| {
+    // Register and function points read the meters through every protocol of this build.
+    let links = super::meter::registry();
+    let results = run_with_links(&plan, bench.as_mut(), &links, &started, |set, outcomes| {
         let verdicts: Vec<String> = outcomes
             .iter()
             .map(|o| match o.error {
