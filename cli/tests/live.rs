@@ -2,7 +2,8 @@
 //! the sample C plugin, the sample Python adapter) gives the tables the file analysis of the
 //! same samples gives; a stream with lost packets gives the flagged intervals of a file with
 //! the same rows missing; `--duration` and SIGTERM end the run cleanly with what was read;
-//! a driver that fails is named and the results before it are kept.
+//! a driver that fails is named and the results before it are kept; `pqe capture` records
+//! what re-analyses to the same tables (gaps: rows left out in CSV, NaN in COMTRADE).
 //!
 //! The scenario is devices/tests/data/live-test.toml (written for this repo): 4 s of a
 //! 230 V / 50 Hz three-phase supply at 10.24 kHz with a dip at 1.5 s.
@@ -379,4 +380,132 @@ fn sigterm_finishes_the_analysis_with_what_was_read() {
     // Some intervals, but not the 4 s of the whole scenario (about 18).
     let rows = intervals.lines().count() - 1;
     assert!((1..18).contains(&rows), "{rows} intervals");
+}
+
+/// (t, flagged) of every row of intervals.csv.
+fn interval_flags(dir: &Path) -> Vec<(String, bool)> {
+    let text = std::fs::read_to_string(dir.join("intervals.csv")).unwrap();
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let it = head.iter().position(|h| *h == "t").unwrap();
+    let fl = head.iter().position(|h| *h == "flagged").unwrap();
+    lines
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (c[it].to_string(), c[fl] == "1" || c[fl] == "true")
+        })
+        .collect()
+}
+
+#[test]
+fn capture_records_what_re_analyses_to_the_live_tables_with_gaps_marked_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (info, packets, decoded) = packets();
+    // The live analysis of the stream's values (the file of the same f32 samples).
+    let rec = dir.path().join("f32.h5");
+    write(&rec, &info, &decoded);
+    let live_out = dir.path().join("live");
+    analyze(&[rec.to_str().unwrap()], &live_out, None);
+    // Recorded as float32 COMTRADE (exact for f32 values) and as HDF5.
+    for name in ["cap.cff", "cap.h5"] {
+        let (port, server) = serve(packets.clone());
+        let cap = dir.path().join(name);
+        let err = ok(&pqe(
+            &[
+                "capture",
+                "--source",
+                &format!("tcp://127.0.0.1:{port}"),
+                "--out",
+                cap.to_str().unwrap(),
+            ],
+            None,
+        ));
+        server.join().unwrap();
+        assert!(err.contains("recorded 40960 samples"), "{err}");
+        let out = dir.path().join(format!("{name}-out"));
+        analyze(&[cap.to_str().unwrap()], &out, None);
+        assert_same_tables(&live_out, &out, name);
+    }
+
+    // Lost packets 20..23 (2.0 s to 2.3 s). In CSV the gap's rows are left out: the
+    // recording re-analyses to the live analysis' tables, gap and flags included.
+    let mut lossy = packets;
+    lossy.drain(20..23);
+    let (port, server) = serve(lossy.clone());
+    let live_gap = dir.path().join("live-gap");
+    analyze(
+        &["--source", &format!("tcp://127.0.0.1:{port}")],
+        &live_gap,
+        None,
+    );
+    server.join().unwrap();
+    let capture = |name: &str| -> (PathBuf, String) {
+        let (port, server) = serve(lossy.clone());
+        let cap = dir.path().join(name);
+        let err = ok(&pqe(
+            &[
+                "capture",
+                "--source",
+                &format!("tcp://127.0.0.1:{port}"),
+                "--out",
+                cap.to_str().unwrap(),
+            ],
+            None,
+        ));
+        server.join().unwrap();
+        (cap, err)
+    };
+    let (cap, err) = capture("gap.csv");
+    assert!(
+        err.contains("1 gap(s) marked by the rows left out"),
+        "{err}"
+    );
+    let out = dir.path().join("gap-csv-out");
+    analyze(&[cap.to_str().unwrap()], &out, None);
+    assert_same_tables(&live_gap, &out, "capture to CSV with lost packets");
+
+    // In COMTRADE (one sample clock) the span is written as missing samples (NaN), never
+    // zeros; the re-analysis flags every interval that reads them.
+    let (cap, err) = capture("gap.cff");
+    assert!(err.contains("1 gap(s) marked as missing samples"), "{err}");
+    let side: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("gap.cff.gaps.json")).unwrap())
+            .unwrap();
+    assert_eq!(side["gaps"][0]["samples_marked_missing"], 3072);
+    assert_eq!(side["gaps"][0]["first_sample"], 20_480);
+    let mut r = pqe_io::open(&cap).unwrap();
+    let mut values = Vec::new();
+    while let Some(b) = r.read_block(65_536).unwrap() {
+        values.extend_from_slice(b.channel(0));
+    }
+    assert_eq!(values.len(), 40_960);
+    assert!(values[20_480..23_552].iter().all(|v| v.is_nan()));
+    assert!(values[..20_480]
+        .iter()
+        .chain(&values[23_552..])
+        .all(|v| v.is_finite()));
+    let out = dir.path().join("gap-cff-out");
+    analyze(&[cap.to_str().unwrap()], &out, None);
+    let rows = interval_flags(&out);
+    // Intervals of 10 cycles (0.2 s): each one holding more than a sample of 2.0 s to 2.3 s
+    // is flagged.
+    let period = 1.0 / 10_240.0;
+    let over_gap: Vec<_> = rows
+        .iter()
+        .filter(|(t, _)| {
+            let t: f64 = t.parse().unwrap();
+            t + 0.2 > 2.0 + period && t < 2.3 - period
+        })
+        .collect();
+    assert!(!over_gap.is_empty(), "{rows:?}");
+    assert!(over_gap.iter().all(|r| r.1), "{rows:?}");
+    // Before the dip (1.5 s) nothing is flagged, as in the live analysis.
+    let before = |rows: &[(String, bool)]| -> Vec<(String, bool)> {
+        rows.iter()
+            .filter(|(t, _)| t.parse::<f64>().unwrap() < 1.3)
+            .cloned()
+            .collect()
+    };
+    assert_eq!(before(&rows), before(&interval_flags(&live_gap)));
+    assert!(before(&rows).iter().all(|r| !r.1));
 }

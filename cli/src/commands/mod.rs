@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod batch;
+pub mod capture;
 pub mod convert;
 pub mod devices;
 pub mod generate;
