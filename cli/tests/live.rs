@@ -27,6 +27,11 @@ fn scenario() -> PathBuf {
 fn pqe(args: &[&str], plugin_path: Option<&Path>) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_pqe"));
     c.args(args);
+    // The tests write reference .h5 files in this process; libhdf5 opens them without
+    // O_CLOEXEC and flock()s them, so a child spawned meanwhile by a parallel test inherits
+    // the lock and a `pqe` reading the file would be refused (EAGAIN). Reading without the
+    // advisory lock is safe here: every file is complete before it is read.
+    c.env("HDF5_USE_FILE_LOCKING", "FALSE");
     if let Some(p) = plugin_path {
         c.env("PQE_PLUGIN_PATH", p);
     }
