@@ -1,4 +1,4 @@
-//! `pqe analyze --source URI`: every kind of live source (`replay:`, `synth:`, a TCP stream,
+//! `pqe analyze --source URI`: every kind of live source (`replay:`, `synth:`, TCP and UDP streams,
 //! the sample C plugin, the sample Python adapter) gives the tables the file analysis of the
 //! same samples gives; a stream with lost packets gives the flagged intervals of a file with
 //! the same rows missing; `--duration` and SIGTERM end the run cleanly with what was read;
@@ -233,6 +233,70 @@ fn a_tcp_stream_gives_the_tables_of_the_file_and_lost_packets_the_flags_of_missi
         "{summary}"
     );
     assert!(!intervals.is_empty());
+}
+
+/// True once a socket is bound to UDP `port` on this machine (Linux: /proc/net/udp).
+fn udp_port_bound(port: u16) -> bool {
+    let table = std::fs::read_to_string("/proc/net/udp").expect("/proc/net/udp (Linux)");
+    let tail = format!(":{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .any(|local| local.ends_with(&tail))
+}
+
+#[test]
+fn a_udp_stream_gives_the_tables_of_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (info, packets, decoded) = packets();
+    let rec = dir.path().join("f32.h5");
+    write(&rec, &info, &decoded);
+    let file_out = dir.path().join("file");
+    analyze(&[rec.to_str().unwrap()], &file_out, None);
+    // A free port for pqe to bind (taken and released here).
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let live_out = dir.path().join("udp");
+    let child = Command::new(env!("CARGO_BIN_EXE_pqe"))
+        .args([
+            "analyze",
+            "--source",
+            &format!("udp://127.0.0.1:{port}?timeout=20"),
+        ])
+        .args([
+            "--out",
+            live_out.to_str().unwrap(),
+            "--nominal-voltage",
+            "230",
+        ])
+        .env("HDF5_USE_FILE_LOCKING", "FALSE")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t = std::time::Instant::now();
+    while !udp_port_bound(port) {
+        assert!(
+            t.elapsed().as_secs() < 20,
+            "pqe did not bind udp port {port}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // One datagram per packet, in real time (100 ms of samples each), so a receiver that
+    // keeps up loses nothing on loopback.
+    let out = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for p in &packets {
+        out.send_to(p, ("127.0.0.1", port)).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(!err.contains("lost"), "{err}");
+    assert_same_tables(&file_out, &live_out, "udp://");
 }
 
 fn build_simdaq(dir: &Path) {
