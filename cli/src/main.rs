@@ -31,6 +31,10 @@ enum Command {
     Batch(commands::batch::Args),
     /// Talk to a meter: read values, record and analyse the exchange (Modbus, IEC 62056-21, …).
     Meter(commands::meter::Args),
+    /// Acquisition drivers and the devices they find (`pqe devices list`).
+    Devices(commands::devices::Args),
+    /// Record a live source into a recording file, gaps marked as missing samples.
+    Capture(commands::capture::Args),
     /// Test energy meters on a bench: run a test plan, search the result archive.
     Metertest(commands::metertest::Args),
 }
@@ -49,6 +53,8 @@ fn main() -> ExitCode {
         Command::Analyze(a) => commands::analyze::run(a, sub),
         Command::Batch(a) => commands::batch::run(a, sub),
         Command::Meter(a) => commands::meter::run(a),
+        Command::Devices(a) => commands::devices::run(a),
+        Command::Capture(a) => commands::capture::run(a),
         Command::Metertest(a) => commands::metertest::run(a),
     };
     match result {

@@ -9,6 +9,7 @@
 //! - [`registry`]: [`Registry`] of [`Driver`]s, parallel enumeration under a deadline.
 //! - [`stream`]: the raw sample packet format of `tcp://`, `udp://` and adapter frames.
 //! - [`source`]: [`LiveSource`], [`Delivery`], and the [`Sequencer`] that places packets.
+//! - [`feed`]: [`DeviceSource`], a live device as the pipeline's `pqe_core::Source`.
 //!
 //! - [`plugin`]: the C-ABI plugin host (devices/include/pqe_plugin.h).
 //! - [`adapter`], [`protocol`]: out-of-process adapters over stdio.
@@ -18,6 +19,7 @@
 pub mod adapter;
 pub mod builtin;
 pub mod error;
+pub mod feed;
 pub mod plugin;
 pub mod protocol;
 pub mod registry;
@@ -26,6 +28,7 @@ pub mod stream;
 pub mod uri;
 
 pub use error::{DeviceError, Fault};
+pub use feed::{DeviceSource, Ending, Outcome, StopSignal};
 pub use registry::{Driver, DriverInfo, Enumeration, FoundDevice, Origin, Registry};
 pub use source::{Delivery, Gap, LiveSource, Placement, Sequencer};
 pub use uri::{DeviceUri, Parity, SerialSettings};

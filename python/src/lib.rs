@@ -59,6 +59,7 @@ fn _pqengine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read, m)?)?;
     m.add_function(wrap_pyfunction!(write_comtrade, m)?)?;
     m.add_function(wrap_pyfunction!(pipeline::run_pipeline, m)?)?;
+    m.add_class::<source::LiveStream>()?;
     m.add_function(wrap_pyfunction!(tables::load_tables, m)?)?;
     m.add_function(wrap_pyfunction!(batch::batch_table, m)?)?;
     m.add_function(wrap_pyfunction!(batch::batch_write, m)?)?;

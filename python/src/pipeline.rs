@@ -77,7 +77,8 @@ pub fn pipeline_error(e: pqe_pipeline::Error) -> PyErr {
 /// messages (`(level, text)`, level `warning` or `info`) and the recording's start (ns
 /// since 1970).
 #[pyfunction]
-#[pyo3(signature = (settings_json, out, input_name, path=None, data=None, channels=None))]
+#[pyo3(signature = (settings_json, out, input_name, path=None, data=None, channels=None, live=None))]
+#[allow(clippy::too_many_arguments)]
 pub fn run_pipeline(
     py: Python<'_>,
     settings_json: &str,
@@ -86,9 +87,36 @@ pub fn run_pipeline(
     path: Option<PathBuf>,
     data: Option<PyReadonlyArray2<'_, f64>>,
     channels: Option<ChannelArgs>,
+    live: Option<Bound<'_, crate::source::LiveStream>>,
 ) -> PyResult<(String, Vec<Message>, i64)> {
     let valid = settings(settings_json)?;
     let mut observer = Collect::default();
+    if let Some(live) = live {
+        if path.is_some() || data.is_some() {
+            return Err(PyValueError::new_err(
+                "run_pipeline takes a path, data with its channels, or a live source",
+            ));
+        }
+        // A live source: the pipeline of `pqe analyze --source`; a driver's fault ends it
+        // with the results before it kept, and is told as a warning naming the driver.
+        let source = live.borrow_mut().take()?;
+        let name = PathBuf::from(live.borrow().name());
+        let start = pqe_core::Source::info(&source).map_or(0, |i| i.start.as_nanos());
+        let summary = py
+            .allow_threads(|| {
+                pqe_pipeline::analyze_source(Box::new(source), &name, &out, &valid, &mut observer)
+            })
+            .map_err(pipeline_error)?;
+        if let Some(fault) = live.borrow().fault() {
+            observer.messages.push((
+                "warning".into(),
+                format!("the source failed: {fault}; the results are those up to the fault"),
+            ));
+        }
+        let text = serde_json::to_string(&summary)
+            .map_err(|e| PqeError::new_err(format!("summary.json: {e}")))?;
+        return Ok((text, observer.messages, start));
+    }
     let (summary, start) = match (path, data, channels) {
         (Some(path), None, None) => {
             py.allow_threads(|| run_file(&path, &out, &valid, &mut observer))?

@@ -18,10 +18,13 @@ use std::path::PathBuf;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The recording (.cfg, .dat, .cff, .csv, .h5).
-    pub input: PathBuf,
+    #[arg(required_unless_present = "source", conflicts_with = "source")]
+    pub input: Option<PathBuf>,
     /// Folder for the results (created if missing).
     #[arg(long)]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub live: crate::commands::devices::LiveArgs,
     #[command(flatten)]
     pub settings: SettingsArgs,
 }
@@ -59,8 +62,11 @@ impl SettingsArgs {
 /// Run `pqe analyze`.
 pub fn run(args: Args, matches: Option<&ArgMatches>) -> Result<()> {
     let settings = args.settings.resolve(matches)?;
+    let Some(input) = &args.input else {
+        return crate::commands::devices::analyze_live(&args.live, &args.out, &settings);
+    };
     let mut bar = Bar::new(true);
-    let result = pqe_pipeline::analyze_file(&args.input, &args.out, &settings, &mut bar);
+    let result = pqe_pipeline::analyze_file(input, &args.out, &settings, &mut bar);
     bar.finish();
     let summary = result?;
     eprintln!(

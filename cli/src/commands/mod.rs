@@ -2,7 +2,9 @@
 
 pub mod analyze;
 pub mod batch;
+pub mod capture;
 pub mod convert;
+pub mod devices;
 pub mod generate;
 pub mod inspect;
 pub mod meter;

@@ -21,6 +21,9 @@ command line, with the same results::
   EN 50160 / IEEE 519 assessment (``compliance``), the event ``captures``, and
   ``write(out_dir, format=...)`` / ``report(path)`` for the files ``pqe analyze`` writes.
 - :func:`rms`, :func:`harmonics`, :func:`flicker`, :func:`power`: the engine on bare arrays.
+- :func:`open_source` → :class:`LiveSource`: a live device named by a URI (``replay:``,
+  ``synth:``, ``tcp://``, ``udp://``, plugins); iterating it yields :class:`SourceBlock`
+  (numpy) and :class:`SourceGap`; :func:`analyze` takes it, or the URI, with ``duration``.
 - :func:`meter` → :class:`Meter`: a session with a meter (Modbus, IEC 62056-21, DLMS/COSEM,
   M-Bus, SML) named by a URI; ``read(...)`` gives :class:`MeterValue` ``(id, value, unit)``
   with the scaler applied; failures raise :class:`MeterError` (a :class:`PqeError`).
@@ -40,6 +43,8 @@ import numpy as _np
 
 from . import _pqengine
 from ._pqengine import PqeError
+from ._live import LiveSource, SourceBlock, SourceGap, open_source
+from ._live import is_uri as _is_uri
 from ._meter import Meter, MeterError, MeterValue, meter
 from ._recording import Recording
 from ._tables import Analysis, Table
@@ -51,16 +56,20 @@ if _typing.TYPE_CHECKING:  # names of the annotations only; not part of the pack
 
 __all__ = [
     "Analysis",
+    "LiveSource",
     "Meter",
     "MeterError",
     "MeterValue",
     "PqeError",
     "Recording",
+    "SourceBlock",
+    "SourceGap",
     "Table",
     "analyze",
     "flicker",
     "harmonics",
     "meter",
+    "open_source",
     "power",
     "read",
     "rms",
@@ -153,11 +162,16 @@ def analyze(
     minmax_period: float = 600.0,
     alarms: Sequence[str] = (),
     learn_limits: Optional[PathLike] = None,
+    duration: Optional[float] = None,
 ) -> Analysis:
     """Measure a recording as an IEC 61000-4-30 Class A instrument does.
 
-    ``source`` is a :class:`Recording` or the path of a recording file (streamed from disk
-    with bounded memory, as ``pqe analyze`` reads it). The options are those of
+    ``source`` is a :class:`Recording`, the path of a recording file (streamed from disk
+    with bounded memory, as ``pqe analyze`` reads it), a :class:`LiveSource` or a device
+    URI such as ``"synth:scenario.toml?speed=max"`` or ``"tcp://127.0.0.1:5000"``
+    (``pqe analyze --source URI``), read until it ends or for ``duration`` seconds of
+    recording time; a driver fault ends it with the results before it and a warning
+    naming the driver. The options are those of
     ``pqe analyze`` with the same defaults and meaning:
 
     - ``nominal_voltage``: declared input voltage Udin in volts (phase-to-neutral for wye
@@ -211,9 +225,19 @@ def analyze(
     is released while the engine works. Raises :class:`PqeError` for files the engine
     cannot read or analyse, ``ValueError`` for bad options.
     """
-    settings = _settings(**{k: v for k, v in locals().items() if k != "source"})
-    if isinstance(source, Recording):
+    settings = _settings(
+        **{k: v for k, v in locals().items() if k not in ("source", "duration")}
+    )
+    if duration is not None and not isinstance(source, (str, LiveSource)):
+        raise ValueError("duration applies to a live source (a LiveSource or a device URI)")
+    if isinstance(source, str) and _is_uri(source) and not _os.path.exists(source):
+        source = open_source(source, duration)
+    elif isinstance(source, LiveSource) and duration is not None:
+        raise ValueError("give duration to open_source(uri, duration) for an opened LiveSource")
+    if isinstance(source, LiveSource):
         origin: Any = source
+    elif isinstance(source, Recording):
+        origin = source
     elif isinstance(source, (str, _os.PathLike)):
         origin = _path(source)
     elif isinstance(source, _np.ndarray):

@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._pqengine import PqeError as PqeError
+from ._live import LiveSource as LiveSource, SourceBlock as SourceBlock, SourceGap as SourceGap, open_source as open_source
 from ._meter import Meter as Meter, MeterError as MeterError, MeterValue as MeterValue, meter as meter
 from ._recording import Recording as Recording
 from ._tables import Analysis as Analysis, Table as Table
@@ -27,7 +28,7 @@ def write_comtrade(
     """Write rec as COMTRADE (ascii, binary, binary32, float32; 1991, 1999, 2013; .cff = one file)."""
 
 def analyze(
-    source: Union[Recording, PathLike],
+    source: Union[Recording, PathLike, LiveSource],
     nominal_voltage: float = 230.0,
     nominal_frequency: float = 50.0,
     wiring: str = "wye",
@@ -63,6 +64,7 @@ def analyze(
     minmax_period: float = 600.0,
     alarms: Sequence[str] = (),
     learn_limits: Optional[PathLike] = None,
+    duration: Optional[float] = None,
 ) -> Analysis:
     """Measure a recording as an IEC 61000-4-30 Class A instrument (as `pqe analyze`).
 

@@ -462,7 +462,11 @@ def _run_pipeline(origin: Any, settings: Dict[str, Any], out: str) -> Any:
     (summary.json as a dict, the messages, the recording's start in ns)."""
     text = json.dumps(settings)
     try:
-        if isinstance(origin, Recording):
+        if hasattr(origin, "_stream"):  # a LiveSource
+            summary, messages, start = _pqengine.run_pipeline(
+                text, out, origin.uri, live=origin._stream
+            )
+        elif isinstance(origin, Recording):
             summary, messages, start = _pqengine.run_pipeline(
                 text, out, RECORDING_INPUT_NAME, data=origin.data,
                 channels=origin._channel_args(),
