@@ -65,7 +65,7 @@ shoot report-metering
 # The meter-test report (pqe metertest run): the example plan on the simulated bench with a
 # reversed current I2. Check in the rendered DOM that the phasor diagram and the wiring
 # warning are there, then screenshot its top 1600 px (a short page).
-cargo run -q -p pqe-metertest --example render_report -- "$out/metertest.html"
+cargo run -q -p pqe-metertest --example render_metertest_report -- "$out/metertest.html"
 dom_profile="$(mktemp -d)"
 timeout 120 "$browser" --headless --no-sandbox --disable-gpu --no-first-run \
   --disable-background-networking --user-data-dir="$dom_profile" \
