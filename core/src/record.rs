@@ -908,6 +908,79 @@ pub struct EventRecord {
     /// True when the event was cut by a gap or by the end of the recording (its duration
     /// and extreme cover only what was observed), or rests on missing samples.
     pub incomplete: bool,
+    /// Where the disturbance came from, seen from the measuring point; `None` when it was
+    /// not assessed (no current channels, or a front that does not hold the waveforms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<DirectionEstimate>,
+}
+
+/// Which side of the measuring point a disturbance came from, with the current counted
+/// positive towards the load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DisturbanceSide {
+    /// On the supply side (a fault on the network feeding the point).
+    Upstream,
+    /// On the load side (a fault, a load or a capacitor switched beyond the point).
+    Downstream,
+    /// The method's checks did not allow a decision; [`DirectionEstimate::note`] says why.
+    Undetermined,
+}
+
+impl DisturbanceSide {
+    /// The name as `events.csv` writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisturbanceSide::Upstream => "upstream",
+            DisturbanceSide::Downstream => "downstream",
+            DisturbanceSide::Undetermined => "undetermined",
+        }
+    }
+}
+
+/// How far a direction can be trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DirectionConfidence {
+    /// No decision (the side is undetermined).
+    None,
+    /// The primary criterion holds but one check disagrees or the fit is loose.
+    Medium,
+    /// The primary criterion and every check agree.
+    High,
+}
+
+impl DirectionConfidence {
+    /// The name as `events.csv` writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DirectionConfidence::None => "none",
+            DirectionConfidence::Medium => "medium",
+            DirectionConfidence::High => "high",
+        }
+    }
+}
+
+/// The direction of one event and the figures it was decided on (the method is in
+/// `pqe_standards::direction`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DirectionEstimate {
+    /// Upstream, downstream or undetermined.
+    pub side: DisturbanceSide,
+    /// High, medium, or none when undetermined.
+    pub confidence: DirectionConfidence,
+    /// Real part of the impedance the change saw, Z = −ΔU1/ΔI1 (positive sequence), Ω:
+    /// positive when the disturbance is downstream (the change sees the supply), negative
+    /// when upstream (it sees the load). NaN when not computed.
+    pub resistance: f64,
+    /// Imaginary part of that impedance, Ω.
+    pub reactance: f64,
+    /// How well ΔU1 = −Z·ΔI1 fits the event's cycles (1 = exactly).
+    pub fit: f64,
+    /// The current change relative to the pre-event spread of the current.
+    pub current_step: f64,
+    /// Why the side is undetermined or the confidence only medium; empty otherwise.
+    pub note: String,
 }
 
 impl EventRecord {

@@ -117,6 +117,51 @@ impl CaptureRecorder {
         self.flush_ready(false)
     }
 
+    /// The samples `from..to` of the analog channels `channels` (recording sample indices),
+    /// when the window still holds all of them without a break; `Err` says what is
+    /// missing.
+    pub fn samples(
+        &self,
+        from: u64,
+        to: u64,
+        channels: &[usize],
+    ) -> std::result::Result<Vec<Vec<f64>>, String> {
+        let held_start = self.blocks.front().map_or(0, |b| b.first_sample());
+        if from < held_start {
+            return Err(format!(
+                "the samples before the event had left the window of {:.1} s",
+                self.retain as f64 / self.info.sample_rate
+            ));
+        }
+        if to > self.end_sample() {
+            return Err("the samples after the event's start are not all there".into());
+        }
+        let mut out = vec![Vec::with_capacity((to - from) as usize); channels.len()];
+        let mut next = from;
+        for b in &self.blocks {
+            let b0 = b.first_sample();
+            let b1 = b0 + b.len() as u64;
+            if b1 <= next || b0 >= to {
+                continue;
+            }
+            if b0 > next {
+                return Err(format!(
+                    "a gap of {} samples lies around the event",
+                    b0 - next
+                ));
+            }
+            let (i0, i1) = ((next - b0) as usize, (to.min(b1) - b0) as usize);
+            for (col, &c) in out.iter_mut().zip(channels) {
+                col.extend_from_slice(&b.channel(c)[i0..i1]);
+            }
+            next = to.min(b1);
+        }
+        if next < to {
+            return Err("the samples after the event's start are not all there".into());
+        }
+        Ok(out)
+    }
+
     /// Write what is still pending with the samples there are, and report.
     pub fn finish(mut self) -> Result<(Vec<CaptureFile>, usize)> {
         self.flush_ready(true)?;

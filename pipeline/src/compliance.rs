@@ -10,8 +10,8 @@
 use crate::settings::{Part, Switches};
 use anyhow::Result;
 use pqe_core::record::{
-    AggregatePeriod, AggregateRecord, EventRecord, FlickerRecord, FlickerSeverity, FrequencyRecord,
-    IntervalRecord,
+    AggregatePeriod, AggregateRecord, DisturbanceSide, EventRecord, FlickerRecord, FlickerSeverity,
+    FrequencyRecord, IntervalRecord,
 };
 use pqe_core::{ChannelKind, ChannelSpec, SystemConfig, Timestamp, Wiring};
 use pqe_report::{
@@ -706,6 +706,13 @@ impl ReportCollector {
                     duration: e.duration,
                     extreme_percent: 100.0 * e.extreme / udin,
                     phases: e.phases_label(),
+                    direction: e
+                        .direction
+                        .as_ref()
+                        .map_or_else(String::new, |d| match d.side {
+                            DisturbanceSide::Undetermined => d.side.as_str().to_string(),
+                            side => format!("{} ({})", side.as_str(), d.confidence.as_str()),
+                        }),
                 })
                 .collect(),
             event_tables: if self.switches.events {

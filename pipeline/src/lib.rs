@@ -32,6 +32,7 @@
 pub mod batch;
 pub mod capture;
 pub mod compliance;
+pub mod direction;
 mod error;
 pub mod fit;
 pub mod metering;

@@ -9,6 +9,7 @@
 
 use crate::capture::{CaptureFile, CaptureRecorder};
 use crate::compliance::ReportCollector;
+use crate::direction::DirectionAssessor;
 use crate::table::{cell, file_safe, ResultTable};
 use anyhow::Result;
 use pqe_core::record::{
@@ -62,6 +63,8 @@ pub struct Outputs {
     row: Vec<f64>,
     /// The event captures.
     pub captures: CaptureRecorder,
+    /// Judges each event's direction from the samples the captures hold.
+    direction: Option<DirectionAssessor>,
     report: ReportCollector,
     summary: TableSummary,
 }
@@ -89,9 +92,16 @@ impl Outputs {
             events: None,
             row: Vec::new(),
             captures,
+            direction: None,
             report,
             summary: TableSummary::default(),
         }
+    }
+
+    /// Judge the direction of every event (a recording with voltages and currents).
+    pub fn with_direction(mut self, direction: Option<DirectionAssessor>) -> Self {
+        self.direction = direction;
+        self
     }
 
     /// Take one record from the analyzer.
@@ -179,7 +189,10 @@ impl Outputs {
         }
     }
 
-    fn write_event(&mut self, e: EventRecord) -> Result<()> {
+    fn write_event(&mut self, mut e: EventRecord) -> Result<()> {
+        if let Some(d) = &self.direction {
+            e.direction = Some(d.assess(&e, &self.captures));
+        }
         if self.events.is_none() {
             let schema = EVENT_COLUMNS
                 .iter()
@@ -212,6 +225,11 @@ impl Outputs {
             Value::F64(e.delta_u_ss.unwrap_or(f64::NAN)),
             Value::Bool(e.incomplete),
             Value::Text(&extremes),
+            Value::Text(e.direction.as_ref().map_or("", |d| d.side.as_str())),
+            Value::Text(e.direction.as_ref().map_or("", |d| d.confidence.as_str())),
+            Value::F64(e.direction.as_ref().map_or(f64::NAN, |d| d.resistance)),
+            Value::F64(e.direction.as_ref().map_or(f64::NAN, |d| d.reactance)),
+            Value::Text(e.direction.as_ref().map_or("", |d| d.note.as_str())),
         ];
         self.events
             .as_mut()
@@ -344,7 +362,7 @@ impl IntervalTable {
 }
 
 /// The columns of events.csv.
-pub const EVENT_COLUMNS: [&str; 12] = [
+pub const EVENT_COLUMNS: [&str; 17] = [
     "kind",
     "start",
     "duration",
@@ -357,10 +375,15 @@ pub const EVENT_COLUMNS: [&str; 12] = [
     "delta_u_ss",
     "incomplete",
     "channel_extremes",
+    "direction",
+    "direction_confidence",
+    "direction_resistance",
+    "direction_reactance",
+    "direction_note",
 ];
 
 /// The types of [`EVENT_COLUMNS`].
-pub const EVENT_COLUMN_TYPES: [ColumnType; 12] = [
+pub const EVENT_COLUMN_TYPES: [ColumnType; 17] = [
     ColumnType::Text,
     ColumnType::F64,
     ColumnType::F64,
@@ -372,6 +395,11 @@ pub const EVENT_COLUMN_TYPES: [ColumnType; 12] = [
     ColumnType::F64,
     ColumnType::F64,
     ColumnType::Bool,
+    ColumnType::Text,
+    ColumnType::Text,
+    ColumnType::Text,
+    ColumnType::F64,
+    ColumnType::F64,
     ColumnType::Text,
 ];
 

@@ -3,6 +3,7 @@
 
 use crate::capture::CaptureRecorder;
 use crate::compliance::{ComplianceSettings, ReportCollector};
+use crate::direction::DirectionAssessor;
 use crate::metering::{MeteringSettings, MeteringSink};
 use crate::outputs::{write_statistics, Outputs};
 use crate::settings::{AnalysisSettings, NominalVoltage, ValidSettings};
@@ -224,7 +225,14 @@ pub fn analyze_source(
         args.half_cycle,
         captures,
         report,
-    );
+    )
+    .with_direction(DirectionAssessor::new(
+        &info.channels,
+        config.wiring,
+        info.sample_rate,
+        config.nominal_frequency.hz(),
+        config.load_current,
+    ));
     let mut sinks = Sinks {
         outputs,
         stats: vec![ChannelStatisticsAccumulator::new(); info.channels.len()],

@@ -661,6 +661,7 @@ impl EventDetector {
             delta_u_max: None,
             delta_u_ss: None,
             incomplete,
+            direction: None,
         }
     }
 

@@ -5,6 +5,7 @@
 pub mod alarms;
 pub mod analyzer;
 pub mod demand;
+pub mod direction;
 pub mod distortion;
 pub mod en50160;
 pub mod energy;

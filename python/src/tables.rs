@@ -22,7 +22,15 @@ use std::path::Path;
 const PERIODS: [&str; 3] = ["3s", "10min", "2h"];
 
 /// The text columns of `events.csv`; the others are numbers.
-const EVENT_TEXT_COLUMNS: [&str; 4] = ["kind", "phases", "start_time", "channel_extremes"];
+const EVENT_TEXT_COLUMNS: [&str; 7] = [
+    "kind",
+    "phases",
+    "start_time",
+    "channel_extremes",
+    "direction",
+    "direction_confidence",
+    "direction_note",
+];
 
 /// The meter tables (`energy.csv`, `demand.csv`, `minmax.csv`, `alarms.csv`, see
 /// [`pqe_pipeline::metering`]) and their text columns.

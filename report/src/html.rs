@@ -498,12 +498,21 @@ fn events(out: &mut String, events: &[EventRow], tables: &[CountTable], switched
         sorted.sort_by(|a, b| a.start.total_cmp(&b.start));
         // The absolute start column only when some event has one.
         let with_text = sorted.iter().any(|e| !e.start_text.is_empty());
+        // The direction column only when the recording had currents to judge it.
+        let with_direction = sorted.iter().any(|e| !e.direction.is_empty());
         let _ = write!(
             out,
             "<h3>Event list</h3><table><thead><tr><th class=\"num\">#</th><th>kind</th>\
              <th class=\"num\">start (s)</th>{}<th class=\"num\">duration (s)</th>\
-             <th class=\"num\">extreme (% of Udin)</th><th>phases</th></tr></thead><tbody>",
-            if with_text { "<th>start</th>" } else { "" }
+             <th class=\"num\">extreme (% of Udin)</th><th>phases</th>{}</tr></thead>\
+             <tbody>",
+            if with_text { "<th>start</th>" } else { "" },
+            if with_direction {
+                "<th title=\"upstream: on the supply side of the measuring point; \
+                 downstream: on the load side\">direction</th>"
+            } else {
+                ""
+            }
         );
         for (i, e) in sorted.iter().take(MAX_EVENT_ROWS).enumerate() {
             let text = if with_text {
@@ -511,10 +520,15 @@ fn events(out: &mut String, events: &[EventRow], tables: &[CountTable], switched
             } else {
                 String::new()
             };
+            let direction = if with_direction {
+                format!("<td>{}</td>", escape(&e.direction))
+            } else {
+                String::new()
+            };
             let _ = write!(
                 out,
                 "<tr><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td>{text}\
-                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td>{direction}</tr>",
                 i + 1,
                 escape(&e.kind),
                 number(e.start),

@@ -208,6 +208,10 @@ pub struct EventRow {
     pub extreme_percent: f64,
     /// Phases involved, e.g. `A B`.
     pub phases: String,
+    /// Where the disturbance came from and how sure that is (`downstream (high)`);
+    /// empty when not assessed.
+    #[serde(default)]
+    pub direction: String,
 }
 
 /// The fundamental phasor of one channel.

@@ -169,6 +169,7 @@ fn all_text_is_escaped() {
         duration: 0.1,
         extreme_percent: 50.0,
         phases: "A&B".into(),
+        direction: "<up>".into(),
     });
     data.phasors.push(Phasor {
         channel: "U_<A>".into(),
@@ -196,6 +197,10 @@ fn all_text_is_escaped() {
     assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co"));
     assert!(html.contains("U_&lt;A&gt;&amp;&quot;&#39;"));
     assert!(html.contains("A&amp;B"));
+    assert!(
+        html.contains("<td>&lt;up&gt;</td>"),
+        "the direction column is escaped"
+    );
     assert!(!html.contains('\u{1}'));
     assert_eq!(escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&#39;");
 }
@@ -278,6 +283,7 @@ fn degenerate_values_do_not_break_the_charts() {
         duration: 1e6,
         extreme_percent: f64::NAN,
         phases: String::new(),
+        direction: String::new(),
     });
     data.phasors.push(Phasor {
         channel: "I_A".into(),

@@ -18,7 +18,15 @@ except ImportError as e:  # the extension is built, not shipped: say how
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "datasets" / "demo" / "demo-3v3i-50hz.cfg"
-EVENT_TEXT = ("kind", "phases", "start_time", "channel_extremes")
+EVENT_TEXT = (
+    "kind",
+    "phases",
+    "start_time",
+    "channel_extremes",
+    "direction",
+    "direction_confidence",
+    "direction_note",
+)
 FLAGS = ("flagged", "incomplete")
 
 

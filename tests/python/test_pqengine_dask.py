@@ -172,7 +172,8 @@ def test_per_file_parquet_equals_cli_csv(dask_run, batch):
                      "aggregates_10min", "harmonics_U_A", "statistics"):
         assert required in names
     for name in names:
-        text = ("kind", "phases", "start_time", "channel_extremes", "channel", "unit")
+        text = ("kind", "phases", "start_time", "channel_extremes", "direction",
+                "direction_confidence", "direction_note", "channel", "unit")
         _same_table(pd.read_parquet(mine / f"{name}.parquet"), cli / f"{name}.csv", text, name)
 
 

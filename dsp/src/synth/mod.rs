@@ -48,12 +48,14 @@
 //! Each channel then gets its own white Gaussian noise.
 
 mod emission;
+mod feeder;
 mod generator;
 mod locate;
 mod model;
 mod numeric;
 mod scenario;
 
+pub use feeder::FeederSide;
 pub use generator::Generator;
 pub use model::EventKind;
 pub use scenario::{
@@ -106,6 +108,23 @@ pub struct EventTruth {
     pub residual_percent: f64,
     /// The phases the event applies to.
     pub phases: Vec<Phase>,
+}
+
+/// A step of the scenario's `[feeder]` as the generator renders it: the truth that
+/// disturbance-direction detection is checked against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeederStepTruth {
+    /// Upstream or downstream of the measuring point.
+    pub side: FeederSide,
+    /// Seconds from the recording's start at which the shunt is switched on.
+    pub start: f64,
+    /// Seconds it stays on.
+    pub duration: f64,
+    /// The phases it is connected to.
+    pub phases: Vec<Phase>,
+    /// Per phase A, B, C: the fundamental voltage at the point while it is on, % of the
+    /// undisturbed voltage.
+    pub residual_percent: [f64; 3],
 }
 
 /// Powers of one phase (IEEE 1459 definitions) that the scenario implies, noise excluded.
@@ -342,6 +361,32 @@ impl Scenario {
                     .filter(|(_, b)| *b)
                     .map(|(p, _)| p)
                     .collect(),
+            })
+            .collect()
+    }
+
+    /// The steps of the scenario's `[feeder]`, in the order it lists them (empty without a
+    /// feeder).
+    pub fn feeder_steps(&self) -> Vec<FeederStepTruth> {
+        let Some(f) = &self.model.feeder else {
+            return Vec::new();
+        };
+        f.steps
+            .iter()
+            .map(|s| {
+                let gains = f.gains_at(s.t0);
+                FeederStepTruth {
+                    side: s.side,
+                    start: s.t0,
+                    duration: s.t1 - s.t0,
+                    phases: [Phase::A, Phase::B, Phase::C]
+                        .into_iter()
+                        .zip(s.mask)
+                        .filter(|(_, b)| *b)
+                        .map(|(p, _)| p)
+                        .collect(),
+                    residual_percent: gains.map(|(v, _)| 100.0 * v.abs()),
+                }
             })
             .collect()
     }

@@ -328,6 +328,9 @@ pub(crate) struct Segment {
     pub i: [PhaseTerms; 3],
 }
 
+/// No change: the feeder factors of a phase outside any feeder step.
+const UNCHANGED: (C64, C64) = (C64 { re: 1.0, im: 0.0 }, C64 { re: 1.0, im: 0.0 });
+
 /// The whole validated scenario.
 #[derive(Debug, Clone)]
 pub(crate) struct Model {
@@ -357,6 +360,8 @@ pub(crate) struct Model {
     pub flicker: Vec<FlickerModel>,
     /// PLC signals and converter emission added to the phase voltages.
     pub emissions: Vec<super::emission::EmissionModel>,
+    /// The feeder whose steps change voltages and currents (direction tests).
+    pub feeder: Option<super::feeder::FeederModel>,
     pub follow_voltage: bool,
     /// Neutral-to-earth voltage: RMS and angle in cycles.
     pub neutral: (f64, f64),
@@ -393,18 +398,23 @@ impl Model {
                 m.carriers.push(carrier);
             }
         }
-        let mut t_from = f64::NEG_INFINITY;
-        let mut shift = [0.0; 3];
-        let mut segments = vec![m.segment(t_from, shift)];
-        for j in &m.jumps {
-            for (s, d) in shift.iter_mut().zip(j.shift) {
-                *s += d;
+        // A segment starts at every phase jump and at every edge of a feeder step.
+        let mut edges: Vec<f64> = m.jumps.iter().map(|j| j.t).collect();
+        if let Some(f) = &m.feeder {
+            edges.extend(f.edges());
+        }
+        edges.sort_by(f64::total_cmp);
+        edges.dedup();
+        let mut segments = vec![m.segment(f64::NEG_INFINITY, [0.0; 3], [UNCHANGED; 3])];
+        for t in edges {
+            let mut shift = [0.0; 3];
+            for j in m.jumps.iter().filter(|j| j.t <= t) {
+                for (s, d) in shift.iter_mut().zip(j.shift) {
+                    *s += d;
+                }
             }
-            if j.t == t_from {
-                segments.pop();
-            }
-            t_from = j.t;
-            segments.push(m.segment(t_from, shift));
+            let gains = m.feeder.as_ref().map_or([UNCHANGED; 3], |f| f.gains_at(t));
+            segments.push(m.segment(t, shift, gains));
         }
         m.segments = segments;
         let resolved: Vec<f64> = m
@@ -422,7 +432,9 @@ impl Model {
         Ok(m)
     }
 
-    fn segment(&self, t_from: f64, shift: [f64; 3]) -> Segment {
+    /// The terms in force from `t_from`: the phase jumps accumulated in `shift`, and per
+    /// phase the feeder's factors (voltage, current) on every component.
+    fn segment(&self, t_from: f64, shift: [f64; 3], gains: [(C64, C64); 3]) -> Segment {
         let mut v: [PhaseTerms; 3] = Default::default();
         let mut i: [PhaseTerms; 3] = Default::default();
         for p in 0..self.n_phases {
@@ -431,6 +443,15 @@ impl Model {
             let sq2 = std::f64::consts::SQRT_2;
             v[p] = self.terms(&self.v_comps, p, sq2 * self.v_mag[p], a_v);
             i[p] = self.terms(&self.i_comps, p, sq2 * self.i_mag[p], a_i);
+            let (gv, gi) = gains[p];
+            if (gv, gi) != UNCHANGED {
+                for (_, k) in v[p].iter_mut() {
+                    *k = k.mul(gv);
+                }
+                for (_, k) in i[p].iter_mut() {
+                    *k = k.mul(gi);
+                }
+            }
         }
         Segment {
             t_from,

@@ -5,12 +5,14 @@ use super::emission::{
     EmissionKind, EmissionModel, Schedule, G1_BIT_RATE, G1_MARK_HZ, G1_SPACE_HZ,
     G3_CARRIER_SPACING_HZ, G3_CENELEC_A_CARRIERS, G3_PREFIX_SECONDS,
 };
+use super::feeder::{FeederModel, FeederSide, FeederStep};
 use super::locate::KeyMap;
 use super::model::{
     ChannelModel, Component, EventKind, EventModel, FlickerModel, FrequencyLaw, Jump, Model, Order,
     Ramp, Source, Wander,
 };
 use super::numeric::{parse_iso8601, C64};
+use num_complex::Complex64;
 use pqe_core::{ChannelSpec, Error, Location, NominalFrequency, Phase, Result, Timestamp, Wiring};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -58,6 +60,26 @@ pub(crate) struct RawScenario {
     phase_jump: Vec<RawJump>,
     #[serde(default)]
     emission: Vec<RawEmission>,
+    feeder: Option<RawFeeder>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeeder {
+    source_impedance: [f64; 2],
+    line_impedance: Option<[f64; 2]>,
+    #[serde(default)]
+    steps: Vec<RawFeederStep>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeederStep {
+    side: String,
+    time: f64,
+    duration: f64,
+    impedance: [f64; 2],
+    phases: Option<PhaseList>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -848,6 +870,82 @@ impl Checker<'_> {
             });
         }
 
+        // ---- feeder ----
+        let feeder = match &raw.feeder {
+            None => None,
+            Some(f) => {
+                if !raw.events.is_empty() || !raw.flicker.is_empty() {
+                    return Err(self.err(
+                        "feeder",
+                        "a feeder makes its own disturbances with its steps: give no \
+                         [[events]] or [[flicker]] with it",
+                    ));
+                }
+                let impedance = |path: &str, z: [f64; 2], shunt: bool| -> Result<Complex64> {
+                    let line = path == "feeder.line_impedance";
+                    let ok = z.iter().all(|x| x.is_finite())
+                        && z[0] >= 0.0
+                        && (line || z[0] > 0.0 || z[1] != 0.0)
+                        && (shunt || z[1] >= 0.0);
+                    if ok {
+                        Ok(Complex64::new(z[0], z[1]))
+                    } else {
+                        let what = if shunt {
+                            "[R, X] in Ω with R ≥ 0 and not both zero (X < 0: a capacitor)"
+                        } else if line {
+                            "[R, X] in Ω with R ≥ 0, X ≥ 0"
+                        } else {
+                            "[R, X] in Ω with R ≥ 0, X ≥ 0, not both zero"
+                        };
+                        Err(self.err(path, format!("must be {what}, not {z:?}")))
+                    }
+                };
+                let source = impedance("feeder.source_impedance", f.source_impedance, false)?;
+                let line = match f.line_impedance {
+                    Some(z) => impedance("feeder.line_impedance", z, false)?,
+                    None => Complex64::new(0.0, 0.0),
+                };
+                let mut steps = Vec::new();
+                for (k, st) in f.steps.iter().enumerate() {
+                    let p = format!("feeder.steps[{k}]");
+                    let side = match st.side.trim().to_ascii_lowercase().as_str() {
+                        "upstream" => FeederSide::Upstream,
+                        "downstream" => FeederSide::Downstream,
+                        other => {
+                            return Err(self.err(
+                                &format!("{p}.side"),
+                                format!("must be upstream or downstream, not '{other}'"),
+                            ))
+                        }
+                    };
+                    let t0 = time_in_recording(&format!("{p}.time"), st.time)?;
+                    let dur = self.check(
+                        &format!("{p}.duration"),
+                        st.duration,
+                        st.duration > 0.0,
+                        "a positive time in s",
+                    )?;
+                    steps.push(FeederStep {
+                        side,
+                        t0,
+                        t1: t0 + dur,
+                        mask: self.phases(&format!("{p}.phases"), &st.phases, n_phases)?,
+                        impedance: impedance(&format!("{p}.impedance"), st.impedance, true)?,
+                    });
+                }
+                let v: Vec<Complex64> = (0..n_phases)
+                    .map(|p| Complex64::from_polar(v_mag[p], std::f64::consts::TAU * v_angle[p]))
+                    .collect();
+                let i: Vec<Complex64> = (0..n_phases)
+                    .map(|p| {
+                        let a = std::f64::consts::TAU * (v_angle[p] - i_disp[p]);
+                        Complex64::from_polar(i_mag[p], a)
+                    })
+                    .collect();
+                Some(FeederModel::new(source, line, steps, &v, &i))
+            }
+        };
+
         // ---- noise ----
         let nz = &raw.noise;
         let i_ref = i_mag[..n_phases].iter().sum::<f64>() / n_phases as f64;
@@ -939,6 +1037,7 @@ impl Checker<'_> {
             events,
             flicker,
             emissions,
+            feeder,
             follow_voltage,
             neutral: (n_v, n_a / 360.0),
             channels,

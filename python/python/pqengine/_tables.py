@@ -30,8 +30,8 @@ class Table(dict):
 
     Numeric columns are float64 (NaN where the CSV cell is empty); the flags
     (``flagged``, and ``incomplete`` of ``events``) are bool, where the CSV writes 1/0; text
-    columns (``events``' ``kind``, ``phases``, ``start_time``, ``channel_extremes``) are
-    numpy string arrays. A table with no rows has no columns.
+    columns (``events``' ``kind``, ``phases``, ``start_time``, ``channel_extremes``,
+    ``direction``, ``direction_confidence``, ``direction_note``) are numpy string arrays. A table with no rows has no columns.
     """
 
     @property
@@ -136,7 +136,9 @@ class Analysis:
     - ``flicker``: ``t``, ``flagged``, ``Pst_A``…, ``Plt_A``… (as ``flicker.csv``);
     - ``events``: ``kind``, ``start``, ``duration``, ``extreme``, ``phases``,
       ``start_time``, ``extreme_percent``, ``reference``, ``delta_u_max``,
-      ``delta_u_ss``, ``incomplete``, ``channel_extremes`` (as ``events.csv``);
+      ``delta_u_ss``, ``incomplete``, ``channel_extremes``, ``direction``,
+      ``direction_confidence``, ``direction_resistance``, ``direction_reactance``,
+      ``direction_note`` (as ``events.csv``);
     - ``distortion``: per interval ``HC_``, ``thd_``, ``TEHD_``, ``TOHD_`` of each channel
       (as ``distortion.csv``);
     - ``energy``, ``demand``, ``minmax``, ``alarms``: the meter tables (as ``energy.csv``,

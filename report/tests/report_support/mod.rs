@@ -43,6 +43,11 @@ pub fn fixture_events(hours: f64) -> Vec<EventRow> {
             duration: *d,
             extreme_percent: *x,
             phases: ph.to_string(),
+            direction: if kind == &"dip" {
+                "upstream (high)".into()
+            } else {
+                String::new()
+            },
         })
         .collect()
 }
