@@ -70,7 +70,7 @@ py-test: build python sml-decode capi-lib
 	PQE_BIN=$(CURDIR)/$(PQE) PQE_SML_DECODE=$(CURDIR)/$(SML_DECODE) \
 	PQE_CAPI_LIB=$(CURDIR)/target/release/libpqe.so $(PYTEST) -q tests/python
 
-browser-test: setup
+browser-test: build
 	tests/browser/check_report.sh
 
 # The C ABI: header up to date, example built with -Wall -Wextra -Werror against the .so

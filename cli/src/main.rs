@@ -37,6 +37,8 @@ enum Command {
     Capture(commands::capture::Args),
     /// Test energy meters on a bench: run a test plan, search the result archive.
     Metertest(commands::metertest::Args),
+    /// Analyse a live source and follow it on a local web page (RMS, powers, spectrum, events).
+    Monitor(commands::monitor::Args),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Devices(a) => commands::devices::run(a),
         Command::Capture(a) => commands::capture::run(a),
         Command::Metertest(a) => commands::metertest::run(a),
+        Command::Monitor(a) => commands::monitor::run(a, sub),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -52,6 +52,9 @@ pub trait Observer {
     fn cancelled(&self) -> bool {
         false
     }
+    /// Each record as the analysis completes it, before the sinks write it (a live view).
+    /// Events have no direction yet: the sinks judge it from the samples they hold.
+    fn record(&mut self, _record: &Record) {}
 }
 
 /// An observer that ignores everything.
@@ -487,12 +490,15 @@ impl BlockStream {
                 Some(Item::Block(fed)) => fed,
             };
             let records = analyse(analyzer, &fed.block)?;
+            records.iter().for_each(|r| observer.record(r));
             sinks.take(Some(&fed.block), records)?;
             samples += fed.block.len() as u64;
             observer.progress(&progress(info, samples, fed.bytes));
         }
         analyzer.finish();
-        sinks.take(None, analyzer.drain().collect())?;
+        let records: Vec<Record> = analyzer.drain().collect();
+        records.iter().for_each(|r| observer.record(r));
+        sinks.take(None, records)?;
         Ok(samples)
     }
 
@@ -553,6 +559,7 @@ impl BlockStream {
                         Item::Block(fed) => fed,
                     };
                     let records = analyse(analyzer, &fed.block)?;
+                    records.iter().for_each(|r| observer.record(r));
                     samples += fed.block.len() as u64;
                     if record_tx
                         .send((Some(Arc::clone(&fed.block)), records))
@@ -564,7 +571,9 @@ impl BlockStream {
                     observer.progress(&progress(info, samples, fed.bytes));
                 }
                 analyzer.finish();
-                let _ = record_tx.send((None, analyzer.drain().collect()));
+                let records: Vec<Record> = analyzer.drain().collect();
+                records.iter().for_each(|r| observer.record(r));
+                let _ = record_tx.send((None, records));
                 Ok(samples)
             })();
             cancel.cancel();

@@ -76,4 +76,85 @@ for want in 'id="phasors"' 'data-name="I2"' 'data-kind="reversed"'; do
     || { echo "check_report: the metertest report lacks $want" >&2; exit 1; }
 done
 shoot metertest 1600
-echo "check_report: ok ($abs/report.png, $abs/report-lower.png, $abs/report-supraharmonics.png, $abs/report-metering.png, $abs/metertest.png)"
+# The live monitor (pqe monitor): a generated supply with a dip, paced in real time by
+# synth:. First the page is loaded while the data flows and its DOM dumped when the stream
+# ends: it must have followed the stream (many states shown), listed the dip, and show the
+# analysis' last interval (U_A as intervals.csv has it). Then a monitor that has finished
+# and keeps serving is screenshot.
+pqe_bin="${PQE_BIN:-target/release/pqe}"
+[ -x "$pqe_bin" ] || cargo build -q --release -p pqe-cli
+cat >"$abs/monitor.toml" <<'TOML'
+name = "monitor-check"
+sample_rate = 6400
+duration = 30.0
+channels = ["U_A", "U_B", "U_C", "I_A", "I_B", "I_C"]
+[current]
+magnitude = [16.0, 15.0, 17.0]
+power_factor = 0.9
+[[voltage.harmonics]]
+order = 5
+magnitude = 4.0
+[[current.harmonics]]
+order = 5
+magnitude = 20.0
+[[events]]
+kind = "dip"
+start = 3.0
+duration = 0.2
+residual = 60.0
+phases = ["A"]
+TOML
+monitor() { # monitor LOG DURATION [FLAGS...]: start pqe monitor, wait for its address
+  local log="$1" duration="$2"
+  shift 2
+  rm -rf "$abs/monitor-out"
+  "$pqe_bin" monitor --source "synth:$abs/monitor.toml?speed=1&block=640" --duration "$duration" \
+    --listen 127.0.0.1:0 --out "$abs/monitor-out" "$@" 2>"$log" &
+  monitor_pid=$!
+  for _ in $(seq 100); do
+    address="$(grep -o 'http://127.0.0.1:[0-9]*' "$log" | head -1 || true)"
+    [ -n "$address" ] && return 0
+    sleep 0.1
+  done
+  echo "check_report: pqe monitor did not start:" >&2
+  cat "$log" >&2
+  return 1
+}
+monitor "$abs/monitor.log" 8 --exit-when-done
+dom_profile="$(mktemp -d)"
+timeout 120 "$browser" --headless --no-sandbox --disable-gpu --no-first-run \
+  --disable-background-networking --user-data-dir="$dom_profile" --virtual-time-budget=20000 \
+  --dump-dom "$address/" >"$abs/monitor.dom.html" 2>/dev/null
+rm -rf "$dom_profile"
+wait "$monitor_pid"
+python3 - "$abs/monitor.dom.html" "$abs/monitor-out/intervals.csv" <<'PY'
+import csv, re, sys
+dom = open(sys.argv[1]).read()
+updates = int(re.search(r'data-updates="(\d+)"', dom).group(1))
+assert updates >= 10, f"the page showed {updates} states"
+assert 'data-kind="dip"' in dom, "the dip is not in the event list"
+assert 'data-status="finished"' in dom, "the page did not see the end"
+shown = float(re.search(r'data-q="U_A" data-value="([^"]+)"', dom).group(1))
+rows = list(csv.DictReader(open(sys.argv[2])))
+expected = float(rows[-1]["U_A"])
+assert abs(shown - expected) <= 1e-9 * expected, (shown, expected)
+print(f"check_report: monitor page followed {updates} states, listed the dip, U_A {shown:.3f} V")
+PY
+monitor "$abs/monitor-serve.log" 4
+for _ in $(seq 100); do grep -q "stays up" "$abs/monitor-serve.log" && break; sleep 0.1; done
+shot_profile="$(mktemp -d)"
+timeout 120 "$browser" --headless --no-sandbox --disable-gpu --no-first-run \
+  --disable-background-networking --user-data-dir="$shot_profile" --hide-scrollbars \
+  --window-size=1280,1100 --timeout=3000 --enable-logging=stderr --v=0 \
+  --screenshot="$abs/monitor.png" "$address/" >"$abs/monitor.chromium.log" 2>&1
+rm -rf "$shot_profile"
+kill -TERM "$monitor_pid"
+wait "$monitor_pid" || true
+if grep -E "CONSOLE|Uncaught|Failed to load resource" "$abs/monitor.chromium.log" >/dev/null; then
+  echo "check_report: the monitor page logged errors:" >&2
+  grep -E "CONSOLE|Uncaught|Failed to load resource" "$abs/monitor.chromium.log" >&2
+  exit 1
+fi
+python3 tests/browser/png_check.py "$abs/monitor.png"
+
+echo "check_report: ok ($abs/report.png, $abs/report-lower.png, $abs/report-supraharmonics.png, $abs/report-metering.png, $abs/metertest.png, $abs/monitor.png)"

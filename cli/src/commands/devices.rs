@@ -141,6 +141,11 @@ pub fn stop_on_signals() -> Result<StopSignal> {
 
 /// Open `args.source` through the standard registry, ending on the duration or a signal.
 pub fn open_live(args: &LiveArgs) -> Result<DeviceSource> {
+    open_live_with_stop(args).map(|(source, _)| source)
+}
+
+/// As [`open_live`], with the stop signal (tripped by Ctrl-C or SIGTERM).
+pub fn open_live_with_stop(args: &LiveArgs) -> Result<(DeviceSource, StopSignal)> {
     let uri = args
         .source
         .as_deref()
@@ -150,9 +155,9 @@ pub fn open_live(args: &LiveArgs) -> Result<DeviceSource> {
         eprintln!("pqe: warning: {r}");
     }
     let stop = stop_on_signals()?;
-    let source = DeviceSource::open(&registry, uri, args.duration, stop)
+    let source = DeviceSource::open(&registry, uri, args.duration, stop.clone())
         .with_context(|| format!("cannot open {}", pqe_devices::uri::redact(uri)))?;
-    Ok(source)
+    Ok((source, stop))
 }
 
 /// How the source ended, in words, and the driver's fault as an error.

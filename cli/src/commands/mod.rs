@@ -9,6 +9,7 @@ pub mod generate;
 pub mod inspect;
 pub mod meter;
 pub mod metertest;
+pub mod monitor;
 
 use anyhow::Result;
 use pqe_io::RecordingReader;
