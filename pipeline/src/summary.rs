@@ -68,6 +68,20 @@ pub fn summary_json(s: &SummaryInputs<'_>) -> serde_json::Value {
         .iter()
         .map(|(k, (sum, n))| (k.clone(), finite_or_null(sum / *n as f64)))
         .collect();
+    // Where the events came from (`pqe_standards::direction`); events of a recording
+    // without currents are not counted.
+    let events_by_direction: serde_json::Map<String, serde_json::Value> =
+        ["upstream", "downstream", "undetermined"]
+            .iter()
+            .map(|k| {
+                let n = tables
+                    .events
+                    .iter()
+                    .filter(|e| e.direction.as_ref().is_some_and(|d| d.side.as_str() == *k))
+                    .count();
+                ((*k).to_string(), serde_json::json!(n))
+            })
+            .collect();
     let events_by_kind: serde_json::Map<String, serde_json::Value> =
         ["dip", "swell", "interruption", "rvc"]
             .iter()
@@ -111,6 +125,7 @@ pub fn summary_json(s: &SummaryInputs<'_>) -> serde_json::Value {
         "events": {
             "count": tables.events.len(),
             "by_kind": events_by_kind,
+            "by_direction": events_by_direction,
         },
         "captures": { "files": tables.captures, "not_written": tables.captures_skipped },
         "statistics": s.stats.iter().map(|c| serde_json::json!({

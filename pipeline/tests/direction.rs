@@ -258,6 +258,17 @@ fn dips_on_simulated_feeders_get_the_side_of_their_source() {
         }
         // No event other than the dips: a direction is never invented for nothing.
         assert_eq!(rows.len(), STEPS.len(), "feeder {k}: {rows:?}");
+        // summary.json counts them by direction as events.csv has them.
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        for side in ["upstream", "downstream", "undetermined"] {
+            let n = rows.iter().filter(|r| r["direction"] == side).count();
+            assert_eq!(
+                summary["events"]["by_direction"][side], n,
+                "feeder {k} {side}"
+            );
+        }
     }
     println!("{report}");
     assert!(cases >= 40);
