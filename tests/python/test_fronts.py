@@ -210,3 +210,47 @@ def test_python_recording_front_gives_the_same_tables(cli_csv, demo, tmp_path):
         s.pop("input"), s["recording"].pop("station"), s["recording"].pop("device")
         s.pop("captures"), s.pop("files")
     assert a == b
+
+
+def test_a_gap_in_a_c_stream_gives_the_tables_of_the_same_gap_in_a_file(run_pqe, libpqe, demo,
+                                                                        tmp_path):
+    """A C caller's timestamped pushes that skip 0.78 s give the output folder of a file
+    missing the same span: the demo converted to CSV (with its sidecar) and the gap's rows
+    deleted, which the reader reports as a gap. Every table is the same bytes (the flagged
+    intervals around the gap included), and summary.json lists the same gap; only the gap's
+    `reason` differs (the file's names its line)."""
+    first_missing, resume = 126_000, 134_000
+    full = tmp_path / "demo.csv"
+    run_pqe("convert", DEMO, full)
+    lines = full.read_text().splitlines(keepends=True)
+    gap_csv = tmp_path / "gap.csv"
+    gap_csv.write_text("".join(lines[:1 + first_missing] + lines[1 + resume:]))
+    (tmp_path / "gap.csv.json").write_bytes((tmp_path / "demo.csv.json").read_bytes())
+    cli = tmp_path / "cli"
+    run_pqe("analyze", gap_csv, "--out", cli)
+
+    c = CAnalysis(libpqe, demo, tmp_path / "c", gap_csv, "demo-30s", "pqe-dsp synth")
+    n = demo.data.shape[1]
+    for start, stop in ((0, first_missing), (resume, n)):
+        for first in range(start, stop, 5000):
+            c.check(c.push_at(first, min(stop, first + 5000)))
+    c.finish()
+
+    tables = [f for f in files(cli) if f.endswith(".csv") and "/" not in f]
+    assert "intervals.csv" in tables and "events.csv" in tables, tables
+    assert [f for f in files(tmp_path / "c") if f.endswith(".csv") and "/" not in f] == tables
+    for name in tables:
+        assert (cli / name).read_bytes() == (tmp_path / "c" / name).read_bytes(), name
+    # No interval spans the gap; the first after it is flagged.
+    intervals = pd.read_csv(cli / "intervals.csv")
+    gap_start, gap_end = first_missing / demo.sample_rate, resume / demo.sample_rate
+    assert not ((intervals.t > gap_start - 0.2) & (intervals.t < gap_end)).any()
+    after = intervals[intervals.t >= gap_end].iloc[0]
+    assert after.t < gap_end + 0.2 and after.flagged == 1
+    gaps = [json.loads((d / "summary.json").read_text())["gaps"] for d in (cli, tmp_path / "c")]
+    for g in gaps:
+        assert len(g) == 1
+        g[0].pop("reason")
+    assert gaps[0] == gaps[1]
+    assert gaps[0][0]["first_missing_sample"] == first_missing
+    assert gaps[0][0]["missing_samples"] == resume - first_missing
