@@ -368,6 +368,13 @@ pub struct PluginSource {
     ended: bool,
 }
 
+/// A read buffer of `channels × block` samples followed by the guard region.
+fn new_buffer(channels: usize, block: usize) -> Vec<f64> {
+    let mut b = vec![0.0; channels * block + GUARD_LEN];
+    b[channels * block..].fill(f64::from_bits(GUARD));
+    b
+}
+
 fn device_error(f: &Functions, dev: *mut RawDevice) -> String {
     // SAFETY: last_error returns a NUL-terminated string valid until the next call.
     unsafe { c_text((f.last_error)(dev)) }.unwrap_or_default()
@@ -520,11 +527,6 @@ impl PluginSource {
             })
             .map_err(|e| err(Fault::Io, format!("cannot start the reader thread: {e}")))?;
         let info = live_info(&device, specs, si.sample_rate, Timestamp(si.start_ns));
-        let new_buffer = || {
-            let mut b = vec![0.0; channels * block + GUARD_LEN];
-            b[channels * block..].fill(f64::from_bits(GUARD));
-            b
-        };
         Ok(PluginSource {
             label,
             device,
@@ -532,7 +534,7 @@ impl PluginSource {
             requests: req_tx,
             replies: rep_rx,
             in_flight: false,
-            spare: new_buffer(),
+            spare: new_buffer(channels, block),
             max_samples: block,
             timeout: Duration::from_secs_f64(timeout),
             next_index: 0,
@@ -646,21 +648,26 @@ impl LiveSource for PluginSource {
                     format!("block starts at sample {got}, before sample {want} already delivered"),
                 ));
             }
-            // Start the next read before handing this block on: acquisition overlaps the
-            // consumer's work.
-            let mut data = Vec::with_capacity(nc * n);
-            for c in 0..nc {
-                data.extend_from_slice(&buffer[c * max..c * max + n]);
-            }
-            self.spare = buffer;
             if n == 0 {
+                self.spare = buffer;
                 if started.elapsed() >= self.timeout {
                     let t = self.timeout;
                     return Err(self.fault(Fault::Timeout, format!("no samples within {t:?}")));
                 }
                 continue;
             }
+            // Start the next read, into the other buffer, before copying this one out and
+            // handing the block on: the plugin acquires while the host copies and the
+            // consumer works. Two buffers take turns (the second is made the first time).
+            if self.spare.is_empty() {
+                self.spare = new_buffer(nc, max);
+            }
             self.request()?;
+            let mut data = Vec::with_capacity(nc * n);
+            for c in 0..nc {
+                data.extend_from_slice(&buffer[c * max..c * max + n]);
+            }
+            self.spare = buffer;
             let gap = (info.first_sample > self.next_index).then(|| Gap {
                 from: self.time_of(self.next_index),
                 to: Some(self.time_of(info.first_sample)),

@@ -234,21 +234,32 @@ static int32_t sim_read(pqe_plugin_device *d, double *buffer, uint32_t max_sampl
         if ((double)(d->next + n) > due) n = (uint64_t)(due - (double)d->next);
     }
     const double w = 2.0 * PI * d->frequency / d->rate;
-    const double cw = cos(w), sw = sin(w);
+    /* Four interleaved oscillators, each stepping four samples: four independent chains of
+       multiply-adds the CPU runs side by side (one chain waits on its own latency). */
+    enum { LANES = 4 };
+    const double cw = cos(LANES * w), sw = sin(LANES * w);
     for (uint32_t c = 0; c < d->channels; c++) {
         int current = d->channels >= 3 && c >= 3 && c < 6;
         double amp = current ? d->current : d->amplitude;
         double phi = -2.0 * PI / 3.0 * (double)(c % 3) - (current ? PI / 6.0 : 0.0);
-        /* exact at the block's first sample, then a rotation per sample */
-        double a = w * (double)d->next + phi;
-        double s = sin(a), co = cos(a);
-        double *dst = buffer + (size_t)c * max_samples;
-        for (uint64_t i = 0; i < n; i++) {
-            dst[i] = amp * s;
-            double s2 = s * cw + co * sw;
-            co = co * cw - s * sw;
-            s = s2;
+        /* exact at the block's first samples, then a rotation per step */
+        double s[LANES], co[LANES];
+        for (int k = 0; k < LANES; k++) {
+            double a = w * (double)(d->next + (uint64_t)k) + phi;
+            s[k] = sin(a);
+            co[k] = cos(a);
         }
+        double *dst = buffer + (size_t)c * max_samples;
+        uint64_t i = 0;
+        for (; i + LANES <= n; i += LANES) {
+            for (int k = 0; k < LANES; k++) {
+                dst[i + (uint64_t)k] = amp * s[k];
+                double s2 = s[k] * cw + co[k] * sw;
+                co[k] = co[k] * cw - s[k] * sw;
+                s[k] = s2;
+            }
+        }
+        for (int k = 0; i < n; i++, k++) dst[i] = amp * s[k];
     }
     out->first_sample = d->next;
     out->time_ns = d->start_ns + (int64_t)llround((double)d->next * 1e9 / d->rate);
