@@ -45,8 +45,8 @@ import pytest
 
 import reference_pq as ref
 
-pytest.importorskip("comtrade")
-pytest.importorskip("scipy")
+import comtrade  # noqa: F401  (installed by tests/requirements.txt)
+import scipy  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 SCEN = ROOT / "tests" / "data" / "scenarios"
@@ -453,7 +453,6 @@ def run_pqopen(case: Case) -> dict:
 
 @pytest.fixture(scope="module")
 def pqopen_out(case):
-    pytest.importorskip("pqopen")
     return run_pqopen(case)
 
 

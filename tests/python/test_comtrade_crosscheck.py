@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-comtrade = pytest.importorskip("comtrade")
+import comtrade  # installed by tests/requirements.txt
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "comtrade"

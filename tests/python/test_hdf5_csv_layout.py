@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-h5py = pytest.importorskip("h5py")
+import h5py  # installed by tests/requirements.txt
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("distributed")
+import distributed  # noqa: F401  (installed by tests/requirements.txt)
 import distributed  # noqa: E402
 
 import pqengine  # noqa: E402
