@@ -2,11 +2,9 @@
 //! waveforms the capture recorder still holds when the event ends.
 
 use crate::capture::CaptureRecorder;
-use pqe_core::record::{
-    DirectionConfidence, DirectionEstimate, DisturbanceSide, EventKind, EventRecord,
-};
+use pqe_core::record::{DirectionEstimate, EventKind, EventRecord};
 use pqe_core::{ChannelSpec, Phase, Wiring};
-use pqe_standards::direction::{assess, EventWaveforms, SPAN_CYCLES};
+use pqe_standards::direction::{assess, undetermined, EventWaveforms, SPAN_CYCLES};
 use pqe_standards::iec61000_4_30::roles::Roles;
 
 /// Which channels the direction is judged on, and the constants it needs.
@@ -75,7 +73,7 @@ impl DirectionAssessor {
         let start = event.start_sample;
         let from = (start - before * self.sample_rate).floor();
         if from < 0.0 {
-            return unassessed(format!(
+            return undetermined(format!(
                 "the recording starts less than {:.0} cycles before the event",
                 SPAN_CYCLES.0
             ));
@@ -95,7 +93,7 @@ impl DirectionAssessor {
             .collect();
         let samples = match captures.samples(from as u64, to as u64, &channels) {
             Ok(s) => s,
-            Err(why) => return unassessed(why),
+            Err(why) => return undetermined(why),
         };
         let (v, i) = samples.split_at(self.voltages.len());
         let v: Vec<&[f64]> = v.iter().map(Vec::as_slice).collect();
@@ -110,17 +108,5 @@ impl DirectionAssessor {
             end: end - from,
             rated_current: self.rated_current,
         })
-    }
-}
-
-fn unassessed(note: String) -> DirectionEstimate {
-    DirectionEstimate {
-        side: DisturbanceSide::Undetermined,
-        confidence: DirectionConfidence::None,
-        resistance: f64::NAN,
-        reactance: f64::NAN,
-        fit: f64::NAN,
-        current_step: f64::NAN,
-        note,
     }
 }

@@ -115,11 +115,16 @@ pub struct EventWaveforms<'a> {
 pub fn assess(w: &EventWaveforms) -> DirectionEstimate {
     match Fits::new(w) {
         Ok(fits) => fits.decide(w),
-        Err(note) => undetermined(note, f64::NAN, f64::NAN, f64::NAN, f64::NAN),
+        Err(note) => undetermined(note),
     }
 }
 
-fn undetermined(note: String, r: f64, x: f64, fit: f64, step: f64) -> DirectionEstimate {
+/// An undetermined direction, `note` saying why, without figures (nothing was fitted).
+pub fn undetermined(note: String) -> DirectionEstimate {
+    undetermined_with(note, f64::NAN, f64::NAN, f64::NAN, f64::NAN)
+}
+
+fn undetermined_with(note: String, r: f64, x: f64, fit: f64, step: f64) -> DirectionEstimate {
     DirectionEstimate {
         side: DisturbanceSide::Undetermined,
         confidence: DirectionConfidence::None,
@@ -225,7 +230,7 @@ impl Fits {
                 "the current hardly changed (step {step:.1} < {MIN_CURRENT_STEP} times the \
                  pre-event spread)"
             );
-            return undetermined(note, f64::NAN, f64::NAN, f64::NAN, step);
+            return undetermined_with(note, f64::NAN, f64::NAN, f64::NAN, step);
         }
         let z = -num / den;
         let residual: f64 = self
@@ -237,7 +242,7 @@ impl Fits {
         let (r, x) = (z.re, z.im);
         let margin = r.abs() / z.norm();
         if margin.is_nan() || margin < MIN_SIGN_MARGIN {
-            return undetermined(
+            return undetermined_with(
                 format!("the impedance is nearly reactive (|R|/|Z| = {margin:.2})"),
                 r,
                 x,
@@ -246,7 +251,7 @@ impl Fits {
             );
         }
         if fit.is_nan() || fit < MIN_FIT {
-            return undetermined(
+            return undetermined_with(
                 format!("ΔU1 does not follow ΔI1 (fit {fit:.2})"),
                 r,
                 x,
@@ -294,7 +299,7 @@ impl Fits {
             0 => DirectionConfidence::High,
             1 => DirectionConfidence::Medium,
             _ => {
-                return undetermined(notes.join("; "), r, x, fit, step);
+                return undetermined_with(notes.join("; "), r, x, fit, step);
             }
         };
         DirectionEstimate {
