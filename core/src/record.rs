@@ -316,50 +316,109 @@ pub struct ChannelStatistics {
 }
 
 /// Running accumulator for [`ChannelStatistics`]; feed it any cut of a channel and the result
-/// does not depend on the cut beyond floating-point summation order.
-#[derive(Debug, Clone, Default)]
+/// is the same bits.
+///
+/// The sums run on four lanes: sample `i` of the channel (counted from the first one pushed,
+/// missing ones included) goes to lane `i mod 4`, and the lanes are added in one fixed order
+/// at the end. The summation order therefore depends only on the positions of the samples,
+/// never on where blocks begin, and four independent additions per step keep the loop from
+/// waiting on one chain of dependent sums.
+#[derive(Debug, Clone)]
 pub struct ChannelStatisticsAccumulator {
     samples: u64,
     missing: u64,
-    sum: f64,
-    sum_sq: f64,
-    min: f64,
-    max: f64,
+    /// Samples pushed so far, missing ones included: the position of the next one.
+    position: u64,
+    sum: [f64; 4],
+    sum_sq: [f64; 4],
+    min: [f64; 4],
+    max: [f64; 4],
+}
+
+impl Default for ChannelStatisticsAccumulator {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl ChannelStatisticsAccumulator {
     /// An empty accumulator.
     pub fn new() -> Self {
         ChannelStatisticsAccumulator {
-            min: f64::INFINITY,
-            max: f64::NEG_INFINITY,
-            ..Default::default()
+            samples: 0,
+            missing: 0,
+            position: 0,
+            sum: [0.0; 4],
+            sum_sq: [0.0; 4],
+            min: [f64::INFINITY; 4],
+            max: [f64::NEG_INFINITY; 4],
         }
     }
+
+    /// Add one sample at the current position.
+    #[inline]
+    fn push_one(&mut self, x: f64) {
+        let lane = (self.position % 4) as usize;
+        self.position += 1;
+        if x.is_nan() {
+            self.missing += 1;
+            return;
+        }
+        self.samples += 1;
+        self.sum[lane] += x;
+        self.sum_sq[lane] += x * x;
+        self.min[lane] = self.min[lane].min(x);
+        self.max[lane] = self.max[lane].max(x);
+    }
+
     /// Add samples.
     pub fn push(&mut self, samples: &[f64]) {
-        for &x in samples {
-            if x.is_nan() {
-                self.missing += 1;
+        // One by one up to the next position that starts a group of four.
+        let lead = ((4 - self.position % 4) % 4) as usize;
+        let (head, rest) = samples.split_at(lead.min(samples.len()));
+        head.iter().for_each(|&x| self.push_one(x));
+        let mut quads = rest.chunks_exact(4);
+        let (mut sum, mut sum_sq, mut min, mut max) = (self.sum, self.sum_sq, self.min, self.max);
+        let mut whole = 0u64;
+        for q in &mut quads {
+            if q.iter().any(|x| x.is_nan()) {
+                // Rare: the lanes go back into `self` for the one-by-one path.
+                (self.sum, self.sum_sq, self.min, self.max) = (sum, sum_sq, min, max);
+                self.samples += whole;
+                self.position += whole;
+                whole = 0;
+                q.iter().for_each(|&x| self.push_one(x));
+                (sum, sum_sq, min, max) = (self.sum, self.sum_sq, self.min, self.max);
                 continue;
             }
-            self.samples += 1;
-            self.sum += x;
-            self.sum_sq += x * x;
-            self.min = self.min.min(x);
-            self.max = self.max.max(x);
+            for k in 0..4 {
+                sum[k] += q[k];
+                sum_sq[k] += q[k] * q[k];
+                min[k] = min[k].min(q[k]);
+                max[k] = max[k].max(q[k]);
+            }
+            whole += 4;
         }
+        (self.sum, self.sum_sq, self.min, self.max) = (sum, sum_sq, min, max);
+        self.samples += whole;
+        self.position += whole;
+        quads.remainder().iter().for_each(|&x| self.push_one(x));
     }
+
     /// The statistics so far.
     pub fn finish(&self, name: &str, unit: &str) -> ChannelStatistics {
         let n = self.samples as f64;
+        let lanes = |v: [f64; 4]| (v[0] + v[1]) + (v[2] + v[3]);
+        let (sum, sum_sq) = (lanes(self.sum), lanes(self.sum_sq));
+        let min = self.min.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = self.max.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let (rms, mean) = if self.samples > 0 {
-            ((self.sum_sq / n).sqrt(), self.sum / n)
+            ((sum_sq / n).sqrt(), sum / n)
         } else {
             (f64::NAN, f64::NAN)
         };
         let peak = if self.samples > 0 {
-            self.min.abs().max(self.max.abs())
+            min.abs().max(max.abs())
         } else {
             f64::NAN
         };
@@ -370,8 +429,8 @@ impl ChannelStatisticsAccumulator {
             missing: self.missing,
             rms,
             mean,
-            min: if self.samples > 0 { self.min } else { f64::NAN },
-            max: if self.samples > 0 { self.max } else { f64::NAN },
+            min: if self.samples > 0 { min } else { f64::NAN },
+            max: if self.samples > 0 { max } else { f64::NAN },
             peak,
             crest_factor: if rms > 0.0 { peak / rms } else { f64::NAN },
         }
@@ -1102,6 +1161,52 @@ impl AggregateRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The statistics of one channel with missing samples, cut into blocks in many ways:
+    /// the same bits every time, and the values of a plain one-pass reference.
+    #[test]
+    fn channel_statistics_do_not_depend_on_the_cut() {
+        let x: Vec<f64> = (0..1003)
+            .map(|i| {
+                if i % 97 == 5 || i == 6 {
+                    f64::NAN
+                } else {
+                    325.0 * (i as f64 * 0.0314).sin() + 0.5
+                }
+            })
+            .collect();
+        let whole = {
+            let mut a = ChannelStatisticsAccumulator::new();
+            a.push(&x);
+            a.finish("U", "V")
+        };
+        for cut in [1usize, 2, 3, 5, 7, 64, 333, 1002] {
+            let mut a = ChannelStatisticsAccumulator::new();
+            x.chunks(cut).for_each(|c| a.push(c));
+            let s = a.finish("U", "V");
+            for (p, q) in [
+                (s.rms, whole.rms),
+                (s.mean, whole.mean),
+                (s.min, whole.min),
+                (s.max, whole.max),
+            ] {
+                assert_eq!(p.to_bits(), q.to_bits(), "cut {cut}");
+            }
+            assert_eq!((s.samples, s.missing), (whole.samples, whole.missing));
+        }
+        let present: Vec<f64> = x.iter().copied().filter(|v| !v.is_nan()).collect();
+        let n = present.len() as f64;
+        let mean = present.iter().sum::<f64>() / n;
+        let rms = (present.iter().map(|v| v * v).sum::<f64>() / n).sqrt();
+        assert_eq!(whole.samples as usize, present.len());
+        assert_eq!(whole.missing as usize, x.len() - present.len());
+        assert!((whole.mean - mean).abs() < 1e-12 * 325.0);
+        assert!((whole.rms - rms).abs() < 1e-12 * 325.0);
+        let lo = present.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = present.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        assert_eq!((whole.min, whole.max), (lo, hi));
+        assert_eq!(whole.peak, lo.abs().max(hi.abs()));
+    }
 
     fn channel(column: &str, voltage: bool, harmonics: bool) -> ChannelInterval {
         ChannelInterval {

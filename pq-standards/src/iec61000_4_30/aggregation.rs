@@ -31,8 +31,9 @@
 //! 00:07:13–00:10:00 with `t = 0`, `end` = 00:10:00, `complete = false` and `flagged`;
 //! the next one, 00:10:00–00:20:00, is complete.
 
-use pqe_core::record::{AggregatePeriod, AggregateRecord, IntervalRecord};
+use pqe_core::record::{AggregatePeriod, AggregateRecord, IntervalRecord, QuantityKey};
 use pqe_core::Timestamp;
+use std::sync::Arc;
 
 const TEN_MINUTES_NS: i64 = 600_000_000_000;
 const TWO_HOURS_NS: i64 = 7_200_000_000_000;
@@ -176,6 +177,9 @@ struct Accumulator {
     member_flagged: bool,
     complete: bool,
     columns: Vec<Column>,
+    /// The member names `columns` follows one for one, in order: members with these
+    /// names (the same `Arc`) are added by position, without comparing names.
+    follows: Option<Arc<[String]>>,
 }
 
 impl Accumulator {
@@ -190,13 +194,27 @@ impl Accumulator {
             member_flagged: false,
             complete: true,
             columns: Vec::new(),
+            follows: None,
         }
     }
 
-    fn add(&mut self, values: &[(String, f64)], flagged: bool, declared: &[(String, f64)]) {
+    /// Add one member: its column `names` and `values`, one for one.
+    fn add(
+        &mut self,
+        names: &Arc<[String]>,
+        values: &[f64],
+        flagged: bool,
+        declared: &[(String, f64)],
+    ) {
         self.count += 1;
         self.member_flagged |= flagged;
-        for (k, (name, x)) in values.iter().enumerate() {
+        if self.follows.as_ref().is_some_and(|f| Arc::ptr_eq(f, names)) {
+            for (c, x) in self.columns.iter_mut().zip(values) {
+                c.add(*x);
+            }
+            return;
+        }
+        for (k, (name, x)) in names.iter().zip(values).enumerate() {
             // Members carry the same columns in the same order; look further only when not.
             let at = match self.columns.get(k) {
                 Some(c) if c.name == *name => k,
@@ -210,6 +228,13 @@ impl Accumulator {
             };
             self.columns[at].add(*x);
         }
+        let same_order = self.columns.len() == names.len()
+            && self
+                .columns
+                .iter()
+                .zip(names.iter())
+                .all(|(c, n)| c.name == *n);
+        self.follows = same_order.then(|| Arc::clone(names));
     }
 
     fn record(&self) -> AggregateRecord {
@@ -262,6 +287,45 @@ pub struct Aggregator {
     three: Option<Accumulator>,
     ten: Option<Accumulator>,
     two: Option<Accumulator>,
+    /// The columns of the last member and what identifies them.
+    layout: Option<MemberLayout>,
+    /// The last member's numbers (scratch, reused).
+    row: Vec<f64>,
+}
+
+/// The column names of an interval record, and what tells whether another record has the
+/// same ones without building its names: [`IntervalRecord::push_numbers`]'s layout, the
+/// channels and the quantity keys.
+#[derive(Debug, Clone)]
+struct MemberLayout {
+    signature: u64,
+    channels: Vec<String>,
+    quantities: Vec<QuantityKey>,
+    /// The names of [`IntervalRecord::columns`] without `t` and `flagged`.
+    names: Arc<[String]>,
+}
+
+impl MemberLayout {
+    fn fits(&self, signature: u64, r: &IntervalRecord) -> bool {
+        self.signature == signature
+            && self
+                .channels
+                .iter()
+                .eq(r.channels.iter().map(|c| &c.column))
+            && self
+                .quantities
+                .iter()
+                .eq(r.quantities.iter().map(|(k, _)| k))
+    }
+
+    fn of(signature: u64, r: &IntervalRecord) -> Self {
+        MemberLayout {
+            signature,
+            channels: r.channels.iter().map(|c| c.column.clone()).collect(),
+            quantities: r.quantities.iter().map(|(k, _)| k.clone()).collect(),
+            names: r.columns().into_iter().skip(2).map(|(n, _)| n).collect(),
+        }
+    }
 }
 
 impl Aggregator {
@@ -275,6 +339,8 @@ impl Aggregator {
             three: None,
             ten: None,
             two: None,
+            layout: None,
+            row: Vec::new(),
         }
     }
 
@@ -285,8 +351,19 @@ impl Aggregator {
     /// Take the next basic interval (in order); finished aggregates go to `out`.
     pub fn push(&mut self, interval: &IntervalRecord, out: &mut Vec<AggregateRecord>) {
         let slot = interval.start.as_nanos().div_euclid(TEN_MINUTES_NS);
-        let mut values = interval.columns();
-        values.drain(..2.min(values.len()));
+        // The numbers of `interval.columns()` without building its names: the names are
+        // built only when the columns change.
+        self.row.clear();
+        let signature = interval.push_numbers(&mut self.row);
+        if !self
+            .layout
+            .as_ref()
+            .is_some_and(|l| l.fits(signature, interval))
+        {
+            self.layout = Some(MemberLayout::of(signature, interval));
+        }
+        let names = Arc::clone(&self.layout.as_ref().expect("set above").names);
+        let values = std::mem::take(&mut self.row);
         let end = interval.start.add_seconds(interval.duration);
         // A gap before this interval: what was open may have lost members.
         if interval.flags.after_gap {
@@ -319,7 +396,7 @@ impl Aggregator {
             a.complete = tick >= self.recording_start && !interval.flags.after_gap;
             a
         });
-        ten.add(&values, interval.flagged, &self.declared);
+        ten.add(&names, &values[2..], interval.flagged, &self.declared);
         // 3-s.
         let t = self.seconds(interval.start);
         let three = self.three.get_or_insert_with(|| {
@@ -327,13 +404,14 @@ impl Aggregator {
             a.complete = !interval.flags.after_gap;
             a
         });
-        three.add(&values, interval.flagged, &self.declared);
+        three.add(&names, &values[2..], interval.flagged, &self.declared);
         three.end = end;
         if three.count == self.intervals_per_block {
             if let Some(three) = self.three.take() {
                 out.push(three.record());
             }
         }
+        self.row = values;
     }
 
     fn close_ten(&mut self, ten: Accumulator, out: &mut Vec<AggregateRecord>) {
@@ -354,7 +432,10 @@ impl Aggregator {
         });
         // A 2-h value is complete when it holds 12 complete 10-min values.
         two.complete &= record.complete;
-        two.add(&record.columns, record.member_flagged, &self.declared);
+        // Twelve 10-min members per 2 h: their names are built each time.
+        let names: Arc<[String]> = record.columns.iter().map(|(n, _)| n.clone()).collect();
+        let values: Vec<f64> = record.columns.iter().map(|(_, v)| *v).collect();
+        two.add(&names, &values, record.member_flagged, &self.declared);
         out.push(record);
     }
 
