@@ -394,8 +394,9 @@ impl ChannelStatisticsAccumulator {
             for k in 0..4 {
                 sum[k] += q[k];
                 sum_sq[k] += q[k] * q[k];
-                min[k] = min[k].min(q[k]);
-                max[k] = max[k].max(q[k]);
+                // No NaN here (checked above): plain comparisons, one instruction each.
+                min[k] = if q[k] < min[k] { q[k] } else { min[k] };
+                max[k] = if q[k] > max[k] { q[k] } else { max[k] };
             }
             whole += 4;
         }

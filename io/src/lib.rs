@@ -23,6 +23,7 @@
 pub mod comtrade;
 #[cfg(feature = "csv")]
 pub mod csv;
+pub mod decimal;
 pub mod formats;
 #[cfg(feature = "hdf5")]
 pub mod hdf5;

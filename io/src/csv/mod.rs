@@ -14,7 +14,7 @@
 //!   therefore gives columns named after the channels.
 //! - `t` is seconds from the recording's start (the first sample is at `t = 0` in files PQE
 //!   writes). Analog values are in the channel's unit, written as the shortest decimal that
-//!   reads back to the same `f64` (ryu). A missing value (NaN) is an empty cell. Digital
+//!   reads back to the same `f64` ([`crate::decimal`]). A missing value (NaN) is an empty cell. Digital
 //!   states are `0` or `1`.
 //! - The writer also writes `<file>.csv.json` (see [`sidecar_path`]): the channels' units,
 //!   kinds, phases, transformer ratios, which columns are digital, the sample rate and the

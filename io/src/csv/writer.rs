@@ -29,7 +29,7 @@ pub struct CsvWriter {
     path: PathBuf,
     info: RecordingInfo,
     out: ::csv::Writer<BufWriter<File>>,
-    numbers: ryu::Buffer,
+    numbers: crate::decimal::DecimalBuffer,
     samples: u64,
     /// `t` of the last row written, to refuse blocks that go back in time.
     last_t: Option<f64>,
@@ -72,7 +72,7 @@ impl CsvWriter {
             path,
             info: info.clone(),
             out,
-            numbers: ryu::Buffer::new(),
+            numbers: crate::decimal::DecimalBuffer::new(),
             samples: 0,
             last_t: None,
         })

@@ -177,7 +177,7 @@ pub struct CsvTable {
     schema: Schema,
     out: BufWriter<File>,
     rows: u64,
-    number: ryu::Buffer,
+    number: crate::decimal::DecimalBuffer,
 }
 
 impl CsvTable {
@@ -192,7 +192,7 @@ impl CsvTable {
             schema,
             out,
             rows: 0,
-            number: ryu::Buffer::new(),
+            number: crate::decimal::DecimalBuffer::new(),
         })
     }
 
@@ -234,16 +234,20 @@ impl TableWriter for CsvTable {
 /// round-trip decimal; empty when missing (NaN, ±∞).
 pub fn number_cell(x: f64) -> String {
     let mut out = Vec::new();
-    write_number(&mut out, &mut ryu::Buffer::new(), x).expect("writing to a Vec");
+    write_number(&mut out, &mut crate::decimal::DecimalBuffer::new(), x).expect("writing to a Vec");
     String::from_utf8(out).expect("ASCII")
 }
 
-fn write_number(out: &mut impl Write, buf: &mut ryu::Buffer, x: f64) -> std::io::Result<()> {
+fn write_number(
+    out: &mut impl Write,
+    buf: &mut crate::decimal::DecimalBuffer,
+    x: f64,
+) -> std::io::Result<()> {
     if !x.is_finite() {
         return Ok(());
     }
     if x == x.trunc() && x.abs() < 1e15 {
-        write!(out, "{}", x as i64)
+        out.write_all(buf.format_integer(x as i64).as_bytes())
     } else {
         out.write_all(buf.format_finite(x).as_bytes())
     }
