@@ -359,14 +359,23 @@ pub struct PluginSource {
     info: RecordingInfo,
     requests: mpsc::Sender<Request>,
     replies: mpsc::Receiver<ReadReply>,
-    in_flight: bool,
-    spare: Vec<f64>,
+    /// Reads asked of the reader thread and not yet answered (at most [`READS_AHEAD`]).
+    in_flight: usize,
+    /// Read buffers not in use (each `channels × max_samples` plus the guard).
+    spares: Vec<Vec<f64>>,
+    channel_count: usize,
     max_samples: usize,
     timeout: Duration,
     next_index: u64,
     pending: Option<Block>,
     ended: bool,
 }
+
+/// Reads the host keeps asked of a plugin at once. With two, the plugin's reader thread
+/// always finds its next buffer waiting when a read returns: it never sleeps while the
+/// host wakes up, takes the block and asks again, so the plugin acquires without pause
+/// (three buffers take turns: two with the plugin, one being copied out).
+const READS_AHEAD: usize = 2;
 
 /// A read buffer of `channels × block` samples followed by the guard region.
 fn new_buffer(channels: usize, block: usize) -> Vec<f64> {
@@ -478,7 +487,7 @@ impl PluginSource {
             return Err(err(Fault::DriverError, format!("start: {m}")));
         }
         let (req_tx, req_rx) = mpsc::channel::<Request>();
-        let (rep_tx, rep_rx) = mpsc::sync_channel::<ReadReply>(1);
+        let (rep_tx, rep_rx) = mpsc::sync_channel::<ReadReply>(READS_AHEAD);
         let channels = si.channels as usize;
         let timeout_ms = (timeout * 1000.0).ceil() as u32;
         let handle = DevicePtr(dev);
@@ -533,8 +542,9 @@ impl PluginSource {
             info,
             requests: req_tx,
             replies: rep_rx,
-            in_flight: false,
-            spare: new_buffer(channels, block),
+            in_flight: 0,
+            spares: Vec::new(),
+            channel_count: channels,
             max_samples: block,
             timeout: Duration::from_secs_f64(timeout),
             next_index: 0,
@@ -548,15 +558,20 @@ impl PluginSource {
         fault(&self.label, &self.device, kind, message)
     }
 
-    fn request(&mut self) -> Result<(), DeviceError> {
-        if !self.in_flight {
-            let buffer = std::mem::take(&mut self.spare);
+    fn request(&mut self) {
+        while self.in_flight < READS_AHEAD {
+            let buffer = self
+                .spares
+                .pop()
+                .unwrap_or_else(|| new_buffer(self.channel_count, self.max_samples));
             if self.requests.send(Request::Read(buffer)).is_err() {
-                return Err(self.fault(Fault::Crash, "the reader thread has ended"));
+                // The reader thread has ended: after the end of the stream or an error, both
+                // of which are among its replies still queued. Those come first; once they
+                // are taken, the closed reply channel reports the thread's end.
+                break;
             }
-            self.in_flight = true;
+            self.in_flight += 1;
         }
-        Ok(())
     }
 
     fn time_of(&self, index: u64) -> Timestamp {
@@ -580,7 +595,7 @@ impl LiveSource for PluginSource {
             if self.ended {
                 return Ok(Delivery::End);
             }
-            self.request()?;
+            self.request();
             // Grace beyond the plugin's own timeout_ms for scheduling delays.
             let left =
                 (self.timeout + Duration::from_millis(500)).saturating_sub(started.elapsed());
@@ -597,7 +612,7 @@ impl LiveSource for PluginSource {
                     return Err(self.fault(Fault::Crash, "the reader thread has ended"))
                 }
             };
-            self.in_flight = false;
+            self.in_flight -= 1;
             let ReadReply {
                 status,
                 info,
@@ -619,7 +634,7 @@ impl LiveSource for PluginSource {
                     return Ok(Delivery::End);
                 }
                 TIMEOUT => {
-                    self.spare = buffer;
+                    self.spares.push(buffer);
                     if started.elapsed() >= self.timeout {
                         let t = self.timeout;
                         return Err(self.fault(Fault::Timeout, format!("no samples within {t:?}")));
@@ -649,25 +664,30 @@ impl LiveSource for PluginSource {
                 ));
             }
             if n == 0 {
-                self.spare = buffer;
+                self.spares.push(buffer);
                 if started.elapsed() >= self.timeout {
                     let t = self.timeout;
                     return Err(self.fault(Fault::Timeout, format!("no samples within {t:?}")));
                 }
                 continue;
             }
-            // Start the next read, into the other buffer, before copying this one out and
-            // handing the block on: the plugin acquires while the host copies and the
-            // consumer works. Two buffers take turns (the second is made the first time).
-            if self.spare.is_empty() {
-                self.spare = new_buffer(nc, max);
-            }
-            self.request()?;
-            let mut data = Vec::with_capacity(nc * n);
-            for c in 0..nc {
-                data.extend_from_slice(&buffer[c * max..c * max + n]);
-            }
-            self.spare = buffer;
+            // Keep the plugin's reads asked ahead before copying this one out and handing
+            // the block on: the plugin acquires while the host copies and the consumer works.
+            self.request();
+            let data = if n == max {
+                // A full buffer is the block as it stands (planar, `max` per channel): it is
+                // handed on without a copy, and a fresh buffer takes its turn.
+                let mut data = buffer;
+                data.truncate(nc * max);
+                data
+            } else {
+                let mut data = Vec::with_capacity(nc * n);
+                for c in 0..nc {
+                    data.extend_from_slice(&buffer[c * max..c * max + n]);
+                }
+                self.spares.push(buffer);
+                data
+            };
             let gap = (info.first_sample > self.next_index).then(|| Gap {
                 from: self.time_of(self.next_index),
                 to: Some(self.time_of(info.first_sample)),
