@@ -75,6 +75,16 @@ fn sample_plugin_loads_enumerates_and_analyses_as_its_samples_do() {
     let ib = channel(&d.blocks, 4);
     // I_B = 20 sin(ωt − 120° − 30°): at t = 0, −10 A
     assert!((ib[0] + 10.0).abs() < 1e-9, "{}", ib[0]);
+    // every sample, deep into each block too, is the sine evaluated directly (the plugin
+    // runs a recurrence between exact restarts): 50 Hz by default
+    let w = 2.0 * std::f64::consts::PI * 50.0 / 10240.0;
+    let phase = -2.0 * std::f64::consts::PI / 3.0 - std::f64::consts::PI / 6.0;
+    let worst = ib
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v - 20.0 * (w * i as f64 + phase).sin()).abs())
+        .fold(0.0f64, f64::max);
+    assert!(worst < 20.0 * 1e-10, "{worst}");
     let live = analyze(src.info(), &d.blocks);
     // 4 s of 10-cycle intervals, the first 0.2 s spent locking the tracker
     assert_eq!(

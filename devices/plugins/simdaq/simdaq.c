@@ -234,32 +234,37 @@ static int32_t sim_read(pqe_plugin_device *d, double *buffer, uint32_t max_sampl
         if ((double)(d->next + n) > due) n = (uint64_t)(due - (double)d->next);
     }
     const double w = 2.0 * PI * d->frequency / d->rate;
-    /* Four interleaved oscillators, each stepping four samples: four independent chains of
-       multiply-adds the CPU runs side by side (one chain waits on its own latency). */
-    enum { LANES = 4 };
-    const double cw = cos(LANES * w), sw = sin(LANES * w);
+    /* Each channel is LANES interleaved sines, lane k holding the samples i = k (mod LANES),
+       each lane run by the second-order recurrence x[i + L] = 2 cos(L w) x[i] - x[i - L]:
+       one multiply and one subtract per sample, the lanes independent of each other (the
+       compiler runs them side by side in vector registers). Every RESEED samples the lanes
+       restart from sin() itself, so rounding cannot build up however long the block. */
+    enum { LANES = 4, RESEED = 4096 };
+    const double c2 = 2.0 * cos(LANES * w);
     for (uint32_t c = 0; c < d->channels; c++) {
         int current = d->channels >= 3 && c >= 3 && c < 6;
         double amp = current ? d->current : d->amplitude;
         double phi = -2.0 * PI / 3.0 * (double)(c % 3) - (current ? PI / 6.0 : 0.0);
-        /* exact at the block's first samples, then a rotation per step */
-        double s[LANES], co[LANES];
-        for (int k = 0; k < LANES; k++) {
-            double a = w * (double)(d->next + (uint64_t)k) + phi;
-            s[k] = sin(a);
-            co[k] = cos(a);
-        }
         double *dst = buffer + (size_t)c * max_samples;
-        uint64_t i = 0;
-        for (; i + LANES <= n; i += LANES) {
+        for (uint64_t from = 0; from < n; from += RESEED) {
+            uint64_t to = from + RESEED < n ? from + RESEED : n;
+            double x[LANES], before[LANES];
             for (int k = 0; k < LANES; k++) {
-                dst[i + (uint64_t)k] = amp * s[k];
-                double s2 = s[k] * cw + co[k] * sw;
-                co[k] = co[k] * cw - s[k] * sw;
-                s[k] = s2;
+                double i = (double)(d->next + from + (uint64_t)k);
+                x[k] = amp * sin(w * i + phi);
+                before[k] = amp * sin(w * (i - LANES) + phi);
             }
+            uint64_t i = from;
+            for (; i + LANES <= to; i += LANES) {
+                for (int k = 0; k < LANES; k++) {
+                    dst[i + (uint64_t)k] = x[k];
+                    double next = c2 * x[k] - before[k];
+                    before[k] = x[k];
+                    x[k] = next;
+                }
+            }
+            for (int k = 0; i < to; i++, k++) dst[i] = x[k];
         }
-        for (int k = 0; i < n; i++, k++) dst[i] = amp * s[k];
     }
     out->first_sample = d->next;
     out->time_ns = d->start_ns + (int64_t)llround((double)d->next * 1e9 / d->rate);
