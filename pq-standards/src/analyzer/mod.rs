@@ -92,6 +92,7 @@ use pqe_core::record::{ChannelInterval, HalfCycleRecord, IntervalFlags, Interval
 use pqe_core::{Block, ChannelKind, ChannelSpec, Error, Phase, Result, SystemConfig, Timestamp};
 use pqe_dsp::resample::{recommended_points_per_cycle, SyncResampler};
 
+mod helper;
 mod spectral;
 use spectral::{Spectral, SpectralSetup};
 use std::collections::VecDeque;
@@ -192,9 +193,9 @@ pub struct Analyzer {
     pending_half: VecDeque<HalfCycleWindow>,
     output: VecDeque<Record>,
     spectral: Option<Spectral>,
-    /// With [`AnalyzerOptions::parallel`]: a second spectral part for a second thread, and
-    /// the intervals of this push waiting for their spectral part.
-    spectral_twin: Option<Spectral>,
+    /// With [`AnalyzerOptions::parallel`]: the helper thread with a second spectral part,
+    /// and the intervals of this push waiting for their spectral part.
+    spectral_helper: Option<helper::SpectralHelper>,
     spectral_jobs: Vec<SpectralJob>,
     /// The time-domain powers of the basic chain (harmonics off).
     time_powers: Option<TimeDomainPowers>,
@@ -316,10 +317,10 @@ impl Analyzer {
         };
         // The same setup twice gives the same results bit for bit (a spectral part holds
         // only plans and scratch space).
-        let spectral_twin = match &spectral {
-            Some((_, ppc, setup)) if options.parallel => {
-                Some(Spectral::new(&config, *ppc, setup.clone())?)
-            }
+        let spectral_helper = match &spectral {
+            Some((_, ppc, setup)) if options.parallel => Some(helper::SpectralHelper::start(
+                Spectral::new(&config, *ppc, setup.clone())?,
+            )?),
             _ => None,
         };
         let spectral = spectral.map(|(s, _, _)| s);
@@ -411,7 +412,7 @@ impl Analyzer {
             pending_half: VecDeque::new(),
             output: VecDeque::new(),
             spectral,
-            spectral_twin,
+            spectral_helper,
             spectral_jobs: Vec::new(),
             time_powers,
             boundaries: Vec::new(),
@@ -986,7 +987,7 @@ impl Analyzer {
             .collect();
         let frequency = w.cycles as f64 * self.sample_rate / w.length();
         let mut quantities = Vec::with_capacity(32);
-        if self.spectral_twin.is_some() {
+        if self.spectral_helper.is_some() {
             // Shared between two threads when the push's records are released.
             let samples = WindowSamples {
                 buffers: &self.buffers,
@@ -1044,29 +1045,19 @@ impl Analyzer {
 }
 
 impl Analyzer {
-    /// The spectral part of the intervals made since the last release, half on this
-    /// thread and half on a second one, written into their records in `fresh`.
+    /// The spectral part of the intervals made since the last release, shared between this
+    /// thread and the helper's ([`helper`]), written into their records in `fresh`.
     fn run_spectral_jobs(&mut self, fresh: &mut [Keyed]) {
         if self.spectral_jobs.is_empty() {
             return;
         }
         let jobs = std::mem::take(&mut self.spectral_jobs);
-        let (Some(spectral), Some(twin)) = (self.spectral.as_mut(), self.spectral_twin.as_mut())
+        let (Some(spectral), Some(helper)) =
+            (self.spectral.as_mut(), self.spectral_helper.as_mut())
         else {
             unreachable!("spectral jobs are made only with both spectral parts");
         };
-        let (here, there) = jobs.split_at(jobs.len() / 2);
-        let results: Vec<SpectralResult> = if there.len() < 2 {
-            jobs.iter().map(|j| j.run(spectral)).collect()
-        } else {
-            std::thread::scope(|scope| {
-                let other = scope.spawn(|| there.iter().map(|j| j.run(twin)).collect::<Vec<_>>());
-                let mut results: Vec<SpectralResult> =
-                    here.iter().map(|j| j.run(spectral)).collect();
-                results.extend(other.join().expect("a spectral thread panicked"));
-                results
-            })
-        };
+        let results = helper.run(jobs, spectral);
         for (index, channels, quantities) in results {
             let record = fresh.iter_mut().find_map(|k| match &mut k.record {
                 Record::Interval(r) if r.index == index => Some(r),
