@@ -40,15 +40,25 @@ impl DecimalBuffer {
     /// The shortest decimal of a finite `x` (unspecified text for NaN and ±∞; see
     /// [`DecimalBuffer::format`]).
     pub fn format_finite(&mut self, x: f64) -> &str {
+        let bytes = self.format_finite_bytes(x);
+        // Only ASCII digits, '-', '.' and 'e'.
+        std::str::from_utf8(bytes).expect("ASCII")
+    }
+
+    /// [`DecimalBuffer::format_finite`] as bytes, for writers (no UTF-8 check).
+    pub fn format_finite_bytes(&mut self, x: f64) -> &[u8] {
         let text = self.digits.format_finite(x).as_bytes();
+        // A positive exponent (the only place a '+' can be) is written from 10¹⁶ up.
+        if x.abs() < 1e15 {
+            return text;
+        }
         let Some(plus) = text.iter().position(|&b| b == b'+') else {
-            // Only ASCII digits, '-', '.' and 'e' here.
-            return std::str::from_utf8(text).expect("ASCII");
+            return text;
         };
         let n = text.len() - 1;
         self.unsigned[..plus].copy_from_slice(&text[..plus]);
         self.unsigned[plus..n].copy_from_slice(&text[plus + 1..]);
-        std::str::from_utf8(&self.unsigned[..n]).expect("ASCII")
+        &self.unsigned[..n]
     }
 
     /// The shortest decimal of `x`; `NaN`, `inf` and `-inf` for the others (as `std::fmt`).
@@ -116,6 +126,7 @@ mod tests {
         let mut checked = 0;
         for x in edges.into_iter().chain(randoms).filter(|x| x.is_finite()) {
             assert_eq!(ours.format_finite(x), reference.format_finite(x), "{x:e}");
+            assert_eq!(ours.format_finite_bytes(x), reference.format_finite(x).as_bytes());
             let back: f64 = ours.format_finite(x).parse().unwrap();
             assert_eq!(back.to_bits(), x.to_bits(), "{x:e} does not read back");
             checked += 1;
