@@ -126,7 +126,10 @@ mod tests {
         let mut checked = 0;
         for x in edges.into_iter().chain(randoms).filter(|x| x.is_finite()) {
             assert_eq!(ours.format_finite(x), reference.format_finite(x), "{x:e}");
-            assert_eq!(ours.format_finite_bytes(x), reference.format_finite(x).as_bytes());
+            assert_eq!(
+                ours.format_finite_bytes(x),
+                reference.format_finite(x).as_bytes()
+            );
             let back: f64 = ours.format_finite(x).parse().unwrap();
             assert_eq!(back.to_bits(), x.to_bits(), "{x:e} does not read back");
             checked += 1;
