@@ -53,10 +53,6 @@ impl Timestamp {
     pub fn add_seconds(self, seconds: f64) -> Self {
         Timestamp(self.0.saturating_add((seconds * 1e9).round() as i64))
     }
-    /// This instant moved by `ns` nanoseconds.
-    pub const fn add_nanos(self, ns: i64) -> Self {
-        Timestamp(self.0 + ns)
-    }
     /// An ISO 8601 date and time as spreadsheets, loggers and pandas write it:
     /// `YYYY-MM-DD`, then `T` or a space, then `hh:mm`, `hh:mm:ss` or `hh:mm:ss.fffffffff`
     /// (up to nanoseconds), optionally followed by `Z` or an offset `±hh:mm`, `±hhmm`, `±hh`.
@@ -91,9 +87,14 @@ impl Timestamp {
             .find_map(|f| NaiveDateTime::parse_from_str(&normal, f).ok())?;
         Some((Timestamp::from_naive(dt)?, offset))
     }
-    /// Seconds from `earlier` to `self`.
+    /// Seconds from `earlier` to `self`. Any two instants (a file may state one near the
+    /// ends of the range): the difference is taken in 128 bits, so it cannot overflow.
     pub fn seconds_since(self, earlier: Timestamp) -> f64 {
-        (self.0 - earlier.0) as f64 * 1e-9
+        (i128::from(self.0) - i128::from(earlier.0)) as f64 * 1e-9
+    }
+    /// This instant moved by `ns` nanoseconds (saturating at the ends of the range).
+    pub const fn add_nanos(self, ns: i64) -> Self {
+        Timestamp(self.0.saturating_add(ns))
     }
 }
 
@@ -127,6 +128,18 @@ impl fmt::Display for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Instants at the ends of the range (a fuzzed file's start time) give a difference,
+    /// not an overflow; ordinary ones the exact nanoseconds.
+    #[test]
+    fn differences_of_any_two_instants() {
+        let (lo, hi) = (Timestamp(i64::MIN), Timestamp(i64::MAX));
+        assert_eq!(hi.seconds_since(lo), 18_446_744_073.709_553);
+        assert_eq!(lo.seconds_since(hi), -18_446_744_073.709_553);
+        assert_eq!(Timestamp(1_500_000_000).seconds_since(Timestamp(0)), 1.5);
+        assert_eq!(hi.add_nanos(1), hi);
+        assert_eq!(lo.add_nanos(-1), lo);
+    }
     use chrono::NaiveDate;
 
     #[test]
