@@ -55,9 +55,20 @@ if [ "${PQE_CAPI_SKIP_VALGRIND:-0}" = 1 ]; then
 else
     command -v valgrind >/dev/null || fail "'valgrind' is not installed (apt-get install -y valgrind)"
     step "valgrind --leak-check=full --error-exitcode=1 example-shared $recording"
+    # valgrind's own report goes to valgrind.log (the example's output to valgrind.out), so
+    # a failure shows what valgrind found, with whole call stacks (--num-callers).
+    status=0
     valgrind --quiet --leak-check=full --error-exitcode=1 --suppressions=valgrind.supp \
+        --num-callers=64 --log-file="$ex/valgrind.log" \
         "$ex/example-shared" "$recording" 2400 60 "$ex/folder-valgrind" > "$ex/valgrind.out" \
-        || { tail -n 40 "$ex/valgrind.out"; fail "valgrind reported errors or leaks"; }
+        || status=$?
+    if [ "$status" != 0 ]; then
+        printf -- '-- the example (exit status %s), last lines:\n' "$status"
+        tail -n 15 "$ex/valgrind.out"
+        printf -- '-- valgrind (%s):\n' "$ex/valgrind.log"
+        head -c 20000 "$ex/valgrind.log"
+        fail "valgrind reported errors or leaks, or the example failed under it (exit status $status)"
+    fi
     tail -n 1 "$ex/valgrind.out"
 fi
 printf '\ncapi check passed\n'
