@@ -217,6 +217,51 @@ struct Session {
 
 const STDERR_TAIL: usize = 8;
 
+/// Between fork and exec: mark every descriptor above standard error close-on-exec, so
+/// the adapter inherits only its three pipes. Rust opens its own files close-on-exec, but
+/// C libraries in the same process need not: libhdf5 opens a recording without the flag
+/// and locks it, and an adapter holding that descriptor kept the lock after PQE closed the
+/// file. `close_range` (Linux 5.11) does it in one call; older kernels get a loop of
+/// `fcntl` up to the descriptor limit. Both are async-signal-safe.
+#[cfg(target_os = "linux")]
+fn keep_descriptors_from_exec() {
+    // SAFETY: system calls on descriptor numbers only; nothing allocated or locked.
+    unsafe {
+        let done = libc::syscall(
+            libc::SYS_close_range,
+            3 as libc::c_uint,
+            libc::c_uint::MAX,
+            libc::CLOSE_RANGE_CLOEXEC as libc::c_uint,
+        ) == 0;
+        if !done {
+            mark_close_on_exec_one_by_one();
+        }
+    }
+}
+
+/// The fallback of [`keep_descriptors_from_exec`] for kernels without `close_range`.
+#[cfg(target_os = "linux")]
+fn mark_close_on_exec_one_by_one() {
+    // SAFETY: as above.
+    unsafe {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        let max = if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur.min(1 << 16) as libc::c_int
+        } else {
+            1024
+        };
+        for fd in 3..max {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags >= 0 && flags & libc::FD_CLOEXEC == 0 {
+                libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+            }
+        }
+    }
+}
+
 impl Session {
     fn spawn(
         spec: &AdapterSpec,
@@ -253,6 +298,7 @@ impl Session {
                     if libc::getppid() != parent {
                         libc::_exit(1);
                     }
+                    keep_descriptors_from_exec();
                     Ok(())
                 });
             }
@@ -809,4 +855,55 @@ pub fn manifests_in(dir: &Path) -> Vec<PathBuf> {
         .unwrap_or_default();
     v.sort();
     v
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::{keep_descriptors_from_exec, mark_close_on_exec_one_by_one};
+    use std::os::unix::process::CommandExt;
+    use std::process::Command;
+
+    /// Whether a child started with (or without) the adapter's pre-exec step still has
+    /// descriptor `fd` open.
+    fn child_sees(fd: i32, step: Option<fn()>) -> String {
+        let mut cmd = Command::new("/bin/sh");
+        cmd.arg("-c").arg(format!(
+            "if [ -e /proc/self/fd/{fd} ]; then echo open; else echo closed; fi"
+        ));
+        if let Some(step) = step {
+            // SAFETY: the steps make only async-signal-safe calls.
+            unsafe {
+                cmd.pre_exec(move || {
+                    step();
+                    Ok(())
+                });
+            }
+        }
+        let out = cmd.output().expect("run /bin/sh");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    #[test]
+    fn an_inheritable_descriptor_does_not_reach_the_adapter() {
+        // A descriptor as a C library opens it: without close-on-exec (dup clears the flag).
+        let file = tempfile::tempfile().unwrap();
+        let fd = unsafe { libc::dup(std::os::fd::AsRawFd::as_raw_fd(&file)) };
+        assert!(fd > 2);
+        let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+        assert_eq!(
+            flags & libc::FD_CLOEXEC,
+            0,
+            "dup gives an inheritable descriptor"
+        );
+        let plain = child_sees(fd, None);
+        let guarded = child_sees(fd, Some(keep_descriptors_from_exec));
+        let fallback = child_sees(fd, Some(mark_close_on_exec_one_by_one));
+        unsafe { libc::close(fd) };
+        assert_eq!(plain, "open", "without the step the child inherits it");
+        assert_eq!(guarded, "closed", "with the step it must not");
+        assert_eq!(
+            fallback, "closed",
+            "nor with the fallback for older kernels"
+        );
+    }
 }
