@@ -8,7 +8,8 @@
 #  4. run both on a COMTRADE recording, and the shared one under
 #     valgrind --leak-check=full --error-exitcode=1; the shared runs also write the output
 #     folder of `pqe analyze` through pqe_analysis_* (its worker thread included).
-# valgrind.supp suppresses only the FFT planner cache pqe-dsp keeps for the process.
+# valgrind.supp suppresses only the FFT planner cache pqe-dsp keeps for the process, and
+# the thread handle the standard library gives the C caller's thread when it first blocks.
 # Needs: cc, make, pkg-config, valgrind, diff (Debian: build-essential pkg-config valgrind
 # diffutils; ldd from libc-bin). Set PQE_CAPI_SKIP_VALGRIND=1 to skip step 4's valgrind run.
 set -euo pipefail
