@@ -82,8 +82,8 @@ pub fn channel(blocks: &[Block], c: usize) -> Vec<f64> {
 
 /// The analysis of `blocks` written to a CSV recording (shortest round-trip decimals, so the
 /// samples read back exactly) and read back through pqe-io: the file analysis of the same
-/// samples. (Not HDF5: the library locks the file while open, and an adapter process that
-/// another test starts meanwhile inherits the descriptor and with it the lock.)
+/// samples. (A text recording keeps libhdf5 out of these tests; adapters no longer inherit
+/// its locked descriptor, see `keep_descriptors_from_exec` in src/adapter.rs.)
 pub fn file_analysis(info: &RecordingInfo, blocks: &[Block]) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("same-samples.csv");
