@@ -1,31 +1,41 @@
 //! The second thread of the spectral part (with [`super::AnalyzerOptions::parallel`]).
 //!
-//! The intervals completed by one push wait for their spectral part (resampling, FFT,
-//! harmonic values), which takes most of the analysis time. They are shared out between
-//! the analyzing thread and one helper thread that lives as long as the analyzer: both take
-//! the next job not yet taken, one at a time, until none is left. The analyzing thread never
-//! waits for the helper to be scheduled: when the helper is late (its core busy with the
-//! program's other stages) the analyzing thread takes every job itself, and it waits only
-//! for the jobs the helper has already started. Either thread gives the same bits for a job
-//! (both spectral parts are built from one setup and hold only plans and scratch space), so
-//! the results do not depend on who ran what.
+//! The spectral part of an interval (resampling, FFT, harmonic values) takes most of the
+//! analysis time. Each interval's job goes to a queue shared with one helper thread the
+//! moment the interval is complete, and the helper starts on it at once, while the
+//! analyzing thread goes on with the rest of the push (tracking, Urms(1/2), flicker, the
+//! next intervals). When the push's records are released, the analyzing thread runs
+//! whatever jobs are still queued itself and then waits only for the jobs the helper has
+//! already started: it never waits for the helper to be scheduled. Either thread gives the
+//! same bits for a job (both spectral parts are built from one setup and hold only plans
+//! and scratch space), so the results do not depend on who ran what.
 
 use super::spectral::Spectral;
 use super::{SpectralJob, SpectralResult};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// The jobs of one push, taken one by one by whichever thread is free.
-struct Batch {
-    jobs: Vec<SpectralJob>,
-    /// The next job nobody has taken.
-    next: AtomicUsize,
-    results: Vec<Mutex<Option<SpectralResult>>>,
-    /// Jobs finished (by either thread).
-    finished: Mutex<usize>,
-    all_finished: Condvar,
+/// What the two threads share.
+struct Queue {
+    state: Mutex<QueueState>,
+    /// Signalled when a job is queued or the queue closes (the helper waits on it).
+    queued: Condvar,
+    /// Signalled when the helper finishes a job (the analyzing thread waits on it).
+    finished: Condvar,
+}
+
+#[derive(Default)]
+struct QueueState {
+    /// Jobs nobody has taken, with their slots in `results`.
+    jobs: VecDeque<(usize, SpectralJob)>,
+    /// One slot per job since the last [`SpectralHelper::finish`], in the order queued.
+    results: Vec<Option<(SpectralResult, SpectralJob)>>,
+    /// Jobs the helper has taken and not yet finished.
+    running: usize,
+    /// The analyzer is being dropped: the helper ends without taking another job.
+    closed: bool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -33,28 +43,35 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-impl Batch {
-    /// Take and run jobs with `spectral` until none is left to take.
-    fn work(&self, spectral: &mut Spectral) {
+impl Queue {
+    /// The helper's loop: take the next job as it comes, until the queue closes.
+    fn serve(&self, spectral: &mut Spectral) {
+        let mut state = lock(&self.state);
         loop {
-            let i = self.next.fetch_add(1, Ordering::Relaxed);
-            let Some(job) = self.jobs.get(i) else {
+            if state.closed {
+                // The analyzer is gone: what is still queued has no one to go to.
                 return;
-            };
-            let result = job.run(spectral);
-            *lock(&self.results[i]) = Some(result);
-            let mut finished = lock(&self.finished);
-            *finished += 1;
-            if *finished == self.jobs.len() {
-                self.all_finished.notify_all();
+            }
+            if let Some((slot, job)) = state.jobs.pop_front() {
+                state.running += 1;
+                drop(state);
+                let result = job.run(spectral);
+                state = lock(&self.state);
+                state.results[slot] = Some((result, job));
+                state.running -= 1;
+                if state.running == 0 {
+                    self.finished.notify_all();
+                }
+            } else {
+                state = self.queued.wait(state).unwrap_or_else(|e| e.into_inner());
             }
         }
     }
 }
 
-/// The helper thread and the way to hand it jobs.
+/// The helper thread and the queue it serves.
 pub(super) struct SpectralHelper {
-    batches: Option<mpsc::Sender<Arc<Batch>>>,
+    queue: Arc<Queue>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -67,70 +84,82 @@ impl std::fmt::Debug for SpectralHelper {
 impl SpectralHelper {
     /// Start the helper thread with its own spectral part.
     pub(super) fn start(mut twin: Spectral) -> pqe_core::Result<Self> {
-        let (batches, inbox) = mpsc::channel::<Arc<Batch>>();
+        let queue = Arc::new(Queue {
+            state: Mutex::new(QueueState::default()),
+            queued: Condvar::new(),
+            finished: Condvar::new(),
+        });
+        let served = Arc::clone(&queue);
         let thread = std::thread::Builder::new()
             .name("pqe-spectral".into())
-            .spawn(move || {
-                for batch in inbox {
-                    batch.work(&mut twin);
-                }
-            })
+            .spawn(move || served.serve(&mut twin))
             .map_err(|e| {
                 pqe_core::Error::Config(format!("cannot start the spectral helper thread: {e}"))
             })?;
         Ok(SpectralHelper {
-            batches: Some(batches),
+            queue,
             thread: Some(thread),
         })
     }
 
-    /// Run `jobs`, on this thread with `spectral` and on the helper's as it is free; the
-    /// results in the order of the jobs.
-    pub(super) fn run(
+    /// Queue `job`; the helper may start on it at once.
+    pub(super) fn submit(&mut self, job: SpectralJob) {
+        let mut state = lock(&self.queue.state);
+        let slot = state.results.len();
+        state.results.push(None);
+        state.jobs.push_back((slot, job));
+        drop(state);
+        self.queue.queued.notify_one();
+    }
+
+    /// Whether jobs were queued since the last [`finish`](Self::finish).
+    pub(super) fn has_jobs(&self) -> bool {
+        !lock(&self.queue.state).results.is_empty()
+    }
+
+    /// The results of every job queued since the last call, in the order queued: the jobs
+    /// still waiting run here with `spectral`, then this waits for those the helper has
+    /// started. The jobs themselves are handed back in `done` (for their buffers).
+    pub(super) fn finish(
         &mut self,
-        jobs: Vec<SpectralJob>,
         spectral: &mut Spectral,
+        done: &mut Vec<SpectralJob>,
     ) -> Vec<SpectralResult> {
-        if jobs.len() < 2 {
-            return jobs.iter().map(|j| j.run(spectral)).collect();
+        let queue = &*self.queue;
+        let mut state = lock(&queue.state);
+        while let Some((slot, job)) = state.jobs.pop_front() {
+            drop(state);
+            let result = job.run(spectral);
+            state = lock(&queue.state);
+            state.results[slot] = Some((result, job));
         }
-        let n = jobs.len();
-        let batch = Arc::new(Batch {
-            jobs,
-            next: AtomicUsize::new(0),
-            results: (0..n).map(|_| Mutex::new(None)).collect(),
-            finished: Mutex::new(0),
-            all_finished: Condvar::new(),
-        });
-        if let Some(tx) = &self.batches {
-            // A helper that has ended (it panicked) leaves every job to this thread.
-            let _ = tx.send(Arc::clone(&batch));
-        }
-        batch.work(spectral);
         // Only jobs the helper has started can still be running.
-        let mut finished = lock(&batch.finished);
-        while *finished < n {
+        while state.running > 0 {
             let helper_gone = self.thread.as_ref().is_none_or(|t| t.is_finished());
             assert!(!helper_gone, "the spectral helper thread panicked");
-            finished = batch
-                .all_finished
-                .wait_timeout(finished, Duration::from_millis(100))
+            state = queue
+                .finished
+                .wait_timeout(state, Duration::from_millis(100))
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
-        drop(finished);
-        batch
-            .results
-            .iter()
-            .map(|r| lock(r).take().expect("every job finished"))
+        let slots = std::mem::take(&mut state.results);
+        drop(state);
+        slots
+            .into_iter()
+            .map(|slot| {
+                let (result, job) = slot.expect("every job finished");
+                done.push(job);
+                result
+            })
             .collect()
     }
 }
 
 impl Drop for SpectralHelper {
     fn drop(&mut self) {
-        // Closing the channel ends the helper's loop.
-        self.batches = None;
+        lock(&self.queue.state).closed = true;
+        self.queue.queued.notify_all();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }

@@ -80,7 +80,7 @@ use crate::iec61000_4_15::{FlickerOptions, Flickermeter, Lamp};
 use crate::iec61000_4_30::aggregation::Aggregator;
 use crate::iec61000_4_30::roles::{declared_voltage, Roles};
 use crate::iec61000_4_30::window::{
-    window_moments, WindowEnds, WindowMoments, WindowSamples, MARGIN,
+    window_mean_square, window_moments, WindowEnds, WindowMoments, WindowSamples, MARGIN,
 };
 use crate::iec61000_4_30::{
     CycleBoundary, FundamentalTracker, HalfCycleSeries, HalfCycleWindow, IntervalScheduler,
@@ -194,9 +194,10 @@ pub struct Analyzer {
     output: VecDeque<Record>,
     spectral: Option<Spectral>,
     /// With [`AnalyzerOptions::parallel`]: the helper thread with a second spectral part,
-    /// and the intervals of this push waiting for their spectral part.
+    /// and the queue of this push's intervals waiting for their spectral part.
     spectral_helper: Option<helper::SpectralHelper>,
-    spectral_jobs: Vec<SpectralJob>,
+    /// Sample buffers of finished spectral jobs, for the next jobs' copies.
+    spare_windows: Vec<Vec<Vec<f64>>>,
     /// The time-domain powers of the basic chain (harmonics off).
     time_powers: Option<TimeDomainPowers>,
     boundaries: Vec<CycleBoundary>,
@@ -413,7 +414,7 @@ impl Analyzer {
             output: VecDeque::new(),
             spectral,
             spectral_helper,
-            spectral_jobs: Vec::new(),
+            spare_windows: Vec::new(),
             time_powers,
             boundaries: Vec::new(),
             finished: false,
@@ -927,10 +928,13 @@ impl Analyzer {
         let mut finite = true;
         let rms = (0..self.channels.len())
             .map(|c| {
-                let m = self.moments(c, h.start, h.end);
-                finite &= m.finite;
-                if m.finite {
-                    m.rms()
+                let (mean_square, all_finite) =
+                    window_mean_square(&self.buffers[c], self.base, h.start, h.end)
+                        .unwrap_or((f64::NAN, false));
+                finite &= all_finite;
+                if all_finite {
+                    // As `WindowMoments::rms`.
+                    mean_square.max(0.0).sqrt()
                 } else {
                     f64::NAN
                 }
@@ -987,17 +991,17 @@ impl Analyzer {
             .collect();
         let frequency = w.cycles as f64 * self.sample_rate / w.length();
         let mut quantities = Vec::with_capacity(32);
-        if self.spectral_helper.is_some() {
-            // Shared between two threads when the push's records are released.
+        if let Some(helper) = self.spectral_helper.as_mut() {
+            // To the helper's queue now; finished when the push's records are released.
             let samples = WindowSamples {
                 buffers: &self.buffers,
                 base: self.base,
                 start: w.start,
                 end: w.end,
             };
-            self.spectral_jobs.push(SpectralJob {
+            helper.submit(SpectralJob {
                 index: w.index,
-                window: OwnedWindow::copy(&samples),
+                window: OwnedWindow::copy(&samples, self.spare_windows.pop()),
                 cycles: w.cycles,
                 frequency,
                 channels: channels.clone(),
@@ -1048,16 +1052,19 @@ impl Analyzer {
     /// The spectral part of the intervals made since the last release, shared between this
     /// thread and the helper's ([`helper`]), written into their records in `fresh`.
     fn run_spectral_jobs(&mut self, fresh: &mut [Keyed]) {
-        if self.spectral_jobs.is_empty() {
+        let Some(helper) = self.spectral_helper.as_mut() else {
+            return;
+        };
+        if !helper.has_jobs() {
             return;
         }
-        let jobs = std::mem::take(&mut self.spectral_jobs);
-        let (Some(spectral), Some(helper)) =
-            (self.spectral.as_mut(), self.spectral_helper.as_mut())
-        else {
+        let Some(spectral) = self.spectral.as_mut() else {
             unreachable!("spectral jobs are made only with both spectral parts");
         };
-        let results = helper.run(jobs, spectral);
+        let mut done = Vec::new();
+        let results = helper.finish(spectral, &mut done);
+        self.spare_windows
+            .extend(done.into_iter().map(|job| job.window.buffers));
         for (index, channels, quantities) in results {
             let record = fresh.iter_mut().find_map(|k| match &mut k.record {
                 Record::Interval(r) if r.index == index => Some(r),
@@ -1115,16 +1122,21 @@ struct OwnedWindow {
 }
 
 impl OwnedWindow {
-    /// Copy what [`Spectral::analyze`] reads of `w`: the same slice of every channel.
-    fn copy(w: &WindowSamples<'_>) -> Self {
+    /// Copy what [`Spectral::analyze`] reads of `w`: the same slice of every channel, into
+    /// `spare` (the buffers of an earlier window) when given.
+    fn copy(w: &WindowSamples<'_>, spare: Option<Vec<Vec<f64>>>) -> Self {
         let (first, last) = Spectral::span_read(w);
         let (first, last) = (first as u64, last as u64);
         // `span` clamps to what the buffers hold: the copy starts where the slice starts.
         let base = first.max(w.base);
+        let mut buffers = spare.unwrap_or_default();
+        buffers.resize_with(w.buffers.len(), Vec::new);
+        for (c, buffer) in buffers.iter_mut().enumerate() {
+            buffer.clear();
+            buffer.extend_from_slice(w.span(c, first, last));
+        }
         OwnedWindow {
-            buffers: (0..w.buffers.len())
-                .map(|c| w.span(c, first, last).to_vec())
-                .collect(),
+            buffers,
             base,
             start: w.start,
             end: w.end,

@@ -172,6 +172,30 @@ pub fn window_moments(x: &[f64], base: u64, start: f64, end: f64) -> Option<Wind
     })
 }
 
+/// The mean square of [`window_moments`] alone, bit for bit, and whether every sample it
+/// reads is finite (its [`WindowMoments::finite`]): what an Urms(1/2) cycle (5.4.2) needs,
+/// without the mean, the peak and their pass over the samples. `None` as
+/// [`window_moments`]; a mean square of NaN when a sample is not finite.
+pub fn window_mean_square(x: &[f64], base: u64, start: f64, end: f64) -> Option<(f64, bool)> {
+    let w = locate(x.len(), base, start, end)?;
+    let (i0, i1) = (w.i0, w.i1);
+    // The same sum as `moments(..).sum_of_squares`; it is finite when every sample is,
+    // unless a square overflows, which `window_moments` then judges as it always does.
+    let interior = kernels::sum_of_squares(&x[i0..=i1]);
+    let outside = [x[i0 - 2], x[i0 - 1], x[i1 + 1], x[i1 + 2]];
+    if !(interior.is_finite() && outside.iter().all(|v| v.is_finite())) {
+        return window_moments(x, base, start, end).map(|m| (m.mean_square, m.finite));
+    }
+    let square = |k: usize| x[k] * x[k];
+    let square_at = |first: usize, k: usize, t: f64| {
+        let v = interpolate_from(x, first, k, t);
+        v * v
+    };
+    let ends = steps_at_ends(&w, interior, square, square_at);
+    let integral_sq = integrate(&w, ends, interior, square, square_at);
+    Some((integral_sq / (end - start), true))
+}
+
 /// Mean of the product of two channels over the window `[start, end)`; for a voltage and
 /// a current, the active power of IEEE 1459-2010 3.1.2.6, P = (1/kT)·∫ v·i dt over the
 /// 10/12 cycles of IEC 61000-4-30 Ed.3 4.4. The product `u·i` is integrated exactly as
@@ -571,6 +595,49 @@ mod tests {
             let smooth = window_moments(&x, 0, 100.0, 200.0).unwrap();
             assert_eq!(smooth.ends, WindowEnds::default());
         }
+    }
+
+    #[test]
+    fn mean_square_alone_equals_the_moments_bit_for_bit() {
+        // One-cycle windows at every half cycle of a signal with a dip (steps at both
+        // ends of some windows), a missing sample, and a sample whose square overflows.
+        let spc = 204.8;
+        let mut x: Vec<f64> = (0..4000)
+            .map(|i| {
+                let w = 2.0 * PI * i as f64 / spc;
+                let amplitude = if (1500..2300).contains(&i) {
+                    20.0
+                } else {
+                    325.0
+                };
+                amplitude * w.sin() + 4.0 * (7.0 * w).sin()
+            })
+            .collect();
+        x[3000] = f64::NAN;
+        x[3500] = 1e200;
+        let mut windows = 0;
+        for k in 0..36 {
+            let start = 10.37 + k as f64 * spc / 2.0;
+            let end = start + spc * 1.003;
+            let m = window_moments(&x, 7, start + 7.0, end + 7.0);
+            let alone = window_mean_square(&x, 7, start + 7.0, end + 7.0);
+            match (m, alone) {
+                (Some(m), Some((ms, finite))) => {
+                    assert_eq!(ms.to_bits(), m.mean_square.to_bits(), "window {k}");
+                    assert_eq!(finite, m.finite, "window {k}");
+                    windows += 1;
+                }
+                (None, None) => {}
+                other => panic!("window {k}: {other:?}"),
+            }
+        }
+        assert!(windows > 30);
+        assert_eq!(
+            window_mean_square(&x, 0, 3490.0, 3600.0),
+            Some((f64::INFINITY, true))
+        );
+        assert!(window_mean_square(&x, 0, 2990.0, 3100.0).is_some_and(|(ms, f)| ms.is_nan() && !f));
+        assert!(window_mean_square(&x, 0, 1.0, 50.0).is_none());
     }
 
     #[test]
