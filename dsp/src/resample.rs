@@ -397,20 +397,12 @@ fn resample_polyphase_many(
         // checked every
         // channel's window (`check_window`) and output length.
         (KernelBackend::Avx2Fma, Kernel::Long) => unsafe {
-            if x86::has_avx512() {
-                x86::many_avx512::<{ 2 * HALF_TAPS }>(xs, start, step, outs)
-            } else {
-                x86::many_avx2::<{ 2 * HALF_TAPS }>(xs, start, step, outs)
-            }
+            x86::many_avx2::<{ 2 * HALF_TAPS }>(xs, start, step, outs)
         },
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: as above; `has_avx512` checked AVX-512F.
+        // SAFETY: as above.
         (KernelBackend::Avx2Fma, Kernel::Short) => unsafe {
-            if x86::has_avx512() {
-                x86::many_avx512::<{ 2 * SHORT_HALF_TAPS }>(xs, start, step, outs)
-            } else {
-                x86::many_avx2::<{ 2 * SHORT_HALF_TAPS }>(xs, start, step, outs)
-            }
+            x86::many_avx2::<{ 2 * SHORT_HALF_TAPS }>(xs, start, step, outs)
         },
         (_, Kernel::Long) => many_portable::<{ 2 * HALF_TAPS }>(xs, start, step, outs),
         (_, Kernel::Short) => many_portable::<{ 2 * SHORT_HALF_TAPS }>(xs, start, step, outs),
@@ -546,7 +538,10 @@ fn locate(start: f64, step: f64, m: usize, half: usize) -> (usize, usize, [f64; 
     let t = start + m as f64 * step;
     let i0 = t.floor();
     let pos = (t - i0) * PHASES as f64;
-    let p = (pos as usize).min(PHASES - 1);
+    // `pos` lies in [0, PHASES] and `i0` at or above `half − 1` (the caller checked the
+    // window's margins): signed conversions, one instruction each where the unsigned ones
+    // need several.
+    let p = (pos as i64).min(PHASES as i64 - 1);
     let a = pos - p as f64;
     let (am1, a1, a2) = (a + 1.0, a - 1.0, a - 2.0);
     const SIXTH: f64 = 1.0 / 6.0;
@@ -557,7 +552,7 @@ fn locate(start: f64, step: f64, m: usize, half: usize) -> (usize, usize, [f64; 
         am1 * a * a1 * SIXTH,
     ];
     // Row r of the table holds phase (r − 1)/PHASES: rows p .. p+3 are phases p−1 .. p+2.
-    (i0 as usize + 1 - half, p, l)
+    (i0 as i64 as usize + 1 - half, p as usize, l)
 }
 
 fn kernel_of(taps: usize) -> Kernel {
@@ -946,70 +941,6 @@ mod tests {
         use crate::kernels::all_finite;
         assert!(all_finite(&x) && !all_finite(&[1.0, 2.0, 3.0, 4.0, f64::INFINITY]));
         assert!(!all_finite(&[1.0, f64::NAN, 3.0, 4.0, 5.0]) && all_finite(&[]));
-    }
-
-    /// The eight-lane batched path is the four-lane one's twin: the same bits for every
-    /// channel, both kernels, an odd channel count (the unpaired last channel) included.
-    #[cfg(target_arch = "x86_64")]
-    #[test]
-    fn avx512_batched_path_equals_avx2_bit_for_bit() {
-        if !(x86::has_avx512() && detected() == KernelBackend::Avx2Fma) {
-            eprintln!("skipped: this CPU has no AVX-512F");
-            return;
-        }
-        let fs = 10_240.0;
-        let x = tones(fs, 3000, &[(325.0, 50.3, 0.2), (5.0, 13.0 * 50.3, 1.0)]);
-        let y: Vec<f64> = x.iter().map(|v| -0.7 * v + 3.0).collect();
-        let z: Vec<f64> = x.iter().map(|v| v.powi(2) / 400.0).collect();
-        for (start, length) in [(40.77, 10.0 * fs / 50.3), (33.0, 12.0 * fs / 60.9)] {
-            let n_out = 2560;
-            let step = length / n_out as f64;
-            for kernel in [Kernel::Long, Kernel::Short] {
-                let mut wide = [vec![0.0; n_out], vec![0.0; n_out], vec![0.0; n_out]];
-                let mut narrow = wide.clone();
-                let [w0, w1, w2] = &mut wide;
-                let [n0, n1, n2] = &mut narrow;
-                let xs = [&x[..], &y, &z];
-                // SAFETY: AVX-512F, AVX2 and FMA checked above; the windows lie inside the
-                // 3000 samples with the long kernel's margin.
-                unsafe {
-                    match kernel {
-                        Kernel::Long => {
-                            x86::many_avx512::<{ 2 * HALF_TAPS }>(
-                                &xs,
-                                start,
-                                step,
-                                &mut [w0, w1, w2],
-                            );
-                            x86::many_avx2::<{ 2 * HALF_TAPS }>(
-                                &xs,
-                                start,
-                                step,
-                                &mut [n0, n1, n2],
-                            );
-                        }
-                        Kernel::Short => {
-                            x86::many_avx512::<{ 2 * SHORT_HALF_TAPS }>(
-                                &xs,
-                                start,
-                                step,
-                                &mut [w0, w1, w2],
-                            );
-                            x86::many_avx2::<{ 2 * SHORT_HALF_TAPS }>(
-                                &xs,
-                                start,
-                                step,
-                                &mut [n0, n1, n2],
-                            );
-                        }
-                    }
-                }
-                for (w, n) in wide.iter().zip(&narrow) {
-                    let same = w.iter().zip(n).all(|(p, q)| p.to_bits() == q.to_bits());
-                    assert!(same, "{kernel:?}, start {start}");
-                }
-            }
-        }
     }
 
     /// Worst error of `kernel`'s fast path on unit tones at `0.01·k·fs`, `k = 0 ..= k_max`,

@@ -1,21 +1,12 @@
 //! The AVX2 + FMA path of the resampler's polyphase kernels ([`super::resample_polyphase`],
 //! [`super::resample_polyphase_many`]): explicit 4-wide fused multiply-adds on two
 //! accumulators. The portable twins are `fill_portable`, `apply_portable` and
-//! `many_portable` in the parent module. On CPUs that also run AVX-512F the batched path
-//! runs eight lanes wide ([`many_avx512`]) with the same arithmetic, so the Avx2Fma
-//! backend gives the same bits on either.
+//! `many_portable` in the parent module.
 
 #[cfg(doc)]
 use super::check_window;
 use super::{kernel_of, locate, polyphase_table, WeightCache};
 use std::arch::x86_64::*;
-use std::sync::OnceLock;
-
-/// Whether the CPU runs AVX-512F, for [`many_avx512`] (detected once per process).
-pub(super) fn has_avx512() -> bool {
-    static HAS: OnceLock<bool> = OnceLock::new();
-    *HAS.get_or_init(|| is_x86_feature_detected!("avx512f"))
-}
 
 /// The batched path with AVX2 fused multiply-adds: [`fill_avx2`]'s weights of one point
 /// kept in registers, then [`apply_avx2`]'s sum for each channel.
@@ -190,94 +181,4 @@ pub(super) unsafe fn apply_avx2<const TAPS: usize>(
         let s = _mm256_add_pd(acc[0], acc[1]);
         *y = _mm_cvtsd_f64(hsum_pair(s, s));
     }
-}
-
-/// [`many_avx2`] eight lanes wide, for CPUs with AVX-512F: the same operations on the same
-/// values in the same order, so its output equals [`many_avx2`]'s bit for bit (tested).
-///
-/// Lanes 0–3 of a 512-bit vector hold what [`many_avx2`] keeps in its first 256-bit
-/// vector, lanes 4–7 what it keeps in the second: the weights of taps `i .. i + 8` are the
-/// two weight vectors of taps `i .. i + 4` and `i + 4 .. i + 8` side by side, and the one
-/// accumulator of [`dot_avx512`] carries [`dot_avx2`]'s two accumulators in its halves.
-///
-/// # Safety
-/// The CPU must support AVX-512F, AVX2 and FMA; otherwise as [`many_avx2`].
-#[target_feature(enable = "avx512f,avx2,fma")]
-pub(super) unsafe fn many_avx512<const TAPS: usize>(
-    xs: &[&[f64]],
-    start: f64,
-    step: f64,
-    outs: &mut [&mut [f64]],
-) {
-    let table = polyphase_table(kernel_of(TAPS));
-    let n_out = outs.first().map_or(0, |o| o.len());
-    // Located a block ahead, as in `many_avx2`.
-    const BLOCK: usize = 32;
-    let mut located = [(0usize, 0usize, [0.0f64; 4]); BLOCK];
-    for m in 0..n_out {
-        if m % BLOCK == 0 {
-            for (i, slot) in located.iter_mut().enumerate().take(n_out - m) {
-                *slot = locate(start, step, m + i, TAPS / 2);
-            }
-        }
-        let (first, p, l) = located[m % BLOCK];
-        let rows = &table[p * TAPS..(p + 4) * TAPS];
-        let rp = rows.as_ptr();
-        let (l0, l1, l2, l3) = (
-            _mm512_set1_pd(l[0]),
-            _mm512_set1_pd(l[1]),
-            _mm512_set1_pd(l[2]),
-            _mm512_set1_pd(l[3]),
-        );
-        // At most 64 taps: 8 vectors of eight.
-        let mut w = [_mm512_setzero_pd(); 8];
-        // TAPS is a multiple of 8 and at most 64; every read lies inside `rows` (4·TAPS).
-        for (v, i) in w.iter_mut().zip((0..TAPS).step_by(8)) {
-            let mut s = _mm512_mul_pd(l0, _mm512_loadu_pd(rp.add(i)));
-            s = _mm512_fmadd_pd(l1, _mm512_loadu_pd(rp.add(TAPS + i)), s);
-            s = _mm512_fmadd_pd(l2, _mm512_loadu_pd(rp.add(2 * TAPS + i)), s);
-            *v = _mm512_fmadd_pd(l3, _mm512_loadu_pd(rp.add(3 * TAPS + i)), s);
-        }
-        // Two channels at a time, their final sums paired in one horizontal add.
-        let mut pairs_x = xs.chunks_exact(2);
-        let mut pairs_out = outs.chunks_exact_mut(2);
-        for (px, po) in (&mut pairs_x).zip(&mut pairs_out) {
-            let sa = dot_avx512::<TAPS>(&w, &px[0][first..first + TAPS]);
-            let sb = dot_avx512::<TAPS>(&w, &px[1][first..first + TAPS]);
-            let pair = hsum_pair(sa, sb);
-            // `m < n_out`, the length of every output (checked by the caller).
-            _mm_storel_pd(po[0].get_unchecked_mut(m), pair);
-            _mm_storeh_pd(po[1].get_unchecked_mut(m), pair);
-        }
-        if let (Some(x), Some(out)) = (
-            pairs_x.remainder().first(),
-            pairs_out.into_remainder().first_mut(),
-        ) {
-            let sa = dot_avx512::<TAPS>(&w, &x[first..first + TAPS]);
-            // As above.
-            _mm_storel_pd(out.get_unchecked_mut(m), hsum_pair(sa, sa));
-        }
-    }
-}
-
-/// [`dot_avx2`] on one 512-bit accumulator: its low half is [`dot_avx2`]'s first
-/// accumulator, its high half the second, and the two halves are added at the end as
-/// [`dot_avx2`] adds its two.
-///
-/// # Safety
-/// AVX-512F, AVX2 and FMA; `x` holds at least `TAPS` samples (a multiple of 8, at most 64).
-#[target_feature(enable = "avx512f,avx2,fma")]
-#[inline]
-unsafe fn dot_avx512<const TAPS: usize>(w: &[__m512d; 8], x: &[f64]) -> __m256d {
-    debug_assert!(x.len() >= TAPS);
-    let xp = x.as_ptr();
-    let mut acc = _mm512_setzero_pd();
-    // Every read lies inside `x` (TAPS samples).
-    for j in (0..TAPS).step_by(8) {
-        acc = _mm512_fmadd_pd(w[j / 8], _mm512_loadu_pd(xp.add(j)), acc);
-    }
-    _mm256_add_pd(
-        _mm512_castpd512_pd256(acc),
-        _mm512_extractf64x4_pd::<1>(acc),
-    )
 }
