@@ -390,13 +390,14 @@ impl Spectrum {
             *p = z.re * z.re + z.im * z.im;
         }
         let power: &[f64] = power;
-        let band = |lo: usize, hi: usize| -> f64 {
-            if lo <= hi && hi < power.len() {
-                sum4(&power[lo..=hi])
-            } else {
-                self.band_power(lo, hi)
+        #[inline(always)]
+        fn band_of(s: &Spectrum, power: &[f64], lo: usize, hi: usize) -> f64 {
+            match power.get(lo..=hi) {
+                Some(band) => sum4(band),
+                None => s.band_power(lo, hi),
             }
-        };
+        }
+        let band = |lo: usize, hi: usize| band_of(self, power, lo, hi);
         let line = |k: usize| -> f64 {
             match power.get(k) {
                 Some(&v) => v,
@@ -405,27 +406,32 @@ impl Spectrum {
         };
         let h = c / 2;
         let mut v = OrderValues {
-            subgroups: Vec::with_capacity(orders),
-            groups: Vec::with_capacity(orders),
-            interharmonic_groups: Vec::with_capacity(orders),
-            interharmonic_centred_subgroups: Vec::with_capacity(orders),
+            subgroups: vec![0.0; orders],
+            groups: vec![0.0; orders],
+            interharmonic_groups: vec![0.0; orders],
+            interharmonic_centred_subgroups: vec![0.0; orders],
             phases_deg: Vec::with_capacity(orders),
         };
         // e^{−j·n·reference}, advanced by one complex product per order.
         let step = Complex64::new(reference_angle.cos(), -reference_angle.sin());
         let mut turn = Complex64::new(1.0, 0.0);
-        for n in 0..orders {
+        let per_order = v
+            .subgroups
+            .iter_mut()
+            .zip(v.groups.iter_mut())
+            .zip(v.interharmonic_groups.iter_mut())
+            .zip(v.interharmonic_centred_subgroups.iter_mut());
+        for (n, (((subgroup, group), interharmonic), centred)) in per_order.enumerate() {
             let k = n * c;
             // Powers here, square roots below in one vectorisable pass.
-            v.subgroups.push(band(k.saturating_sub(1), k + 1));
+            *subgroup = band(k.saturating_sub(1), k + 1);
             let mut g = band((k + 1).saturating_sub(h), k + h - 1) + 0.5 * line(k + h);
             if k >= h {
                 g += 0.5 * line(k - h);
             }
-            v.groups.push(g);
-            v.interharmonic_groups.push(band(k + 1, k + c - 1));
-            v.interharmonic_centred_subgroups
-                .push(band(k + 2, k + c - 2));
+            *group = g;
+            *interharmonic = band(k + 1, k + c - 1);
+            *centred = band(k + 2, k + c - 2);
         }
         for values in [
             &mut v.subgroups,
@@ -599,6 +605,7 @@ pub fn phase_deg_fast(z: Complex64) -> f64 {
 
 /// `Σ v` on four accumulators, in the order of [`sum_norm_sqr`] (same result for the same
 /// squared magnitudes).
+#[inline(always)]
 fn sum4(v: &[f64]) -> f64 {
     let mut acc = [0.0f64; 4];
     let chunks = v.chunks_exact(4);
