@@ -29,7 +29,7 @@ fn measure(name: &str, text: &str, seconds: f64) {
 }
 
 #[test]
-#[ignore]
+#[ignore = "measurement; prints the generator's samples per second"]
 fn generation_speed() {
     let demo = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

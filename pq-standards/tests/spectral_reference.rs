@@ -81,7 +81,7 @@ fn resampler_matches_its_direct_sum_twin() {
 /// Cost of one window per channel (resample + FFT + groupings), printed for the notes;
 /// run with `--ignored --nocapture`.
 #[test]
-#[ignore]
+#[ignore = "measurement; prints the cost of one window per channel"]
 fn window_throughput() {
     let mut chain = Chain::new(NominalFrequency::Hz50);
     let r = raw(FS, 49.7, 10, &distorted());

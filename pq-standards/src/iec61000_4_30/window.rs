@@ -152,15 +152,9 @@ pub fn window_moments(x: &[f64], base: u64, start: f64, end: f64) -> Option<Wind
     if !(interior.finite && outside.iter().all(|v| v.is_finite())) {
         return Some(WindowMoments::missing());
     }
-    let square = |k: usize| x[k] * x[k];
-    let square_at = |first: usize, k: usize, t: f64| {
-        let v = interpolate_from(x, first, k, t);
-        v * v
-    };
-    let ends = steps_at_ends(&w, interior.sum_of_squares, square, square_at);
+    let (ends, integral_sq) = integrate_squares(x, &w, interior.sum_of_squares);
     let value = |k: usize| x[k];
     let value_at = |first: usize, k: usize, t: f64| interpolate_from(x, first, k, t);
-    let integral_sq = integrate(&w, ends, interior.sum_of_squares, square, square_at);
     let integral = integrate(&w, ends, interior.sum, value, value_at);
     let length = end - start;
     Some(WindowMoments {
@@ -186,14 +180,21 @@ pub fn window_mean_square(x: &[f64], base: u64, start: f64, end: f64) -> Option<
     if !(interior.is_finite() && outside.iter().all(|v| v.is_finite())) {
         return window_moments(x, base, start, end).map(|m| (m.mean_square, m.finite));
     }
+    let (_, integral_sq) = integrate_squares(x, &w, interior);
+    Some((integral_sq / (end - start), true))
+}
+
+/// The ends at which `x` steps and `∫ x²` over the located window, from the plain sum of
+/// squares of its interior: what [`window_moments`] and [`window_mean_square`] share.
+fn integrate_squares(x: &[f64], w: &Located, interior_sum_of_squares: f64) -> (WindowEnds, f64) {
     let square = |k: usize| x[k] * x[k];
     let square_at = |first: usize, k: usize, t: f64| {
         let v = interpolate_from(x, first, k, t);
         v * v
     };
-    let ends = steps_at_ends(&w, interior, square, square_at);
-    let integral_sq = integrate(&w, ends, interior, square, square_at);
-    Some((integral_sq / (end - start), true))
+    let ends = steps_at_ends(w, interior_sum_of_squares, square, square_at);
+    let integral = integrate(w, ends, interior_sum_of_squares, square, square_at);
+    (ends, integral)
 }
 
 /// Mean of the product of two channels over the window `[start, end)`; for a voltage and
